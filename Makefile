@@ -1,0 +1,43 @@
+# The commands people type. Everything installs into .venv from the pinned constraints.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+PACKAGES := -e libs/servicekit -e libs/contracts -e libs/entitlements -e services/profiler -e deploy/local
+DEV_TOOLS := pytest pytest-asyncio testcontainers ruff mypy
+USER ?= student
+
+.PHONY: install run test lint fmt token bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+
+$(VENV)/.installed: $(BIN)/python constraints.txt $(wildcard */*/pyproject.toml) $(wildcard services/*/pyproject.toml)
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt setuptools wheel
+	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt $(PACKAGES) $(DEV_TOOLS)
+	touch $@
+
+install: $(VENV)/.installed
+
+run: install
+	$(BIN)/python -m journey_local run --data-dir .data
+
+token: install
+	@$(BIN)/python -m journey_local token $(USER)
+
+test: install
+	$(BIN)/pytest -q
+
+lint: install
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy libs services deploy/local/src
+
+fmt: install
+	$(BIN)/ruff format .
+	$(BIN)/ruff check --fix .
+
+bench: install
+	$(BIN)/python bench/personas_current.py
+
+clean:
+	rm -rf $(VENV) .data

@@ -1,0 +1,1 @@
+"""Launch Journey locally (and under test) on embedded servers from PyPI wheels."""

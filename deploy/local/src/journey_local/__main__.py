@@ -1,0 +1,78 @@
+"""`python -m journey_local run` (make run) and `python -m journey_local token NAME` (make token)."""
+
+from __future__ import annotations
+
+import argparse
+import signal
+import sys
+from pathlib import Path
+
+from servicekit.auth import dev_user_id, mint_dev_token
+from servicekit.settings import ServiceSettings
+
+from journey_local.stack import Stack, StackConfig
+
+
+def _token(name: str) -> str:
+    return mint_dev_token(ServiceSettings(), name)
+
+
+def run(data_dir: Path) -> None:
+    stack = Stack(StackConfig.from_env(data_dir))
+    stopping = False
+
+    def _stop(signum: int, _frame: object) -> None:
+        nonlocal stopping
+        if not stopping:
+            stopping = True
+            raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _stop)
+    print("starting PostgreSQL, NATS JetStream, services and Traefik ...", flush=True)
+    stack.start()
+    gw = stack.gateway_url
+    token = _token("student")
+    print(
+        f"""
+Journey is running.
+  gateway:   {gw}
+  data:      {data_dir.resolve()}   (kept across restarts)
+  logs:      {data_dir.resolve() / 'logs'}
+  user:      student ({dev_user_id('student')})
+  token:     {token}
+
+Try it:
+  export TOKEN={token}
+  curl -s -H "Authorization: Bearer $TOKEN" {gw}/api/v1/profiler/questions
+
+Ctrl-C stops everything.
+""",
+        flush=True,
+    )
+    try:
+        signal.pause()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        print("stopping ...", flush=True)
+        stack.stop()
+        print("stopped; data kept in", data_dir.resolve(), flush=True)
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(prog="journey_local")
+    sub = parser.add_subparsers(dest="command", required=True)
+    run_parser = sub.add_parser("run", help="start the whole stack")
+    run_parser.add_argument("--data-dir", type=Path, default=Path(".data"))
+    token_parser = sub.add_parser("token", help="print a development token for USER")
+    token_parser.add_argument("user")
+    args = parser.parse_args(argv)
+    if args.command == "run":
+        run(args.data_dir)
+    else:
+        print(f"user {args.user} = {dev_user_id(args.user)}", file=sys.stderr)
+        print(_token(args.user))
+
+
+if __name__ == "__main__":
+    main()

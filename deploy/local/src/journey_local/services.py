@@ -1,0 +1,83 @@
+"""Every Journey service the stack runs: migrations, seeds, API and worker processes."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from dataclasses import dataclass
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+from journey_local.procs import spawn, stop, wait_for_port
+
+
+@dataclass(frozen=True)
+class ServiceSpec:
+    name: str
+    default_port: int
+    seeds: bool = False
+
+
+SERVICES: tuple[ServiceSpec, ...] = (ServiceSpec("profiler", 8101, seeds=True),)
+
+
+def role_dsn(admin_dsn: str, role: str) -> str:
+    """The same server and database as the admin URL, as another role."""
+    parts = urlsplit(admin_dsn)
+    host = parts.hostname or "127.0.0.1"
+    netloc = f"{role}@{host}" + (f":{parts.port}" if parts.port else "")
+    return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
+
+
+def service_env(spec: ServiceSpec, admin_dsn: str, nats_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+    return {
+        "DATABASE_URL": role_dsn(admin_dsn, f"{spec.name}_app"),
+        "WORKER_DATABASE_URL": role_dsn(admin_dsn, f"{spec.name}_worker"),
+        "ADMIN_DATABASE_URL": admin_dsn,
+        "NATS_URL": nats_url,
+        **(extra or {}),
+    }
+
+
+def prepare(spec: ServiceSpec, admin_dsn: str) -> None:
+    """Migrate and seed; both are idempotent, so every start runs them."""
+    env = {"ADMIN_DATABASE_URL": admin_dsn}
+    commands = ["migrate", "seed"] if spec.seeds else ["migrate"]
+    for command in commands:
+        subprocess.run([sys.executable, "-m", spec.name, command], check=True, env={**os.environ, **env})
+
+
+class ServiceProcesses:
+    """The API (uvicorn) and worker processes of one service."""
+
+    def __init__(self, spec: ServiceSpec, port: int, env: dict[str, str], log_dir: Path) -> None:
+        self.spec = spec
+        self.port = port
+        self.env = env
+        self.log_dir = log_dir
+        self.api: subprocess.Popen[bytes] | None = None
+        self.worker: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    def start(self) -> None:
+        self.worker = spawn(
+            [sys.executable, "-m", self.spec.name, "worker"], log=self.log_dir / f"{self.spec.name}-worker.log", env=self.env
+        )
+        self.api = spawn(
+            [sys.executable, "-m", self.spec.name, "api", "--port", str(self.port)],
+            log=self.log_dir / f"{self.spec.name}-api.log",
+            env=self.env,
+        )
+
+    def wait_ready(self) -> None:
+        assert self.api is not None
+        wait_for_port(self.port, timeout=60, proc=self.api)
+
+    def stop(self) -> None:
+        for proc in (self.api, self.worker):
+            if proc is not None:
+                stop(proc)

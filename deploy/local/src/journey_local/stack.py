@@ -1,0 +1,130 @@
+"""The whole stack in one object: used by `make run` and by the e2e test fixtures."""
+
+from __future__ import annotations
+
+import os
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import httpx
+
+from journey_local.nats import EmbeddedNats
+from journey_local.postgres import EmbeddedPostgres
+from journey_local.services import SERVICES, ServiceProcesses, prepare, service_env
+from journey_local.traefik import EmbeddedTraefik
+
+
+@dataclass
+class StackConfig:
+    data_dir: Path
+    gateway_port: int = 8080
+    postgres_port: int = 54329
+    nats_port: int = 42229
+    service_ports: dict[str, int] = field(default_factory=lambda: {s.name: s.default_port for s in SERVICES})
+    database_url: str | None = None  # an external server's admin URL; embedded when unset
+    nats_url: str | None = None
+    rate_average: int = 100
+    rate_burst: int = 200
+    max_body_bytes: int = 10 * 1024 * 1024
+    extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, data_dir: Path) -> StackConfig:
+        return cls(
+            data_dir=data_dir,
+            gateway_port=int(os.environ.get("GATEWAY_PORT", "8080")),
+            postgres_port=int(os.environ.get("POSTGRES_PORT", "54329")),
+            nats_port=int(os.environ.get("NATS_PORT", "42229")),
+            database_url=os.environ.get("DATABASE_URL") or None,
+            nats_url=os.environ.get("NATS_URL") or None,
+            rate_average=int(os.environ.get("GATEWAY_RATE_AVERAGE", "100")),
+            rate_burst=int(os.environ.get("GATEWAY_RATE_BURST", "200")),
+        )
+
+
+class Stack:
+    def __init__(self, config: StackConfig) -> None:
+        self.config = config
+        data = config.data_dir.resolve()
+        self.postgres = None if config.database_url else EmbeddedPostgres(data / "postgres", config.postgres_port)
+        self.nats = None if config.nats_url else EmbeddedNats(data / "nats", config.nats_port)
+        self.admin_dsn = config.database_url or (self.postgres.admin_dsn if self.postgres else "")
+        self.nats_url = config.nats_url or (self.nats.url if self.nats else "")
+        self.services = [
+            ServiceProcesses(
+                spec,
+                config.service_ports[spec.name],
+                service_env(spec, self.admin_dsn, self.nats_url, config.extra_env),
+                data / "logs",
+            )
+            for spec in SERVICES
+        ]
+        values = {
+            "RATE_AVERAGE": str(config.rate_average),
+            "RATE_BURST": str(config.rate_burst),
+            "MAX_BODY_BYTES": str(config.max_body_bytes),
+            **{f"{s.spec.name.upper()}_URL": s.url for s in self.services},
+        }
+        self.traefik = EmbeddedTraefik(data / "gateway", config.gateway_port, values)
+
+    @property
+    def gateway_url(self) -> str:
+        return self.traefik.url
+
+    def start_infrastructure(self) -> None:
+        if self.postgres:
+            self.postgres.start()
+        if self.nats:
+            self.nats.start()
+        for service in self.services:
+            prepare(service.spec, self.admin_dsn)
+
+    def start(self) -> None:
+        try:
+            self.start_infrastructure()
+            for service in self.services:
+                service.start()
+            for service in self.services:
+                service.wait_ready()
+            self.traefik.start()
+            self.wait_gateway()
+        except BaseException:
+            self.stop()
+            raise
+
+    def wait_gateway(self, timeout: float = 30.0) -> None:
+        """Ready when every service answers /readyz through its own port and Traefik routes."""
+        deadline = time.monotonic() + timeout
+        pending = list(self.services)
+        while pending:
+            try:
+                if httpx.get(f"{pending[0].url}/readyz", timeout=2).status_code == 200:
+                    pending.pop(0)
+                    continue
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{pending[0].spec.name} did not become ready")
+            time.sleep(0.2)
+        while True:
+            try:
+                if httpx.get(f"{self.gateway_url}/api/v1/profiler/questions", timeout=2).status_code == 401:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError("the gateway did not start routing")
+            time.sleep(0.2)
+
+    def stop(self) -> None:
+        self.traefik.stop()
+        for service in self.services:
+            service.stop()
+        if self.nats:
+            self.nats.stop()
+        if self.postgres:
+            try:
+                self.postgres.stop()
+            except Exception as exc:  # already stopped
+                print(f"postgres stop: {exc}")

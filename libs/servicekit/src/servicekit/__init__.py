@@ -1,0 +1,1 @@
+"""servicekit: the one way each Journey service does its cross-cutting work."""

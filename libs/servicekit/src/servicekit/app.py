@@ -1,0 +1,50 @@
+"""The app factory every service's `main.py` calls."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+
+from fastapi import APIRouter, FastAPI
+
+from servicekit.auth import TokenVerifier
+from servicekit.db import create_engine
+from servicekit.errors import gateway_problem_pages, install_error_handlers
+from servicekit.health import router as health_router
+from servicekit.logging import configure_logging
+from servicekit.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from servicekit.settings import ServiceSettings
+
+
+def create_app(settings: ServiceSettings, routers: Sequence[APIRouter], *, version: str = "0.1.0") -> FastAPI:
+    """Assemble a service: logging, engine, auth, problem+json errors, health, OpenAPI."""
+    configure_logging(settings.service_name, settings.log_level)
+    prefix = f"/api/v1/{settings.service_name}"
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        app.state.engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        try:
+            yield
+        finally:
+            await app.state.engine.dispose()
+
+    app = FastAPI(
+        title=f"Journey {settings.service_name}",
+        version=version,
+        lifespan=lifespan,
+        openapi_url=f"{prefix}/openapi.json",
+        docs_url=f"{prefix}/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.token_verifier = TokenVerifier(settings)
+    install_error_handlers(app)
+    app.include_router(health_router)
+    app.include_router(gateway_problem_pages())
+    for router in routers:
+        app.include_router(router, prefix=prefix)
+    # Outermost first: the request id must be bound before the body cap can reject.
+    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(RequestContextMiddleware)
+    return app

@@ -1,0 +1,97 @@
+"""Bearer JWT verification (every service checks; the gateway is not trusted to) and dev tokens."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from dataclasses import dataclass, field
+from typing import Annotated, Any
+
+import jwt
+from fastapi import Depends, Request
+
+from servicekit.errors import Unauthorized
+from servicekit.settings import ServiceSettings
+
+# Same name, same user id: `make token USER=ada` is stable across runs and machines.
+DEV_USER_NAMESPACE = uuid.UUID("6f1c2d7e-5a8b-4c3d-9e0f-1a2b3c4d5e6f")
+
+
+@dataclass(frozen=True)
+class Principal:
+    user_id: uuid.UUID
+    roles: frozenset[str] = field(default_factory=frozenset)
+    claims: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_admin(self) -> bool:
+        return "admin" in self.roles
+
+
+def dev_user_id(name: str) -> uuid.UUID:
+    return uuid.uuid5(DEV_USER_NAMESPACE, name)
+
+
+def mint_dev_token(
+    settings: ServiceSettings, name: str, *, ttl_seconds: int = 12 * 3600, roles: list[str] | None = None
+) -> str:
+    """An HS256 development token for user `name`; refused outside development/test."""
+    if settings.environment == "production" or settings.jwt_algorithm != "HS256":
+        raise RuntimeError("development tokens exist only with the HS256 development secret")
+    now = int(time.time())
+    claims: dict[str, Any] = {
+        "sub": str(dev_user_id(name)),
+        "name": name,
+        "iss": settings.jwt_issuer,
+        "aud": settings.jwt_audience,
+        "iat": now,
+        "exp": now + ttl_seconds,
+    }
+    if roles:
+        claims["roles"] = roles
+    return jwt.encode(claims, settings.jwt_secret.get_secret_value(), algorithm="HS256")
+
+
+class TokenVerifier:
+    """Verifies with one pinned algorithm; keys from the HS256 secret or a JWKS URL."""
+
+    def __init__(self, settings: ServiceSettings) -> None:
+        self.settings = settings
+        self._jwks = jwt.PyJWKClient(settings.jwks_url, cache_keys=True) if settings.jwks_url else None
+
+    def _key(self, token: str) -> Any:
+        if self.settings.jwt_algorithm == "HS256":
+            return self.settings.jwt_secret.get_secret_value()
+        if self._jwks is None:
+            raise Unauthorized("no JWKS configured")
+        return self._jwks.get_signing_key_from_jwt(token).key
+
+    def verify(self, token: str) -> Principal:
+        try:
+            claims = jwt.decode(
+                token,
+                self._key(token),
+                algorithms=[self.settings.jwt_algorithm],
+                audience=self.settings.jwt_audience,
+                issuer=self.settings.jwt_issuer,
+                options={"require": ["exp", "iss", "aud", "sub"]},
+            )
+            user_id = uuid.UUID(str(claims["sub"]))
+        except (jwt.PyJWTError, ValueError) as exc:
+            raise Unauthorized(f"invalid token: {exc}") from exc
+        roles = claims.get("roles") or []
+        return Principal(user_id=user_id, roles=frozenset(r for r in roles if isinstance(r, str)), claims=claims)
+
+
+def current_principal(request: Request) -> Principal:
+    header = request.headers.get("authorization", "")
+    scheme, _, token = header.partition(" ")
+    if scheme.lower() != "bearer" or not token:
+        raise Unauthorized("missing bearer token")
+    verifier: TokenVerifier = request.app.state.token_verifier
+    principal = verifier.verify(token.strip())
+    request.state.user_id = principal.user_id
+    return principal
+
+
+CurrentPrincipal = Annotated[Principal, Depends(current_principal)]

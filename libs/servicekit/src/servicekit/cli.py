@@ -1,0 +1,48 @@
+"""`python -m <service> {api,worker,migrate,seed}`: one entry point shape for every service."""
+
+from __future__ import annotations
+
+import argparse
+import os
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import uvicorn
+
+from servicekit import migrations
+from servicekit.events.consumer import Subscription
+from servicekit.settings import ServiceSettings
+from servicekit.worker import run_worker
+
+
+def run_cli(
+    *,
+    schema: str,
+    settings_factory: Callable[[], ServiceSettings],
+    app_path: str,
+    migrations_dir: Path,
+    subscriptions: Callable[[ServiceSettings], Sequence[Subscription]],
+    seed: Callable[[str], None] | None = None,
+    argv: Sequence[str] | None = None,
+) -> None:
+    parser = argparse.ArgumentParser(prog=schema)
+    sub = parser.add_subparsers(dest="command", required=True)
+    api = sub.add_parser("api", help="serve the HTTP API")
+    api.add_argument("--host", default="127.0.0.1")
+    api.add_argument("--port", type=int, default=8000)
+    sub.add_parser("worker", help="run the outbox relay and consumers")
+    sub.add_parser("migrate", help="create roles and bring the schema to head (ADMIN_DATABASE_URL)")
+    sub.add_parser("seed", help="load reference data (ADMIN_DATABASE_URL)")
+    args = parser.parse_args(argv)
+
+    if args.command == "api":
+        uvicorn.run(app_path, factory=True, host=args.host, port=args.port, log_config=None, access_log=False)
+    elif args.command == "worker":
+        settings = settings_factory()
+        run_worker(settings, schema, subscriptions(settings))
+    else:
+        admin_dsn = os.environ["ADMIN_DATABASE_URL"]
+        if args.command == "migrate":
+            migrations.upgrade(admin_dsn, schema, migrations_dir)
+        elif seed is not None:
+            seed(admin_dsn)

@@ -1,0 +1,45 @@
+"""Async engine on psycopg 3 and the RLS-scoped transaction every request runs in."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+
+def sqlalchemy_url(dsn: str) -> str:
+    """Accept plain libpq URLs and point SQLAlchemy at psycopg 3."""
+    for prefix in ("postgresql+psycopg://", "postgresql://", "postgres://"):
+        if dsn.startswith(prefix):
+            return "postgresql+psycopg://" + dsn[len(prefix) :]
+    raise ValueError("DATABASE_URL must be a postgresql:// URL")
+
+
+def libpq_url(dsn: str) -> str:
+    return dsn.replace("postgresql+psycopg://", "postgresql://", 1)
+
+
+def create_engine(dsn: str, *, pool_size: int = 10) -> AsyncEngine:
+    return create_async_engine(
+        sqlalchemy_url(dsn), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
+    )
+
+
+async def set_rls_user(session: AsyncSession, user_id: uuid.UUID | None) -> None:
+    """Scope the current transaction to one user (transaction-local, bound parameter)."""
+    await session.exec(  # type: ignore[call-overload]
+        text("SELECT set_config('app.user_id', :uid, true)").bindparams(uid=str(user_id) if user_id else "")
+    )
+
+
+@asynccontextmanager
+async def user_transaction(engine: AsyncEngine, user_id: uuid.UUID | None) -> AsyncIterator[AsyncSession]:
+    """One transaction as `user_id`: commits on success, rolls back on any error."""
+    async with AsyncSession(engine, expire_on_commit=False) as session:
+        async with session.begin():
+            await set_rls_user(session, user_id)
+            yield session

@@ -1,0 +1,21 @@
+"""Annotated dependency aliases every router uses."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from servicekit.auth import CurrentPrincipal
+from servicekit.db import user_transaction
+
+
+async def user_session(request: Request, principal: CurrentPrincipal) -> AsyncIterator[AsyncSession]:
+    """The request's one transaction, scoped to the caller by RLS; commits before the response."""
+    async with user_transaction(request.app.state.engine, principal.user_id) as session:
+        yield session
+
+
+DbSession = Annotated[AsyncSession, Depends(user_session, scope="function")]

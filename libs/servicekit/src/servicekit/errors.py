@@ -1,0 +1,141 @@
+"""RFC 9457 problem+json for every error a service returns."""
+
+from __future__ import annotations
+
+from http import HTTPStatus
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from servicekit.logging import get_logger
+
+PROBLEM_JSON = "application/problem+json"
+log = get_logger(__name__)
+
+
+class ProblemError(Exception):
+    """Base of every domain error: carries its HTTP status and problem fields."""
+
+    status: int = 400
+    title: str | None = None
+
+    def __init__(self, detail: str, *, status: int | None = None, **extra: Any) -> None:
+        super().__init__(detail)
+        self.detail = detail
+        if status is not None:
+            self.status = status
+        self.extra = extra
+        self.headers: dict[str, str] = {}
+
+
+class NotFound(ProblemError):
+    status = 404
+
+
+class Conflict(ProblemError):
+    status = 409
+
+
+class Unprocessable(ProblemError):
+    status = 422
+
+
+class PayloadTooLarge(ProblemError):
+    status = 413
+
+
+class UnsupportedMediaType(ProblemError):
+    status = 415
+
+
+class TooManyRequests(ProblemError):
+    status = 429
+
+
+class Unauthorized(ProblemError):
+    status = 401
+
+    def __init__(self, detail: str) -> None:
+        super().__init__(detail)
+        self.headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+
+
+def problem_response(
+    status: int,
+    detail: str | None,
+    *,
+    instance: str | None = None,
+    title: str | None = None,
+    headers: dict[str, str] | None = None,
+    **extra: Any,
+) -> JSONResponse:
+    body: dict[str, Any] = {
+        "type": "about:blank",
+        "title": title or HTTPStatus(status).phrase,
+        "status": status,
+    }
+    if detail:
+        body["detail"] = detail
+    if instance:
+        body["instance"] = instance
+    body.update(extra)
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
+
+
+def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
+    return [
+        {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "message": err.get("msg", "")}
+        for err in exc.errors()
+    ]
+
+
+def install_error_handlers(app: FastAPI) -> None:
+    """Every 4xx/5xx leaves as problem+json, FastAPI's own validation errors included."""
+
+    @app.exception_handler(ProblemError)
+    async def _problem(request: Request, exc: ProblemError) -> JSONResponse:
+        return problem_response(
+            exc.status, exc.detail, instance=request.url.path, title=exc.title, headers=exc.headers, **exc.extra
+        )
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
+        errors = _field_errors(exc)
+        fields = ", ".join(e["field"] for e in errors if e["field"])
+        return problem_response(
+            422, f"invalid request: {fields}" if fields else "invalid request", instance=request.url.path, errors=errors
+        )
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
+        return problem_response(
+            exc.status_code, str(exc.detail), instance=request.url.path, headers=getattr(exc, "headers", None)
+        )
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        log.exception("unhandled_error", path=request.url.path)
+        return problem_response(500, "internal error", instance=request.url.path)
+
+
+_GATEWAY_PROBLEMS = {
+    413: "request body exceeds the gateway's limit",
+    429: "too many requests from this client; slow down and retry",
+}
+
+
+def gateway_problem_pages() -> APIRouter:
+    """Pages the gateway's `errors` middleware serves for its own 413/429 answers."""
+    router = APIRouter(include_in_schema=False)
+
+    @router.get("/problems/{status_code}")
+    async def problem_page(status_code: int) -> JSONResponse:
+        if status_code not in _GATEWAY_PROBLEMS:
+            return problem_response(404, "no such problem page")
+        headers = {"Retry-After": "1"} if status_code == 429 else None
+        return problem_response(status_code, _GATEWAY_PROBLEMS[status_code], headers=headers)
+
+    return router

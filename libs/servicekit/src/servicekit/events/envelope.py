@@ -1,0 +1,36 @@
+"""The event envelope every service publishes and consumes."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+import structlog
+from pydantic import BaseModel, Field
+
+
+class Event(BaseModel):
+    """`type` is also the NATS subject; `subject` is the user the event is about."""
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4)
+    type: str
+    source: str
+    subject: str
+    time: datetime = Field(default_factory=lambda: datetime.now(UTC))
+    version: int = 1
+    data: dict[str, Any] = Field(default_factory=dict)
+    request_id: str | None = None
+
+    def user_id(self) -> uuid.UUID | None:
+        try:
+            return uuid.UUID(self.subject)
+        except ValueError:
+            return None
+
+
+def new_event(type_: str, *, user_id: uuid.UUID, data: dict[str, Any], version: int = 1) -> Event:
+    """Build an event for `user_id`, carrying the current request id on."""
+    source = type_.split(".")[1] if type_.count(".") >= 3 else "unknown"
+    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    return Event(type=type_, source=source, subject=str(user_id), data=data, version=version, request_id=request_id)

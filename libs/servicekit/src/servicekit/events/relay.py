@@ -1,0 +1,89 @@
+"""Outbox relay: publishes committed outbox rows with Nats-Msg-Id, then marks them sent."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+
+import psycopg
+from nats.js import JetStreamContext
+from psycopg import sql
+
+from servicekit.db import libpq_url
+from servicekit.events.outbox import notify_channel
+from servicekit.logging import get_logger
+
+log = get_logger(__name__)
+
+
+class OutboxRelay:
+    """Wakes on the outbox NOTIFY (sent at commit) and on a timer as a safety net."""
+
+    def __init__(
+        self, dsn: str, schema: str, js: JetStreamContext, *, interval: float = 1.0, batch: int = 200
+    ) -> None:
+        self.dsn = libpq_url(dsn)
+        self.schema = schema
+        self.js = js
+        self.interval = interval
+        self.batch = batch
+        self._wake = asyncio.Event()
+
+    async def publish_pending(self) -> int:
+        """Publish one batch; returns how many rows were sent. Raises if NATS fails."""
+        outbox = sql.Identifier(self.schema, "outbox")
+        async with await psycopg.AsyncConnection.connect(self.dsn) as conn, conn.transaction():
+            rows = await (
+                await conn.execute(
+                    sql.SQL(
+                        "SELECT id, subject, payload::text FROM {} WHERE published_at IS NULL "
+                        "ORDER BY created_at, id LIMIT %s FOR UPDATE SKIP LOCKED"
+                    ).format(outbox),
+                    (self.batch,),
+                )
+            ).fetchall()
+            sent = []
+            try:
+                for event_id, subject, payload in rows:
+                    await self.js.publish(
+                        subject, payload.encode(), headers={"Nats-Msg-Id": str(event_id)}, timeout=5
+                    )
+                    sent.append(event_id)
+            finally:
+                # Rows published before a failure are marked; the rest retry (and dedupe by Msg-Id).
+                if sent:
+                    await conn.execute(
+                        sql.SQL("UPDATE {} SET published_at = now() WHERE id = ANY(%s)").format(outbox), (sent,)
+                    )
+            return len(sent)
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as conn:
+                    await conn.execute(sql.SQL("LISTEN {}").format(sql.Identifier(notify_channel(self.schema))))
+                    self._wake.set()
+                    async for _ in conn.notifies():
+                        self._wake.set()
+            except (psycopg.Error, OSError) as exc:
+                log.warning("outbox_listen_failed", error=str(exc))
+                await asyncio.sleep(self.interval)
+
+    async def run(self) -> None:
+        listener = asyncio.create_task(self._listen())
+        backoff = self.interval
+        try:
+            while True:
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
+                self._wake.clear()
+                try:
+                    while await self.publish_pending() == self.batch:
+                        pass
+                    backoff = self.interval
+                except Exception as exc:  # NATS or PostgreSQL down: keep rows, try again later
+                    log.warning("outbox_publish_failed", error=repr(exc))
+                    await asyncio.sleep(backoff)
+                    backoff = min(backoff * 2, 10.0)
+        finally:
+            listener.cancel()

@@ -1,0 +1,61 @@
+"""JetStream connection and the one stream per producing service."""
+
+from __future__ import annotations
+
+import nats
+from nats.aio.client import Client as NATS
+from nats.js import JetStreamContext
+from nats.js.api import RetentionPolicy, StorageType, StreamConfig
+from nats.js.errors import NotFoundError
+
+from servicekit.logging import get_logger
+
+log = get_logger(__name__)
+
+PRODUCING_SERVICES = ("profiler", "coaching", "missions", "billing")
+DUPLICATE_WINDOW_SECONDS = 15 * 60
+
+
+def stream_name(service: str) -> str:
+    return service.upper()
+
+
+def stream_subjects(service: str) -> list[str]:
+    return [f"journey.{service}.>"]
+
+
+async def connect(url: str, name: str) -> NATS:
+    """Connect once; afterwards nats-py reconnects forever on its own."""
+
+    async def _disconnected() -> None:
+        log.warning("nats_disconnected")
+
+    async def _reconnected() -> None:
+        log.info("nats_reconnected")
+
+    return await nats.connect(
+        url,
+        name=name,
+        max_reconnect_attempts=-1,
+        reconnect_time_wait=0.5,
+        connect_timeout=2,
+        disconnected_cb=_disconnected,
+        reconnected_cb=_reconnected,
+    )
+
+
+async def ensure_stream(js: JetStreamContext, service: str) -> None:
+    """Create or update the service's stream: file storage, no age limit (replayable)."""
+    config = StreamConfig(
+        name=stream_name(service),
+        subjects=stream_subjects(service),
+        retention=RetentionPolicy.LIMITS,
+        storage=StorageType.FILE,
+        max_age=0,
+        duplicate_window=DUPLICATE_WINDOW_SECONDS,
+    )
+    try:
+        await js.stream_info(config.name or "")
+        await js.update_stream(config)
+    except NotFoundError:
+        await js.add_stream(config)

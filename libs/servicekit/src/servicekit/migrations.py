@@ -1,0 +1,156 @@
+"""Alembic per schema, the three roles of a service, and RLS helpers for migration files.
+
+Roles for service `s`:
+- `s_owner`  (NOLOGIN) owns the schema and every table; migrations run as it.
+- `s_app`    the API: RLS applies (not owner, no BYPASSRLS); may only INSERT into the outbox.
+- `s_worker` consumers and the relay: RLS applies to user tables; relays and consumes.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import psycopg
+from alembic import command, context, op
+from alembic.config import Config
+from psycopg import sql
+from sqlalchemy import create_engine, text
+
+from servicekit.db import libpq_url, sqlalchemy_url
+
+USER_POLICY = "user_id = nullif(current_setting('app.user_id', true), '')::uuid"
+
+
+def role_names(schema: str) -> dict[str, str]:
+    return {"owner": f"{schema}_owner", "app": f"{schema}_app", "worker": f"{schema}_worker"}
+
+
+def ensure_schema_and_roles(admin_dsn: str, schema: str) -> None:
+    """Idempotently create the schema, its owner and the two login roles (no BYPASSRLS)."""
+    roles = role_names(schema)
+    with psycopg.connect(libpq_url(admin_dsn), autocommit=True) as conn:
+        for kind, role in roles.items():
+            exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
+            login = sql.SQL("NOLOGIN" if kind == "owner" else "LOGIN")
+            if not exists:
+                conn.execute(
+                    sql.SQL("CREATE ROLE {} {} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE").format(
+                        sql.Identifier(role), login
+                    )
+                )
+        conn.execute(sql.SQL("GRANT {} TO current_user").format(sql.Identifier(roles["owner"])))
+        conn.execute(
+            sql.SQL("CREATE SCHEMA IF NOT EXISTS {} AUTHORIZATION {}").format(
+                sql.Identifier(schema), sql.Identifier(roles["owner"])
+            )
+        )
+        for kind in ("app", "worker"):
+            conn.execute(
+                sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), sql.Identifier(roles[kind]))
+            )
+
+
+def upgrade(admin_dsn: str, schema: str, migrations_dir: Path) -> None:
+    """Bring `schema` to head with the service's own Alembic history."""
+    ensure_schema_and_roles(admin_dsn, schema)
+    config = Config()
+    config.set_main_option("script_location", str(migrations_dir))
+    config.attributes["dsn"] = admin_dsn
+    config.attributes["schema"] = schema
+    command.upgrade(config, "head")
+
+
+def run_env() -> None:
+    """Body of every service's `migrations/env.py`: online migration as the schema owner."""
+    config = context.config
+    schema: str = config.attributes["schema"]
+    engine = create_engine(sqlalchemy_url(config.attributes["dsn"]))
+    with engine.connect() as connection:
+        connection.execute(text(f'SET ROLE "{role_names(schema)["owner"]}"'))
+        connection.execute(text(f'SET search_path TO "{schema}"'))
+        connection.commit()
+        context.configure(connection=connection, version_table_schema=schema, transactional_ddl=True)
+        with context.begin_transaction():
+            context.run_migrations()
+        connection.commit()
+    engine.dispose()
+
+
+# --- helpers called from migration files -------------------------------------------------
+
+
+def _grant(schema: str, table: str, privileges: str, role: str) -> None:
+    op.execute(f'GRANT {privileges} ON "{schema}"."{table}" TO "{role}"')
+
+
+def protect_user_table(schema: str, table: str, *, app: str = "SELECT, INSERT, UPDATE, DELETE", worker: str = "SELECT, INSERT, UPDATE, DELETE") -> None:
+    """ENABLE + FORCE RLS with the deny-by-default user policy, then grant the roles."""
+    roles = role_names(schema)
+    qualified = f'"{schema}"."{table}"'
+    op.execute(f"ALTER TABLE {qualified} ENABLE ROW LEVEL SECURITY")
+    op.execute(f"ALTER TABLE {qualified} FORCE ROW LEVEL SECURITY")
+    op.execute(f"CREATE POLICY {table}_owner_only ON {qualified} USING ({USER_POLICY}) WITH CHECK ({USER_POLICY})")
+    if app:
+        _grant(schema, table, app, roles["app"])
+    if worker:
+        _grant(schema, table, worker, roles["worker"])
+
+
+def grant_reference_table(schema: str, table: str) -> None:
+    """Shared, non-user data (e.g. a question bank): read-only for both roles."""
+    roles = role_names(schema)
+    _grant(schema, table, "SELECT", roles["app"])
+    _grant(schema, table, "SELECT", roles["worker"])
+
+
+def create_event_tables(schema: str) -> None:
+    """Outbox, inbox, dead letters and the AI budget counter, with their grants."""
+    roles = role_names(schema)
+    op.execute(
+        f"""
+        CREATE TABLE "{schema}".outbox (
+            id uuid PRIMARY KEY,
+            subject text NOT NULL,
+            payload jsonb NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT clock_timestamp(),
+            published_at timestamptz
+        )"""
+    )
+    op.execute(f'CREATE INDEX outbox_unpublished_idx ON "{schema}".outbox (created_at) WHERE published_at IS NULL')
+    op.execute(
+        f"""
+        CREATE TABLE "{schema}".inbox (
+            consumer text NOT NULL,
+            event_id uuid NOT NULL,
+            processed_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (consumer, event_id)
+        )"""
+    )
+    op.execute(
+        f"""
+        CREATE TABLE "{schema}".dead_letters (
+            id bigserial PRIMARY KEY,
+            consumer text NOT NULL,
+            event_id uuid,
+            subject text NOT NULL,
+            payload text NOT NULL,
+            error text NOT NULL,
+            deliveries integer NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now()
+        )"""
+    )
+    op.execute(
+        f"""
+        CREATE TABLE "{schema}".ai_usage (
+            user_id uuid NOT NULL,
+            day date NOT NULL,
+            calls integer NOT NULL,
+            PRIMARY KEY (user_id, day)
+        )"""
+    )
+    _grant(schema, "outbox", "INSERT", roles["app"])
+    _grant(schema, "outbox", "SELECT, UPDATE, INSERT", roles["worker"])
+    _grant(schema, "inbox", "SELECT, INSERT", roles["worker"])
+    _grant(schema, "dead_letters", "SELECT, INSERT", roles["worker"])
+    op.execute(f'GRANT USAGE ON SEQUENCE "{schema}".dead_letters_id_seq TO "{roles["worker"]}"')
+    protect_user_table(schema, "ai_usage", app="", worker="SELECT, INSERT, UPDATE")

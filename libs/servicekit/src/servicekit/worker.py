@@ -1,0 +1,79 @@
+"""The worker process: outbox relay plus the service's durable consumers."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import signal
+from collections.abc import Sequence
+
+from nats.aio.client import Client as NATS
+
+from servicekit.db import create_engine
+from servicekit.events.consumer import ConsumerRunner, Subscription
+from servicekit.events.relay import OutboxRelay
+from servicekit.events.streams import PRODUCING_SERVICES, connect, ensure_stream
+from servicekit.logging import configure_logging, get_logger
+from servicekit.settings import ServiceSettings
+
+log = get_logger(__name__)
+
+
+class Worker:
+    """Owns one NATS connection and one engine; `start()` returns once tasks run."""
+
+    def __init__(self, settings: ServiceSettings, schema: str, subscriptions: Sequence[Subscription]) -> None:
+        self.settings = settings
+        self.schema = schema
+        self.subscriptions = subscriptions
+        self.engine = create_engine(settings.worker_dsn, pool_size=4)
+        self.nc: NATS | None = None
+        self.runners: list[ConsumerRunner] = []
+        self._tasks: list[asyncio.Task[None]] = []
+
+    async def _connect(self) -> NATS:
+        while True:
+            try:
+                return await connect(self.settings.nats_url, f"{self.settings.service_name}-worker")
+            except Exception as exc:
+                log.warning("nats_connect_failed", error=repr(exc))
+                await asyncio.sleep(1)
+
+    async def start(self) -> None:
+        self.nc = await self._connect()
+        js = self.nc.jetstream()
+        for service in PRODUCING_SERVICES:
+            # Every stream a consumer binds to must exist, whoever starts first.
+            await ensure_stream(js, service)
+        relay = OutboxRelay(self.settings.worker_dsn, self.schema, js)
+        self.runners = [ConsumerRunner(js, self.engine, self.schema, sub) for sub in self.subscriptions]
+        self._tasks = [asyncio.create_task(relay.run())] + [asyncio.create_task(r.run()) for r in self.runners]
+        log.info("worker_started", consumers=[s.durable for s in self.subscriptions])
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        for task in self._tasks:
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
+        if self.nc is not None:
+            with contextlib.suppress(Exception):
+                await self.nc.drain()
+        await self.engine.dispose()
+
+
+def run_worker(settings: ServiceSettings, schema: str, subscriptions: Sequence[Subscription]) -> None:
+    """Run until SIGINT/SIGTERM; in-flight handlers finish or are redelivered."""
+    configure_logging(f"{settings.service_name}-worker", settings.log_level)
+
+    async def main() -> None:
+        worker = Worker(settings, schema, subscriptions)
+        stop = asyncio.Event()
+        loop = asyncio.get_running_loop()
+        for sig in (signal.SIGINT, signal.SIGTERM):
+            loop.add_signal_handler(sig, stop.set)
+        await worker.start()
+        await stop.wait()
+        await worker.stop()
+
+    asyncio.run(main())

@@ -1,0 +1,3 @@
+"""Profiler: a questionnaire session, then an AI-written Future-You persona."""
+
+SCHEMA = "profiler"

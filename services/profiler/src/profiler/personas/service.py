@@ -1,0 +1,101 @@
+"""Reading personas (API) and generating them (worker)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from contracts import profiler as events
+from profiler import SCHEMA
+from profiler.models import Persona
+from profiler.personas import repository
+from profiler.personas.offline_writer import write_persona
+from profiler.personas.schemas import PersonaContent
+from profiler.questions import service as questions_service
+from profiler.sessions import service as sessions_service
+from servicekit.ai import AIProvider, StructuredTask, generate_within_budget
+from servicekit.errors import NotFound
+from servicekit.events import new_event
+from servicekit.events.outbox import add_event
+from servicekit.logging import get_logger
+
+log = get_logger(__name__)
+
+INSTRUCTIONS = (
+    "You write a student's 'Future-You' persona from their questionnaire answers. "
+    "Be warm, concrete and honest; quote the student's own words where it helps. "
+    "Answer only with JSON matching the given schema: a short archetype name, a one-paragraph summary, "
+    "a letter from their self ten years ahead, strengths, growth areas, suggested goals, suggested habits "
+    "and mission tags (lowercase topic words)."
+)
+
+
+async def for_session(db: AsyncSession, session_id: uuid.UUID) -> Persona:
+    await sessions_service.owned(db, session_id)
+    persona = await repository.by_session(db, session_id)
+    if persona is None:
+        raise NotFound(f"session {session_id} has no persona yet: complete it first")
+    return persona
+
+
+async def current(db: AsyncSession, user_id: uuid.UUID) -> Persona:
+    persona = await repository.newest_ready(db, user_id)
+    if persona is None:
+        raise NotFound("no persona yet: complete a questionnaire session first")
+    return persona
+
+
+async def persona_task(db: AsyncSession, session_id: uuid.UUID) -> StructuredTask[PersonaContent]:
+    row = await sessions_service.owned(db, session_id)
+    questions = {q.id: q for q in await questions_service.questions_for(db, row.bank_version)}
+    answers = {a.question_id: a.value for a in await sessions_service.answers_of(db, session_id)}
+    labels = {qid: {o["value"]: o["label"] for o in q.options or []} for qid, q in questions.items()}
+    model_input = {
+        "answers": [
+            {"question": questions[qid].prompt, "category": questions[qid].category, "answer": value}
+            for qid, value in answers.items()
+            if qid in questions
+        ]
+    }
+    return StructuredTask(
+        name="future_you_persona",
+        instructions=INSTRUCTIONS,
+        input=model_input,
+        schema=PersonaContent,
+        offline=lambda: write_persona(answers, labels),
+    )
+
+
+async def generate(
+    db: AsyncSession, provider: AIProvider, user_id: uuid.UUID, persona_id: uuid.UUID, *, daily_budget: int
+) -> None:
+    """Worker job: fill a pending persona and announce it, in one transaction."""
+    persona = await repository.by_id_for_update(db, persona_id)
+    if persona is None or persona.status != "pending":
+        log.info("persona_skip", persona_id=str(persona_id), reason="missing or already generated")
+        return
+    task = await persona_task(db, persona.session_id)
+    result = await generate_within_budget(
+        provider, task, session=db, schema=SCHEMA, user_id=user_id, daily_budget=daily_budget
+    )
+    persona.status = "ready"
+    persona.content = result.value.model_dump()
+    persona.provider = result.provider
+    persona.fallback = result.fallback
+    persona.fallback_reason = result.reason
+    persona.generated_at = datetime.now(UTC)
+    db.add(persona)
+    await db.flush()
+    generated = events.PersonaGenerated(
+        persona_id=persona.id,
+        session_id=persona.session_id,
+        name=result.value.name,
+        mission_tags=result.value.mission_tags,
+        suggested_goals=result.value.suggested_goals,
+        suggested_habits=result.value.suggested_habits,
+        provider=result.provider,
+        fallback=result.fallback,
+    )
+    await add_event(db, SCHEMA, new_event(events.PERSONA_GENERATED, user_id=user_id, data=generated.model_dump(mode="json")))

@@ -1,0 +1,59 @@
+from __future__ import annotations
+
+import uuid
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Response, status
+
+from profiler.sessions import service
+from profiler.sessions.schemas import AnswerIn, AnswerPublic, CompletionAccepted, Progress, SessionPublic
+from servicekit.auth import CurrentPrincipal
+from servicekit.deps import DbSession
+
+router = APIRouter(prefix="/sessions", tags=["sessions"])
+IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
+
+
+def persona_url(session_id: uuid.UUID) -> str:
+    return f"/api/v1/profiler/sessions/{session_id}/persona"
+
+
+async def _public(db: DbSession, session_id: uuid.UUID) -> SessionPublic:
+    row = await service.owned(db, session_id)
+    answers = await service.answers_of(db, session_id)
+    return SessionPublic(
+        **row.model_dump(exclude={"user_id", "idempotency_key"}),
+        answers=[AnswerPublic.model_validate(a, from_attributes=True) for a in answers],
+        progress=Progress(answered=len(answers), required_missing=await service.missing_required(db, row, answers)),
+        persona_url=persona_url(row.id) if row.status == "completed" else None,
+    )
+
+
+@router.post("", status_code=status.HTTP_201_CREATED)
+async def start_session(db: DbSession, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None) -> SessionPublic:
+    row = await service.start(db, principal.user_id, idempotency_key)
+    return await _public(db, row.id)
+
+
+@router.get("/{session_id}")
+async def get_session(session_id: uuid.UUID, db: DbSession) -> SessionPublic:
+    return await _public(db, session_id)
+
+
+@router.put("/{session_id}/answers/{question_id}")
+async def put_answer(
+    session_id: uuid.UUID, question_id: str, body: AnswerIn, db: DbSession, principal: CurrentPrincipal
+) -> AnswerPublic:
+    answer = await service.answer(db, principal.user_id, session_id, question_id, body.value)
+    return AnswerPublic.model_validate(answer, from_attributes=True)
+
+
+@router.post("/{session_id}/complete", status_code=status.HTTP_202_ACCEPTED)
+async def complete_session(
+    session_id: uuid.UUID, db: DbSession, principal: CurrentPrincipal, response: Response
+) -> CompletionAccepted:
+    persona = await service.complete(db, principal.user_id, session_id)
+    response.headers["Location"] = persona_url(session_id)
+    return CompletionAccepted(
+        session_id=session_id, persona_id=persona.id, status=persona.status, persona_url=persona_url(session_id)
+    )

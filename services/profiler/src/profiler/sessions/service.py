@@ -1,0 +1,84 @@
+"""Questionnaire sessions: start, answer, complete (which queues the persona job)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from contracts import profiler as events
+from profiler import SCHEMA
+from profiler.models import Persona, ProfilerAnswer, ProfilerSession
+from profiler.questions import service as questions_service
+from profiler.questions.answer_rules import normalise_answer
+from profiler.questions.bank import BANK_VERSION
+from profiler.sessions import repository
+from servicekit.errors import Conflict, NotFound, Unprocessable
+from servicekit.events import new_event
+from servicekit.events.outbox import add_event
+
+
+async def start(db: AsyncSession, user_id: uuid.UUID, idempotency_key: str | None) -> ProfilerSession:
+    await questions_service.questions_for(db, BANK_VERSION)
+    return await repository.insert_session(db, user_id, BANK_VERSION, idempotency_key)
+
+
+async def owned(db: AsyncSession, session_id: uuid.UUID, *, for_update: bool = False) -> ProfilerSession:
+    """Load a session of the caller; another user's session is invisible under RLS, so 404."""
+    row = await repository.get_session(db, session_id, for_update=for_update)
+    if row is None:
+        raise NotFound(f"session {session_id} does not exist")
+    return row
+
+
+def _ensure_open(row: ProfilerSession) -> None:
+    if row.status == "completed":
+        raise Conflict(f"session {row.id} is already completed")
+
+
+async def answer(
+    db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, question_id: str, value: Any
+) -> ProfilerAnswer:
+    row = await owned(db, session_id, for_update=True)
+    question = await questions_service.question_by_id(db, row.bank_version, question_id)
+    _ensure_open(row)
+    stored = normalise_answer(question, value)
+    result = await repository.upsert_answer(db, user_id, session_id, question_id, stored)
+    await repository.touch(db, row)
+    return result
+
+
+async def answers_of(db: AsyncSession, session_id: uuid.UUID) -> list[ProfilerAnswer]:
+    return await repository.list_answers(db, session_id)
+
+
+async def missing_required(db: AsyncSession, row: ProfilerSession, answers: list[ProfilerAnswer]) -> list[str]:
+    answered = {a.question_id for a in answers}
+    questions = await questions_service.questions_for(db, row.bank_version)
+    return [q.id for q in questions if q.required and q.id not in answered]
+
+
+async def complete(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> Persona:
+    """Close the session and queue the persona job, all in the caller's one transaction."""
+    row = await owned(db, session_id, for_update=True)
+    _ensure_open(row)
+    answers = await repository.list_answers(db, session_id)
+    missing = await missing_required(db, row, answers)
+    if missing:
+        raise Unprocessable(
+            f"required questions unanswered: {', '.join(missing)}",
+            errors=[{"field": q, "message": "required"} for q in missing],
+        )
+    row.status = "completed"
+    row.completed_at = datetime.now(UTC)
+    await repository.touch(db, row)
+    persona = Persona(user_id=user_id, session_id=session_id, created_at=datetime.now(UTC))
+    db.add(persona)
+    await db.flush()
+    completed = events.SessionCompleted(session_id=session_id, bank_version=row.bank_version, answered=len(answers))
+    requested = events.PersonaRequested(persona_id=persona.id, session_id=session_id)
+    await add_event(db, SCHEMA, new_event(events.SESSION_COMPLETED, user_id=user_id, data=completed.model_dump(mode="json")))
+    await add_event(db, SCHEMA, new_event(events.PERSONA_REQUESTED, user_id=user_id, data=requested.model_dump(mode="json")))
+    return persona

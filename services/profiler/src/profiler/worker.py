@@ -1,0 +1,33 @@
+"""Profiler consumers: the persona job (a work-queue consumer of persona.requested)."""
+
+from __future__ import annotations
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from contracts import profiler as events
+from profiler.personas import service as personas_service
+from profiler.settings import ProfilerSettings
+from servicekit.ai import build_provider
+from servicekit.events import Event
+from servicekit.events.consumer import Subscription
+from servicekit.events.streams import stream_name
+
+
+def subscriptions(settings: ProfilerSettings) -> list[Subscription]:
+    provider = build_provider(settings)
+
+    async def generate_persona(db: AsyncSession, event: Event) -> None:
+        request = events.PersonaRequested.model_validate(event.data)
+        user_id = event.user_id()
+        if user_id is None:
+            raise ValueError("persona.requested without a user subject")
+        await personas_service.generate(db, provider, user_id, request.persona_id, daily_budget=settings.ai_daily_budget)
+
+    return [
+        Subscription(
+            durable="profiler-persona-writer",
+            stream=stream_name("profiler"),
+            filter_subject=events.PERSONA_REQUESTED,
+            handler=generate_persona,
+        )
+    ]

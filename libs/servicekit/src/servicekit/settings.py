@@ -25,6 +25,7 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = 10
 
     nats_url: str = "nats://127.0.0.1:4222"
+    consumer_watchdog_seconds: float = 15.0
 
     jwt_issuer: str = "journey-dev"
     jwt_audience: str = "journey"

@@ -46,7 +46,10 @@ class Worker:
             # Every stream a consumer binds to must exist, whoever starts first.
             await ensure_stream(js, service)
         relay = OutboxRelay(self.settings.worker_dsn, self.schema, js)
-        self.runners = [ConsumerRunner(js, self.engine, self.schema, sub) for sub in self.subscriptions]
+        self.runners = [
+            ConsumerRunner(js, self.engine, self.schema, sub, watchdog_interval=self.settings.consumer_watchdog_seconds)
+            for sub in self.subscriptions
+        ]
         self._tasks = [asyncio.create_task(relay.run())] + [asyncio.create_task(r.run()) for r in self.runners]
         log.info("worker_started", consumers=[s.durable for s in self.subscriptions])
 
@@ -58,8 +61,9 @@ class Worker:
                 await task
         if self.nc is not None:
             with contextlib.suppress(Exception):
-                await self.nc.drain()
+                await asyncio.wait_for(self.nc.close(), 5)
         await self.engine.dispose()
+        log.info("worker_stopped")
 
 
 def run_worker(settings: ServiceSettings, schema: str, subscriptions: Sequence[Subscription]) -> None:

@@ -1,0 +1,52 @@
+"""Real PostgreSQL and NATS JetStream for the whole test session, from the same wheels
+`make run` uses (no Docker). Each service's tests add their own app/worker fixtures."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+
+from journey_local.nats import EmbeddedNats
+from journey_local.postgres import EmbeddedPostgres
+from journey_local.procs import free_port
+from journey_local.services import SERVICES, prepare, role_dsn
+
+
+@dataclass
+class Infra:
+    postgres: EmbeddedPostgres
+    nats: EmbeddedNats
+    root: Path
+
+    @property
+    def admin_dsn(self) -> str:
+        return self.postgres.admin_dsn
+
+    @property
+    def nats_url(self) -> str:
+        return self.nats.url
+
+    def dsn(self, role: str) -> str:
+        return role_dsn(self.admin_dsn, role)
+
+
+@pytest.fixture(scope="session")
+def infra() -> Iterator[Infra]:
+    root = Path(tempfile.mkdtemp(prefix="journey-test-"))
+    postgres = EmbeddedPostgres(root / "postgres", free_port())
+    nats = EmbeddedNats(root / "nats", free_port())
+    postgres.start()
+    nats.start()
+    for spec in SERVICES:  # the same migrate + seed commands `make run` uses
+        prepare(spec, postgres.admin_dsn)
+    try:
+        yield Infra(postgres, nats, root)
+    finally:
+        nats.stop()
+        postgres.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,111 @@
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+
+from profiler import SCHEMA
+from profiler.main import app as build_app
+from profiler.settings import ProfilerSettings
+from profiler.worker import subscriptions
+from servicekit.testing import Users, app_client
+from servicekit.worker import Worker
+
+
+
+@pytest.fixture(scope="session")
+def settings(infra: Any) -> ProfilerSettings:
+    return ProfilerSettings(
+        environment="test",
+        database_url=infra.dsn("profiler_app"),
+        worker_database_url=infra.dsn("profiler_worker"),
+        nats_url=infra.nats_url,
+        consumer_watchdog_seconds=2.0,
+        persona_retry_after_seconds=1,
+    )
+
+
+@pytest.fixture(scope="session")
+async def client(settings: ProfilerSettings, monkeypatch_session: Any) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(build_app()) as c:
+        yield c
+
+
+@pytest.fixture(scope="session")
+def monkeypatch_session(settings: ProfilerSettings) -> Any:
+    # main.app() reads settings through get_settings(); point it at the test servers.
+    import profiler.main
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(profiler.main, "get_settings", lambda: settings)
+    yield mp
+    mp.undo()
+
+
+@pytest.fixture(scope="session")
+async def worker(settings: ProfilerSettings) -> AsyncIterator[Worker]:
+    w = Worker(settings, SCHEMA, subscriptions(settings))
+    await w.start()
+    yield w
+    await w.stop()
+
+
+@pytest.fixture(scope="session")
+def users(settings: ProfilerSettings) -> Users:
+    return Users(settings)
+
+
+class Questionnaire:
+    """Drives a session through the API like a client: start, answer, complete."""
+
+    BASE = "/api/v1/profiler"
+
+    def __init__(self, client: httpx.AsyncClient) -> None:
+        self.client = client
+
+    async def start(self, headers: dict[str, str]) -> str:
+        response = await self.client.post(f"{self.BASE}/sessions", headers=headers)
+        assert response.status_code == 201, response.text
+        return str(response.json()["id"])
+
+    async def answer(self, headers: dict[str, str], session_id: str, question_id: str, value: Any) -> httpx.Response:
+        return await self.client.put(
+            f"{self.BASE}/sessions/{session_id}/answers/{question_id}", json={"value": value}, headers=headers
+        )
+
+    async def answer_required(self, headers: dict[str, str], session_id: str, **overrides: Any) -> None:
+        for question_id, value in {**DEFAULT_ANSWERS, **overrides}.items():
+            response = await self.answer(headers, session_id, question_id, value)
+            assert response.status_code == 200, response.text
+
+    async def complete(self, headers: dict[str, str], session_id: str) -> httpx.Response:
+        return await self.client.post(f"{self.BASE}/sessions/{session_id}/complete", headers=headers)
+
+    async def completed_session(self, headers: dict[str, str], **overrides: Any) -> str:
+        session_id = await self.start(headers)
+        await self.answer_required(headers, session_id, **overrides)
+        response = await self.complete(headers, session_id)
+        assert response.status_code == 202, response.text
+        return session_id
+
+
+DEFAULT_ANSWERS: dict[str, Any] = {
+    "values_core": ["curiosity", "creativity"],
+    "strengths_top": ["problem_solving", "persistence"],
+    "strengths_confidence": 4,
+    "interests_subjects": ["science", "technology"],
+    "interests_free_time": "building_things",
+    "study_best_time": "morning",
+    "study_focus": 7,
+    "study_planning": "rough_list",
+    "career_fields": ["engineering", "research"],
+    "career_clarity": 3,
+    "career_dream": "designing robots that help farmers",
+}
+
+
+@pytest.fixture(scope="session")
+def questionnaire(client: httpx.AsyncClient) -> Questionnaire:
+    return Questionnaire(client)

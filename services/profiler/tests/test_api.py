@@ -1,0 +1,210 @@
+"""Every profiler endpoint against real PostgreSQL (RLS) and NATS, bad input included."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from servicekit.testing import Users, eventually
+from servicekit.worker import Worker
+
+B = "/api/v1/profiler"
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    return body
+
+
+async def test_questions_are_listed_in_order(client: httpx.AsyncClient, users: Users) -> None:
+    response = await client.get(f"{B}/questions", headers=users.headers(users.new()))
+    assert response.status_code == 200
+    body = response.json()
+    assert body["version"] == 1
+    assert len(body["items"]) >= 12
+    first = body["items"][0]
+    assert first["id"] == "values_core"
+    assert first["kind"] == "multiple_choice"
+    assert first["options"][0] == {"value": "curiosity", "label": "Curiosity"}
+    scale = next(q for q in body["items"] if q["kind"] == "scale")
+    assert scale["scale_min"] < scale["scale_max"]
+
+
+async def test_start_and_read_a_session(client: httpx.AsyncClient, users: Users) -> None:
+    headers = users.headers(users.new())
+    created = await client.post(f"{B}/sessions", headers=headers)
+    assert created.status_code == 201
+    session = created.json()
+    assert session["status"] == "in_progress"
+    assert session["progress"]["answered"] == 0
+    assert "career_dream" in session["progress"]["required_missing"]
+    read = await client.get(f"{B}/sessions/{session['id']}", headers=headers)
+    assert read.status_code == 200
+    assert read.json()["id"] == session["id"]
+
+
+async def test_idempotency_key_returns_the_same_session(client: httpx.AsyncClient, users: Users) -> None:
+    headers = {**users.headers(users.new()), "Idempotency-Key": "start-1"}
+    first = await client.post(f"{B}/sessions", headers=headers)
+    second = await client.post(f"{B}/sessions", headers=headers)
+    other = await client.post(f"{B}/sessions", headers={**headers, "Idempotency-Key": "start-2"})
+    assert first.json()["id"] == second.json()["id"]
+    assert other.json()["id"] != first.json()["id"]
+
+
+async def test_unknown_session_and_question_are_404(client: httpx.AsyncClient, users: Users, questionnaire: Any) -> None:
+    headers = users.headers(users.new())
+    problem(await client.get(f"{B}/sessions/{uuid.uuid4()}", headers=headers), 404)
+    session_id = await questionnaire.start(headers)
+    body = problem(await questionnaire.answer(headers, session_id, "no_such_question", "x"), 404)
+    assert "no_such_question" in body["detail"]
+    problem(await questionnaire.answer(headers, str(uuid.uuid4()), "values_core", ["curiosity"]), 404)
+
+
+async def test_malformed_ids_and_bodies_are_422(client: httpx.AsyncClient, users: Users, questionnaire: Any) -> None:
+    headers = users.headers(users.new())
+    body = problem(await client.get(f"{B}/sessions/not-a-uuid", headers=headers), 422)
+    assert body["errors"][0]["field"] == "path.session_id"
+    session_id = await questionnaire.start(headers)
+    url = f"{B}/sessions/{session_id}/answers/values_core"
+    problem(await client.put(url, content=b"{not json", headers={**headers, "Content-Type": "application/json"}), 422)
+    body = problem(await client.put(url, json={"answer": 1}, headers=headers), 422)
+    assert body["errors"][0]["field"] == "value"
+
+
+@pytest.mark.parametrize(
+    ("question_id", "value", "detail"),
+    [
+        ("values_core", "curiosity", "expected a list"),
+        ("values_core", ["curiosity", "telepathy"], "not offered"),
+        ("values_core", ["curiosity", "kindness", "justice", "adventure"], "at most 3"),
+        ("interests_free_time", "sleeping", "not an offered option"),
+        ("strengths_confidence", 6, "between 1 and 5"),
+        ("strengths_confidence", "4", "whole number"),
+        ("career_dream", "x" * 501, "at most 500 characters"),
+        ("career_dream", 12, "expected text"),
+    ],
+)
+async def test_wrong_answers_are_422_naming_the_field(
+    question_id: str, value: Any, detail: str, users: Users, questionnaire: Any
+) -> None:
+    headers = users.headers(users.new())
+    session_id = await questionnaire.start(headers)
+    body = problem(await questionnaire.answer(headers, session_id, question_id, value), 422)
+    assert question_id in body["detail"]
+    assert detail in body["detail"]
+    assert body["errors"][0]["field"] == "value"
+
+
+async def test_put_is_idempotent_and_replaces(users: Users, questionnaire: Any) -> None:
+    headers = users.headers(users.new())
+    session_id = await questionnaire.start(headers)
+    first = await questionnaire.answer(headers, session_id, "study_focus", 4)
+    again = await questionnaire.answer(headers, session_id, "study_focus", 4)
+    assert first.status_code == again.status_code == 200
+    assert first.json() == again.json()
+    changed = await questionnaire.answer(headers, session_id, "study_focus", 8)
+    assert changed.json()["value"] == 8
+    session = (await questionnaire.client.get(f"{B}/sessions/{session_id}", headers=headers)).json()
+    assert [a["value"] for a in session["answers"] if a["question_id"] == "study_focus"] == [8]
+    assert session["progress"]["answered"] == 1
+
+
+async def test_complete_requires_every_required_answer(users: Users, questionnaire: Any) -> None:
+    headers = users.headers(users.new())
+    session_id = await questionnaire.start(headers)
+    await questionnaire.answer(headers, session_id, "values_core", ["kindness"])
+    body = problem(await questionnaire.complete(headers, session_id), 422)
+    missing = {e["field"] for e in body["errors"]}
+    assert "career_dream" in missing
+    assert "values_core" not in missing
+    assert "values_proud_moment" not in missing  # optional
+
+
+async def test_completed_session_is_closed(users: Users, questionnaire: Any) -> None:
+    headers = users.headers(users.new())
+    session_id = await questionnaire.completed_session(headers)
+    problem(await questionnaire.complete(headers, session_id), 409)
+    problem(await questionnaire.answer(headers, session_id, "study_focus", 2), 409)
+    session = (await questionnaire.client.get(f"{B}/sessions/{session_id}", headers=headers)).json()
+    assert session["status"] == "completed"
+    assert session["persona_url"].endswith(f"/sessions/{session_id}/persona")
+
+
+async def test_persona_is_pending_then_ready(
+    client: httpx.AsyncClient, users: Users, questionnaire: Any, worker: Worker
+) -> None:
+    headers = users.headers(users.new())
+    problem(await client.get(f"{B}/personas/current", headers=headers), 404)
+    session_id = await questionnaire.start(headers)
+    problem(await client.get(f"{B}/sessions/{session_id}/persona", headers=headers), 404)
+    await questionnaire.answer_required(headers, session_id, career_dream="teaching kids to code")
+    completed = await questionnaire.complete(headers, session_id)
+    assert completed.status_code == 202
+    assert completed.headers["location"] == f"{B}/sessions/{session_id}/persona"
+    assert completed.json()["status"] == "pending"
+
+    async def ready() -> dict[str, Any] | None:
+        response = await client.get(f"{B}/sessions/{session_id}/persona", headers=headers)
+        if response.status_code == 202:
+            assert response.headers["retry-after"] == "1"
+            assert response.json()["status"] == "pending"
+            return None
+        assert response.status_code == 200, response.text
+        return dict(response.json())
+
+    persona = await eventually(ready)
+    assert persona["status"] == "ready"
+    assert persona["provider"] == "offline"
+    assert persona["fallback"] is False
+    assert "teaching kids to code" in persona["content"]["letter"]
+    current = await client.get(f"{B}/personas/current", headers=headers)
+    assert current.status_code == 200
+    assert current.json()["id"] == persona["id"]
+
+
+async def test_current_persona_is_the_newest(
+    client: httpx.AsyncClient, users: Users, questionnaire: Any, worker: Worker
+) -> None:
+    headers = users.headers(users.new())
+    for dream in ("first dream", "second dream"):
+        session_id = await questionnaire.completed_session(headers, career_dream=dream)
+
+        async def generated(sid: str = session_id) -> bool:
+            return (await client.get(f"{B}/sessions/{sid}/persona", headers=headers)).status_code == 200
+
+        await eventually(generated)
+    current = (await client.get(f"{B}/personas/current", headers=headers)).json()
+    assert "second dream" in current["content"]["summary"]
+
+
+async def test_oversized_body_is_413(client: httpx.AsyncClient, users: Users, questionnaire: Any) -> None:
+    headers = users.headers(users.new())
+    session_id = await questionnaire.start(headers)
+    response = await client.put(
+        f"{B}/sessions/{session_id}/answers/career_dream", json={"value": "x" * 2_000_000}, headers=headers
+    )
+    problem(response, 413)
+
+
+async def test_health_probes(client: httpx.AsyncClient) -> None:
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200
+    assert ready.json()["checks"] == {"database": True, "nats": True}
+    spec = await client.get(f"{B}/openapi.json")
+    assert spec.status_code == 200
+    assert f"{B}/sessions/{{session_id}}/complete" in spec.json()["paths"]
+
+
+async def test_request_id_is_echoed(client: httpx.AsyncClient) -> None:
+    response = await client.get("/healthz", headers={"X-Request-Id": "req-123"})
+    assert response.headers["x-request-id"] == "req-123"
+    generated = await client.get("/healthz")
+    assert len(generated.headers["x-request-id"]) == 32

@@ -1,0 +1,372 @@
+"""Throughput of GET /api/v1/profiler/personas/current against a minimal reference, both through Traefik.
+
+    .venv/bin/python bench/personas_current.py [--seconds 10] [--concurrency 32] [--users 4]
+    make bench
+
+One run starts the whole local stack (journey_local.Stack: PostgreSQL, NATS, the profiler API and
+worker, Traefik) in a temporary data dir on free loopback ports, plus bench/reference_app.py under
+uvicorn. The stack's one Traefik serves the product's gateway/dynamic.yml with one more router,
+`PathPrefix(/ref)`, carrying the same middlewares as the profiler router, so both targets pay the same
+gateway cost. A few users complete the questionnaire through the gateway and wait for their persona;
+then N workers hammer each endpoint in turn (warm-up, then a fixed measured window) and the script
+prints req/s and p50/p95/p99 for both, and the profiler/reference ratio.
+
+The load generator (httpx, one asyncio loop) runs on the same machine as everything else, so on a
+small box it competes for CPU with the servers it measures; absolute figures are for comparison only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from journey_local.procs import free_port, spawn, stop, wait_for_port
+from journey_local.services import role_dsn
+from journey_local.stack import Stack, StackConfig
+from journey_local.traefik import EmbeddedTraefik
+from servicekit.auth import mint_dev_token
+from servicekit.settings import ServiceSettings
+
+BENCH_DIR = Path(__file__).resolve().parent
+PROFILER_PATH = "/api/v1/profiler/personas/current"
+REFERENCE_PATH = "/ref/personas/current"
+API = "/api/v1/profiler"
+TARGET_RATIO = 0.8
+
+
+# --- the gateway: the product's dynamic.yml plus one reference router ---------------------------
+
+
+class BenchTraefik(EmbeddedTraefik):
+    """The stack's Traefik, rendering gateway/dynamic.yml as usual and then adding a `reference`
+    router (same middlewares as the `profiler` router) and service."""
+
+    def __init__(self, base: EmbeddedTraefik, reference_url: str) -> None:
+        super().__init__(base.data_dir, base.port, dict(base.values))
+        self.reference_url = reference_url
+
+    def _render(self) -> Path:
+        static = super()._render()
+        dynamic = self.data_dir / "dynamic.yml"
+        dynamic.write_text(add_reference_route(dynamic.read_text(), self.reference_url))
+        return static
+
+
+def _insert_after(text: str, pattern: str, block: str) -> str:
+    matches = list(re.finditer(pattern, text, flags=re.MULTILINE))
+    if len(matches) != 1:
+        raise RuntimeError(f"gateway/dynamic.yml changed shape: expected one {pattern!r}, found {len(matches)}")
+    at = matches[0].end()
+    return text[:at] + block + text[at:]
+
+
+def add_reference_route(dynamic_yml: str, reference_url: str) -> str:
+    middlewares = re.search(r"^    profiler:\n(?:      .*\n)*?      middlewares: (\[.*\])$", dynamic_yml, re.MULTILINE)
+    if middlewares is None:
+        raise RuntimeError("gateway/dynamic.yml changed shape: no middlewares on the profiler router")
+    router = (
+        "    reference:\n"
+        '      rule: "PathPrefix(`/ref`)"\n'
+        "      entryPoints: [web]\n"
+        "      service: reference\n"
+        f"      middlewares: {middlewares.group(1)}\n"
+    )
+    service = (
+        "    reference:\n"
+        "      loadBalancer:\n"
+        "        servers:\n"
+        f'          - url: "{reference_url}"\n'
+        "        healthCheck:\n"
+        "          path: /healthz\n"
+        "          interval: 5s\n"
+        "          timeout: 2s\n"
+    )
+    text = _insert_after(dynamic_yml, r"^  routers:\n", router)
+    return _insert_after(text, r"^  services:\n", service)
+
+
+# --- seeding: complete one questionnaire per user through the gateway ---------------------------
+
+
+def answer_for(question: dict[str, Any]) -> Any:
+    kind = question["kind"]
+    if kind == "single_choice":
+        return question["options"][0]["value"]
+    if kind == "multiple_choice":
+        return [question["options"][0]["value"]]
+    if kind == "scale":
+        return question["scale_min"]
+    if kind == "free_text":
+        return "some text"
+    raise RuntimeError(f"unknown question kind {kind!r}")
+
+
+def _expect(response: httpx.Response, *statuses: int) -> dict[str, Any]:
+    if response.status_code not in statuses:
+        raise RuntimeError(
+            f"{response.request.method} {response.request.url.path}: {response.status_code} {response.text}"
+        )
+    body: dict[str, Any] = response.json()
+    return body
+
+
+async def complete_questionnaire(client: httpx.AsyncClient, token: str, *, wait_seconds: float = 60.0) -> str:
+    """Start, answer and complete a session; return the persona id once it is ready."""
+    headers = {"Authorization": f"Bearer {token}"}
+    bank = _expect(await client.get(f"{API}/questions", headers=headers), 200)
+    session = _expect(await client.post(f"{API}/sessions", headers=headers), 201)
+    sid = session["id"]
+    for question in bank["items"]:
+        if question["required"]:
+            url = f"{API}/sessions/{sid}/answers/{question['id']}"
+            _expect(await client.put(url, headers=headers, json={"value": answer_for(question)}), 200)
+    _expect(await client.post(f"{API}/sessions/{sid}/complete", headers=headers), 202)
+    deadline = time.monotonic() + wait_seconds
+    while time.monotonic() < deadline:
+        response = await client.get(f"{API}/sessions/{sid}/persona", headers=headers)
+        persona = _expect(response, 200, 202)
+        if response.status_code == 200:
+            return str(persona["id"])
+        await asyncio.sleep(0.2)
+    raise TimeoutError(f"persona of session {sid} not ready within {wait_seconds}s")
+
+
+# --- load ------------------------------------------------------------------------------------
+
+
+@dataclass
+class Result:
+    name: str
+    ok: int = 0
+    not_ok: int = 0
+    errors: int = 0
+    elapsed: float = 0.0
+    latencies: list[float] = field(default_factory=list)
+    statuses: dict[int, int] = field(default_factory=dict)
+
+    @property
+    def rps(self) -> float:
+        return self.ok / self.elapsed if self.elapsed else 0.0
+
+    def percentile(self, p: float) -> float:
+        """Nearest-rank percentile of the 200s' latencies, in ms."""
+        if not self.latencies:
+            return math.nan
+        ordered = sorted(self.latencies)
+        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000
+
+
+async def _worker(client: httpx.AsyncClient, path: str, token: str, until: float, result: Result | None) -> None:
+    headers = {"Authorization": f"Bearer {token}"}
+    while time.perf_counter() < until:
+        started = time.perf_counter()
+        try:
+            response = await client.get(path, headers=headers)
+        except httpx.HTTPError:
+            if result is not None:
+                result.errors += 1
+            continue
+        took = time.perf_counter() - started
+        if result is None:
+            continue
+        if response.status_code == 200:
+            result.ok += 1
+            result.latencies.append(took)
+        else:
+            result.not_ok += 1
+            result.statuses[response.status_code] = result.statuses.get(response.status_code, 0) + 1
+
+
+async def _phase(
+    client: httpx.AsyncClient, path: str, tokens: list[str], concurrency: int, seconds: float, result: Result | None
+) -> float:
+    started = time.perf_counter()
+    until = started + seconds
+    await asyncio.gather(*(_worker(client, path, tokens[i % len(tokens)], until, result) for i in range(concurrency)))
+    # Requests started inside the window finish a little after it: divide by the real span.
+    return time.perf_counter() - started
+
+
+async def measure(
+    gateway: str, name: str, path: str, tokens: list[str], *, concurrency: int, seconds: float, warmup: float
+) -> Result:
+    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
+    async with httpx.AsyncClient(base_url=gateway, http2=False, limits=limits, timeout=30.0) as client:
+        await _phase(client, path, tokens, concurrency, warmup, None)
+        result = Result(name)
+        result.elapsed = await _phase(client, path, tokens, concurrency, seconds, result)
+    return result
+
+
+def report(result: Result) -> None:
+    failures = f"non-200: {result.not_ok}" + (f" {dict(sorted(result.statuses.items()))}" if result.statuses else "")
+    if result.errors:
+        failures += f", transport errors: {result.errors}"
+    print(
+        f"{result.name:<10} {result.rps:9.1f} req/s   "
+        f"p50 {result.percentile(50):7.2f} ms   p95 {result.percentile(95):7.2f} ms   "
+        f"p99 {result.percentile(99):7.2f} ms   "
+        f"(200s: {result.ok}, {failures}, {result.elapsed:.2f} s)",
+        flush=True,
+    )
+
+
+# --- orchestration -----------------------------------------------------------------------------
+
+
+async def wait_routed(gateway: str, path: str, *, wait_seconds: float = 30.0) -> None:
+    """Traefik routes `path` and the backend answers (401 without a token)."""
+    deadline = time.monotonic() + wait_seconds
+    async with httpx.AsyncClient(base_url=gateway) as client:
+        while True:
+            try:
+                if (await client.get(path, timeout=2)).status_code == 401:
+                    return
+            except httpx.HTTPError:
+                pass
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"the gateway did not route {path}")
+            await asyncio.sleep(0.2)
+
+
+async def run_bench(gateway: str, args: argparse.Namespace) -> None:
+    settings = ServiceSettings()
+    tokens = [mint_dev_token(settings, f"bench-user-{i}") for i in range(args.users)]
+    await wait_routed(gateway, REFERENCE_PATH)
+
+    print(f"seeding: {args.users} users complete a questionnaire through the gateway ...", flush=True)
+    async with httpx.AsyncClient(base_url=gateway, timeout=30.0) as client:
+        persona_ids = await asyncio.gather(*(complete_questionnaire(client, token) for token in tokens))
+        for token, persona_id in zip(tokens, persona_ids, strict=True):
+            headers = {"Authorization": f"Bearer {token}"}
+            ours = _expect(await client.get(PROFILER_PATH, headers=headers), 200)
+            ref = _expect(await client.get(REFERENCE_PATH, headers=headers), 200)
+            if not ours["id"] == ref["id"] == persona_id or ours["content"] != ref["content"]:
+                raise RuntimeError(f"profiler and reference disagree: {ours['id']} / {ref['id']} / {persona_id}")
+
+    print(
+        f"load: {args.concurrency} concurrent workers, {args.warmup:g} s warm-up + {args.seconds:g} s measured per "
+        f"target, httpx/HTTP1.1 keep-alive via Traefik, {os.cpu_count()} CPUs shared by client and servers",
+        flush=True,
+    )
+    targets = [("profiler", PROFILER_PATH), ("reference", REFERENCE_PATH)]
+    if args.reference_first:
+        targets.reverse()
+    results: dict[str, Result] = {}
+    for name, path in targets:
+        results[name] = await measure(
+            gateway, name, path, tokens, concurrency=args.concurrency, seconds=args.seconds, warmup=args.warmup
+        )
+        report(results[name])
+    ref_rps = results["reference"].rps
+    ratio = results["profiler"].rps / ref_rps if ref_rps else math.nan
+    print(f"ratio (profiler / reference) req/s = {ratio:.2f} (target >= {TARGET_RATIO})", flush=True)
+
+
+def _tail(path: Path, lines: int = 15) -> None:
+    if path.exists():
+        print(f"--- {path} (last {lines} lines)", file=sys.stderr)
+        for line in path.read_text(errors="replace").splitlines()[-lines:]:
+            print(line, file=sys.stderr)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=10.0, help="measured duration per target (default 10)")
+    parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured warm-up per target (default 2)")
+    parser.add_argument("--concurrency", type=int, default=32, help="concurrent client workers (default 32)")
+    parser.add_argument("--users", type=int, default=4, help="users with a persona; workers share their tokens")
+    parser.add_argument("--reference-first", action="store_true", help="measure the reference before the profiler")
+    parser.add_argument("--keep-data", action="store_true", help="keep the temporary data dir (logs) afterwards")
+    args = parser.parse_args(argv)
+    if args.seconds <= 0 or args.warmup < 0 or args.concurrency < 1 or args.users < 1:
+        parser.error("--seconds > 0, --warmup >= 0, --concurrency >= 1 and --users >= 1")
+
+    def _terminate(_signum: int, _frame: object) -> None:
+        raise KeyboardInterrupt
+
+    signal.signal(signal.SIGTERM, _terminate)
+
+    data_dir = Path(tempfile.mkdtemp(prefix="journey-bench-"))
+    reference_port = free_port()
+    config = StackConfig(
+        data_dir=data_dir,
+        gateway_port=free_port(),
+        postgres_port=free_port(),
+        nats_port=free_port(),
+        service_ports={"profiler": free_port()},
+        rate_average=1_000_000,
+        rate_burst=1_000_000,
+    )
+    stack = Stack(config)
+    stack.traefik = BenchTraefik(stack.traefik, f"http://127.0.0.1:{reference_port}")
+    logs = data_dir / "logs"
+    reference: subprocess.Popen[bytes] | None = None
+    started = False
+    failed = True
+    try:
+        print(f"starting the stack in {data_dir} ...", flush=True)
+        stack.start()  # stops whatever it started if it fails
+        started = True
+        env = {"REFERENCE_DATABASE_URL": role_dsn(stack.admin_dsn, "profiler_app")}
+        reference = spawn(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(BENCH_DIR),
+                "--factory",
+                "reference_app:create_app",
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(reference_port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            log=logs / "reference.log",
+            env=env,
+        )
+        wait_for_port(reference_port, timeout=30, proc=reference)
+        print(
+            f"gateway {stack.gateway_url}, profiler {stack.services[0].url}, reference http://127.0.0.1:{reference_port}"
+        )
+        asyncio.run(run_bench(stack.gateway_url, args))
+        failed = False
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+    except Exception as exc:
+        print(f"bench failed: {exc!r}", file=sys.stderr)
+        for name in ("profiler-api.log", "profiler-worker.log", "reference.log"):
+            _tail(logs / name)
+        _tail(data_dir / "gateway" / "traefik.log")
+    finally:
+        if reference is not None:
+            stop(reference)
+        if started:
+            stack.stop()
+        if args.keep_data:
+            print(f"data kept in {data_dir}", file=sys.stderr)
+        else:
+            shutil.rmtree(data_dir, ignore_errors=True)
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

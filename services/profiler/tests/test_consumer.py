@@ -1,0 +1,123 @@
+"""The consumer runner: an event redelivered is applied once; one that keeps failing is
+dead-lettered after max_deliver."""
+
+from __future__ import annotations
+
+import asyncio
+import uuid
+from collections.abc import AsyncIterator
+from typing import Any
+
+import psycopg
+import pytest
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from profiler.settings import ProfilerSettings
+from servicekit.db import create_engine
+from servicekit.events import Event
+from servicekit.events.consumer import ConsumerRunner, Subscription
+from servicekit.events.streams import connect
+from servicekit.testing import eventually
+
+
+@pytest.fixture
+async def nats_js(settings: ProfilerSettings) -> AsyncIterator[Any]:
+    nc = await connect(settings.nats_url, "consumer-test")
+    yield nc.jetstream()
+    await nc.close()
+
+
+async def _run(runner: ConsumerRunner) -> asyncio.Task[None]:
+    return asyncio.create_task(runner.run())
+
+
+async def test_a_redelivered_event_is_applied_once(settings: ProfilerSettings, nats_js: Any) -> None:
+    topic = f"journey.profiler.probe{uuid.uuid4().hex[:8]}.happened"
+    applied: list[uuid.UUID] = []
+
+    async def handler(session: AsyncSession, event: Event) -> None:
+        applied.append(event.id)
+
+    engine = create_engine(settings.worker_dsn, pool_size=2)
+    runner = ConsumerRunner(nats_js, engine, "profiler", Subscription(f"probe-{uuid.uuid4().hex[:8]}", "PROFILER", topic, handler))
+    task = await _run(runner)
+    try:
+        event = Event(type=topic, source="profiler", subject=str(uuid.uuid4()), data={"n": 1})
+        # Two copies with distinct Msg-Ids get past JetStream's de-duplication, as a
+        # redelivery after the duplicate window would; the inbox must still apply it once.
+        for copy in ("a", "b"):
+            await nats_js.publish(topic, event.model_dump_json().encode(), headers={"Nats-Msg-Id": f"{event.id}-{copy}"})
+        other = Event(type=topic, source="profiler", subject=str(uuid.uuid4()))
+        await nats_js.publish(topic, other.model_dump_json().encode())
+
+        async def both_seen() -> bool:
+            return other.id in applied
+
+        await eventually(both_seen)
+        await asyncio.sleep(0.5)
+        assert applied.count(event.id) == 1
+    finally:
+        task.cancel()
+        await engine.dispose()
+
+
+async def test_a_failing_event_is_retried_then_dead_lettered(
+    settings: ProfilerSettings, nats_js: Any, infra: Any
+) -> None:
+    topic = f"journey.profiler.probe{uuid.uuid4().hex[:8]}.failed"
+    attempts: list[int] = []
+
+    async def handler(session: AsyncSession, event: Event) -> None:
+        attempts.append(1)
+        raise RuntimeError("boom")
+
+    durable = f"probe-{uuid.uuid4().hex[:8]}"
+    engine = create_engine(settings.worker_dsn, pool_size=2)
+    sub = Subscription(durable, "PROFILER", topic, handler, max_deliver=3, backoff=(0.1, 0.1))
+    task = await _run(ConsumerRunner(nats_js, engine, "profiler", sub))
+    try:
+        event = Event(type=topic, source="profiler", subject=str(uuid.uuid4()))
+        await nats_js.publish(topic, event.model_dump_json().encode())
+
+        def dead_letters() -> list[tuple[Any, ...]]:
+            with psycopg.connect(infra.admin_dsn) as conn:
+                return conn.execute(
+                    "SELECT event_id, deliveries, error FROM profiler.dead_letters WHERE consumer = %s", (durable,)
+                ).fetchall()
+
+        async def dead_lettered() -> list[tuple[Any, ...]]:
+            return dead_letters()
+
+        rows = await eventually(dead_lettered)
+        assert rows == [(event.id, 3, "RuntimeError('boom')")]
+        assert len(attempts) == 3
+        # Nothing was recorded in the inbox: a failed handler rolls back its claim.
+        with psycopg.connect(infra.admin_dsn) as conn:
+            claimed = conn.execute("SELECT count(*) FROM profiler.inbox WHERE consumer = %s", (durable,)).fetchone()
+        assert claimed == (0,)
+    finally:
+        task.cancel()
+        await engine.dispose()
+
+
+async def test_an_unparsable_message_is_dead_lettered(settings: ProfilerSettings, nats_js: Any, infra: Any) -> None:
+    topic = f"journey.profiler.probe{uuid.uuid4().hex[:8]}.garbage"
+    durable = f"probe-{uuid.uuid4().hex[:8]}"
+
+    async def handler(session: AsyncSession, event: Event) -> None:
+        raise AssertionError("never called")
+
+    engine = create_engine(settings.worker_dsn, pool_size=2)
+    task = await _run(ConsumerRunner(nats_js, engine, "profiler", Subscription(durable, "PROFILER", topic, handler)))
+    try:
+        await nats_js.publish(topic, b"{not an envelope")
+
+        async def dead_lettered() -> list[tuple[Any, ...]]:
+            with psycopg.connect(infra.admin_dsn) as conn:
+                return conn.execute("SELECT error FROM profiler.dead_letters WHERE consumer = %s", (durable,)).fetchall()
+
+        rows = await eventually(dead_lettered)
+        assert rows[0][0].startswith("unparsable envelope")
+    finally:
+        task.cancel()
+        await engine.dispose()

@@ -1,0 +1,178 @@
+"""The OpenAI path through the real `openai` SDK against a local OpenAI-compatible server."""
+
+from __future__ import annotations
+
+import json
+import threading
+import time
+from collections.abc import Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+from pydantic import SecretStr
+
+from profiler import SCHEMA
+from profiler.personas import service as personas_service
+from profiler.settings import ProfilerSettings
+from servicekit.ai import OpenAIProvider
+from servicekit.db import create_engine, user_transaction
+from servicekit.testing import Users, eventually
+from servicekit.worker import Worker
+
+B = "/api/v1/profiler"
+
+GOOD_PERSONA = {
+    "name": "The Patient Engineer",
+    "summary": "A student who builds carefully and keeps going when things break, with a clear eye on robots.",
+    "letter": "Dear me, you kept going. The robots for farmers started as a sketch in a notebook and now they plough fields. "
+    "Keep being patient with yourself.",
+    "strengths": ["Persistence"],
+    "growth_areas": ["Asking for help"],
+    "suggested_goals": ["Build a line-following robot"],
+    "suggested_habits": ["Code for 30 minutes every morning"],
+    "mission_tags": ["robotics"],
+}
+
+
+class FakeOpenAI:
+    """Serves /v1/chat/completions with whatever `answer` currently holds."""
+
+    def __init__(self) -> None:
+        self.answer: str = json.dumps(GOOD_PERSONA)
+        self.requests: list[dict[str, Any]] = []
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:
+                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+                outer.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
+                payload = json.dumps(
+                    {
+                        "id": "chatcmpl-test",
+                        "object": "chat.completion",
+                        "created": int(time.time()),
+                        "model": body["model"],
+                        "choices": [
+                            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": outer.answer}}
+                        ],
+                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
+                    }
+                ).encode()
+                self.send_response(200)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+
+@pytest.fixture(scope="module")
+def fake_openai() -> Iterator[FakeOpenAI]:
+    fake = FakeOpenAI()
+    yield fake
+    fake.server.shutdown()
+
+
+async def _persona_to_regenerate(client: httpx.AsyncClient, users: Users, questionnaire: Any, infra: Any) -> tuple[str, str]:
+    """A persona written offline by the worker, then reset to pending for the OpenAI provider."""
+    name = users.new("ai")
+    headers = users.headers(name)
+    session_id = await questionnaire.completed_session(headers)
+
+    async def ready() -> dict[str, Any] | None:
+        response = await client.get(f"{B}/sessions/{session_id}/persona", headers=headers)
+        return dict(response.json()) if response.status_code == 200 else None
+
+    persona = await eventually(ready)
+    with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:
+        conn.execute("UPDATE profiler.personas SET status = 'pending', content = NULL WHERE id = %s", (persona["id"],))
+    return name, persona["id"]
+
+
+async def _generate(settings: ProfilerSettings, users: Users, name: str, persona_id: str, *, budget: int = 5) -> None:
+    engine = create_engine(settings.worker_dsn, pool_size=1)
+    try:
+        async with user_transaction(engine, users.id(name)) as db:
+            await personas_service.generate(
+                db, OpenAIProvider(settings), users.id(name), persona_id, daily_budget=budget  # type: ignore[arg-type]
+            )
+    finally:
+        await engine.dispose()
+
+
+def _ai_settings(settings: ProfilerSettings, fake: FakeOpenAI) -> ProfilerSettings:
+    return settings.model_copy(
+        update={"ai_provider": "openai", "openai_base_url": fake.url, "openai_api_key": SecretStr("sk-test"), "ai_max_attempts": 3}
+    )
+
+
+async def test_a_good_model_answer_is_stored(
+    client: httpx.AsyncClient, users: Users, questionnaire: Any, worker: Worker, infra: Any, settings: ProfilerSettings, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.answer = json.dumps(GOOD_PERSONA)
+    fake_openai.requests.clear()
+    name, persona_id = await _persona_to_regenerate(client, users, questionnaire, infra)
+    await _generate(_ai_settings(settings, fake_openai), users, name, persona_id)
+
+    persona = (await client.get(f"{B}/personas/current", headers=users.headers(name))).json()
+    assert persona["provider"] == "openai"
+    assert persona["fallback"] is False
+    assert persona["content"] == GOOD_PERSONA
+    assert len(fake_openai.requests) == 1
+    sent = fake_openai.requests[0]
+    assert sent["path"] == "/v1/chat/completions"
+    assert sent["auth"] == "Bearer sk-test"
+    assert sent["body"]["response_format"]["type"] == "json_schema"
+    assert "letter" in sent["body"]["response_format"]["json_schema"]["schema"]["properties"]
+    assert "designing robots that help farmers" in sent["body"]["messages"][1]["content"]
+
+
+async def test_a_malformed_answer_is_retried_then_falls_back_offline(
+    client: httpx.AsyncClient, users: Users, questionnaire: Any, worker: Worker, infra: Any, settings: ProfilerSettings, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.answer = '{"name": "x", "summary": 3}'
+    fake_openai.requests.clear()
+    name, persona_id = await _persona_to_regenerate(client, users, questionnaire, infra)
+    await _generate(_ai_settings(settings, fake_openai), users, name, persona_id)
+
+    persona = (await client.get(f"{B}/personas/current", headers=users.headers(name))).json()
+    assert len(fake_openai.requests) == 3  # ai_max_attempts
+    assert persona["provider"] == "offline"
+    assert persona["fallback"] is True
+    assert "designing robots that help farmers" in persona["content"]["letter"]
+    with psycopg.connect(infra.admin_dsn) as conn:
+        reason = conn.execute("SELECT fallback_reason FROM profiler.personas WHERE id = %s", (persona_id,)).fetchone()
+    assert reason is not None and "InvalidModelAnswer" in reason[0]
+
+
+async def test_the_daily_ai_budget_caps_model_calls(
+    client: httpx.AsyncClient, users: Users, questionnaire: Any, worker: Worker, infra: Any, settings: ProfilerSettings, fake_openai: FakeOpenAI
+) -> None:
+    fake_openai.answer = json.dumps(GOOD_PERSONA)
+    fake_openai.requests.clear()
+    name, persona_id = await _persona_to_regenerate(client, users, questionnaire, infra)
+    ai = _ai_settings(settings, fake_openai)
+    await _generate(ai, users, name, persona_id, budget=1)
+    with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:
+        conn.execute("UPDATE profiler.personas SET status = 'pending', content = NULL WHERE id = %s", (persona_id,))
+    await _generate(ai, users, name, persona_id, budget=1)
+
+    assert len(fake_openai.requests) == 1
+    with psycopg.connect(infra.admin_dsn) as conn:
+        row = conn.execute(
+            "SELECT provider, fallback, fallback_reason FROM profiler.personas WHERE id = %s", (persona_id,)
+        ).fetchone()
+        calls = conn.execute(
+            f"SELECT calls FROM {SCHEMA}.ai_usage WHERE user_id = %s", (users.id(name),)
+        ).fetchone()
+    assert row == ("offline", True, "daily AI budget used")
+    assert calls == (1,)

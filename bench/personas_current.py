@@ -157,6 +157,7 @@ class Result:
     elapsed: float = 0.0
     latencies: list[float] = field(default_factory=list)
     statuses: dict[int, int] = field(default_factory=dict)
+    cpu: dict[str, float] = field(default_factory=dict)  # percent of one core over the window
 
     @property
     def rps(self) -> float:
@@ -191,6 +192,26 @@ async def _worker(client: httpx.AsyncClient, path: str, token: str, until: float
             result.statuses[response.status_code] = result.statuses.get(response.status_code, 0) + 1
 
 
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+def _cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
+    """CPU time used so far: this process (the client), the given processes, and the machine (busy)."""
+    seconds = {"client": time.process_time()}
+    for name, pid in pids.items():
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            seconds[name] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
+        except (OSError, IndexError, ValueError):
+            pass
+    try:
+        ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
+        seconds["machine"] = (sum(ticks) - ticks[3] - ticks[4]) / CLOCK_TICKS  # minus idle and iowait
+    except (OSError, IndexError, ValueError):
+        pass
+    return seconds
+
+
 async def _phase(
     client: httpx.AsyncClient, path: str, tokens: list[str], concurrency: int, seconds: float, result: Result | None
 ) -> float:
@@ -202,13 +223,24 @@ async def _phase(
 
 
 async def measure(
-    gateway: str, name: str, path: str, tokens: list[str], *, concurrency: int, seconds: float, warmup: float
+    gateway: str,
+    name: str,
+    path: str,
+    tokens: list[str],
+    *,
+    concurrency: int,
+    seconds: float,
+    warmup: float,
+    pids: dict[str, int],
 ) -> Result:
     limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
     async with httpx.AsyncClient(base_url=gateway, http2=False, limits=limits, timeout=30.0) as client:
         await _phase(client, path, tokens, concurrency, warmup, None)
         result = Result(name)
+        before = _cpu_seconds(pids)
         result.elapsed = await _phase(client, path, tokens, concurrency, seconds, result)
+        after = _cpu_seconds(pids)
+    result.cpu = {k: 100 * (after[k] - before[k]) / result.elapsed for k in before if k in after}
     return result
 
 
@@ -223,6 +255,9 @@ def report(result: Result) -> None:
         f"(200s: {result.ok}, {failures}, {result.elapsed:.2f} s)",
         flush=True,
     )
+    if result.cpu:
+        usage = ", ".join(f"{name} {pct:.0f}%" for name, pct in result.cpu.items())
+        print(f"{'':<10} CPU (100% = one core; {os.cpu_count()} cores): {usage}", flush=True)
 
 
 # --- orchestration -----------------------------------------------------------------------------
@@ -243,7 +278,7 @@ async def wait_routed(gateway: str, path: str, *, wait_seconds: float = 30.0) ->
             await asyncio.sleep(0.2)
 
 
-async def run_bench(gateway: str, args: argparse.Namespace) -> None:
+async def run_bench(gateway: str, args: argparse.Namespace, pids: dict[str, int]) -> None:
     settings = ServiceSettings()
     tokens = [mint_dev_token(settings, f"bench-user-{i}") for i in range(args.users)]
     await wait_routed(gateway, REFERENCE_PATH)
@@ -269,12 +304,23 @@ async def run_bench(gateway: str, args: argparse.Namespace) -> None:
     results: dict[str, Result] = {}
     for name, path in targets:
         results[name] = await measure(
-            gateway, name, path, tokens, concurrency=args.concurrency, seconds=args.seconds, warmup=args.warmup
+            gateway,
+            name,
+            path,
+            tokens,
+            concurrency=args.concurrency,
+            seconds=args.seconds,
+            warmup=args.warmup,
+            pids=pids,
         )
         report(results[name])
     ref_rps = results["reference"].rps
     ratio = results["profiler"].rps / ref_rps if ref_rps else math.nan
     print(f"ratio (profiler / reference) req/s = {ratio:.2f} (target >= {TARGET_RATIO})", flush=True)
+
+
+def _pid(proc: subprocess.Popen[bytes] | None) -> int:
+    return proc.pid if proc is not None else 0
 
 
 def _tail(path: Path, lines: int = 15) -> None:
@@ -347,7 +393,9 @@ def main(argv: list[str] | None = None) -> int:
         print(
             f"gateway {stack.gateway_url}, profiler {stack.services[0].url}, reference http://127.0.0.1:{reference_port}"
         )
-        asyncio.run(run_bench(stack.gateway_url, args))
+        pids = {"profiler-api": _pid(stack.services[0].api), "reference-app": reference.pid}
+        pids["traefik"] = _pid(stack.traefik.proc)
+        asyncio.run(run_bench(stack.gateway_url, args, {k: v for k, v in pids.items() if v}))
         failed = False
     except KeyboardInterrupt:
         print("interrupted", file=sys.stderr)

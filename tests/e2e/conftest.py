@@ -1,0 +1,37 @@
+"""The whole stack as `make run` starts it (own PostgreSQL, NATS, services, workers,
+Traefik) on free ports in a temporary folder."""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from journey_local.procs import free_port
+from journey_local.services import SERVICES
+from journey_local.stack import Stack, StackConfig
+
+
+@pytest.fixture(scope="session")
+def stack() -> Iterator[Stack]:
+    root = Path(tempfile.mkdtemp(prefix="journey-e2e-"))
+    config = StackConfig(
+        data_dir=root,
+        gateway_port=free_port(),
+        postgres_port=free_port(),
+        nats_port=free_port(),
+        service_ports={spec.name: free_port() for spec in SERVICES},
+        rate_average=40,
+        rate_burst=80,
+        max_body_bytes=64 * 1024,
+    )
+    running = Stack(config)
+    running.start()
+    try:
+        yield running
+    finally:
+        running.stop()
+        shutil.rmtree(root, ignore_errors=True)

@@ -1,0 +1,117 @@
+"""A student's profiler journey through Traefik, as a client does it."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+from typing import Any
+
+import httpx
+
+from journey_local.stack import Stack
+from servicekit.auth import mint_dev_token
+from servicekit.settings import ServiceSettings
+
+P = "/api/v1/profiler"
+
+
+def _headers(name: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {mint_dev_token(ServiceSettings(), name)}"}
+
+
+def _answer_for(question: dict[str, Any]) -> Any:
+    kind = question["kind"]
+    if kind == "single_choice":
+        return question["options"][-1]["value"]
+    if kind == "multiple_choice":
+        return [o["value"] for o in question["options"][:2]]
+    if kind == "scale":
+        return question["scale_max"]
+    return f"my answer to {question['id']}"
+
+
+def test_the_profiler_journey_through_the_gateway(stack: Stack) -> None:
+    headers = _headers("e2e-student")
+    with httpx.Client(base_url=stack.gateway_url, headers=headers, timeout=10) as client:
+        questions = client.get(f"{P}/questions")
+        assert questions.status_code == 200
+        # The gateway adds security headers to every answer.
+        assert questions.headers["x-content-type-options"] == "nosniff"
+        assert questions.headers["x-frame-options"] == "DENY"
+        assert questions.headers["referrer-policy"] == "no-referrer"
+
+        session = client.post(f"{P}/sessions", headers={"Idempotency-Key": "e2e-1"})
+        assert session.status_code == 201
+        session_id = session.json()["id"]
+
+        for question in questions.json()["items"]:
+            answer = client.put(f"{P}/sessions/{session_id}/answers/{question['id']}", json={"value": _answer_for(question)})
+            assert answer.status_code == 200, answer.text
+
+        bad = client.put(f"{P}/sessions/{session_id}/answers/study_focus", json={"value": 99})
+        assert bad.status_code == 422
+        assert bad.headers["content-type"] == "application/problem+json"
+
+        completed = client.post(f"{P}/sessions/{session_id}/complete")
+        assert completed.status_code == 202
+        persona_url = completed.headers["location"]
+
+        deadline = time.monotonic() + 15
+        while True:
+            persona = client.get(persona_url)
+            if persona.status_code == 200 or time.monotonic() > deadline:
+                break
+            assert persona.status_code == 202
+            time.sleep(float(persona.headers["retry-after"]) / 4)
+        assert persona.status_code == 200, persona.text
+        content = persona.json()["content"]
+        assert "my answer to career_dream" in content["letter"]
+
+        current = client.get(f"{P}/personas/current")
+        assert current.json()["id"] == persona.json()["id"]
+
+        other = client.get(persona_url, headers=_headers("e2e-someone-else"))
+        assert other.status_code == 404
+
+    # Without a token the gateway passes the request and the service refuses it.
+    unauthenticated = httpx.get(f"{stack.gateway_url}{P}/personas/current")
+    assert unauthenticated.status_code == 401
+    assert unauthenticated.headers["content-type"] == "application/problem+json"
+
+
+def test_the_gateway_rejects_large_bodies_as_problem_json(stack: Stack) -> None:
+    response = httpx.put(
+        f"{stack.gateway_url}{P}/sessions/00000000-0000-0000-0000-000000000000/answers/career_dream",
+        content=json.dumps({"value": "x" * 200_000}),
+        headers={**_headers("e2e-big"), "Content-Type": "application/json"},
+    )
+    assert response.status_code == 413
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.json()["status"] == 413
+
+
+def test_the_gateway_writes_json_access_logs(stack: Stack) -> None:
+    httpx.get(f"{stack.gateway_url}{P}/questions", headers={"X-Request-Id": "e2e-access-log"})
+    deadline = time.monotonic() + 5
+    while time.monotonic() < deadline:
+        lines = stack.traefik.access_log.read_text().splitlines() if stack.traefik.access_log.exists() else []
+        entries = [json.loads(line) for line in lines if line.strip()]
+        if any(e.get("request_X-Request-Id") == "e2e-access-log" for e in entries):
+            return
+        time.sleep(0.2)
+    raise AssertionError("the request did not reach the access log")
+
+
+def test_the_gateway_rate_limits_per_client(stack: Stack) -> None:
+    async def burst() -> list[httpx.Response]:
+        async with httpx.AsyncClient(base_url=stack.gateway_url) as client:
+            return await asyncio.gather(*(client.get("/api/v1/profiler/questions") for _ in range(200)))
+
+    responses = asyncio.run(burst())
+    limited = [r for r in responses if r.status_code == 429]
+    assert limited, "a burst over the limit must be refused"
+    assert any(r.status_code == 401 for r in responses)  # what got through reached the service
+    assert {r.headers["content-type"] for r in limited} == {"application/problem+json"}
+    assert limited[0].json()["status"] == 429
+    time.sleep(2)  # let the bucket refill for whatever runs next

@@ -46,7 +46,9 @@ def test_the_profiler_journey_through_the_gateway(stack: Stack) -> None:
         session_id = session.json()["id"]
 
         for question in questions.json()["items"]:
-            answer = client.put(f"{P}/sessions/{session_id}/answers/{question['id']}", json={"value": _answer_for(question)})
+            answer = client.put(
+                f"{P}/sessions/{session_id}/answers/{question['id']}", json={"value": _answer_for(question)}
+            )
             assert answer.status_code == 200, answer.text
 
         bad = client.put(f"{P}/sessions/{session_id}/answers/study_focus", json={"value": 99})

@@ -14,7 +14,6 @@ from servicekit.testing import Users, app_client
 from servicekit.worker import Worker
 
 
-
 @pytest.fixture(scope="session")
 def settings(infra: Any) -> ProfilerSettings:
     return ProfilerSettings(

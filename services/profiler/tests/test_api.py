@@ -58,7 +58,9 @@ async def test_idempotency_key_returns_the_same_session(client: httpx.AsyncClien
     assert other.json()["id"] != first.json()["id"]
 
 
-async def test_unknown_session_and_question_are_404(client: httpx.AsyncClient, users: Users, questionnaire: Any) -> None:
+async def test_unknown_session_and_question_are_404(
+    client: httpx.AsyncClient, users: Users, questionnaire: Any
+) -> None:
     headers = users.headers(users.new())
     problem(await client.get(f"{B}/sessions/{uuid.uuid4()}", headers=headers), 404)
     session_id = await questionnaire.start(headers)

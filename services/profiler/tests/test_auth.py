@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from collections.abc import Callable
 from typing import Any
 
 import httpx
@@ -42,7 +43,7 @@ def _rs256(settings: ProfilerSettings) -> str:
     return jwt.encode(_claims(settings), key, algorithm="RS256")
 
 
-CASES = {
+CASES: dict[str, Callable[[ProfilerSettings], str]] = {
     "expired": lambda s: _hs(s, exp=int(time.time()) - 10, iat=int(time.time()) - 100),
     "alg none": _alg_none,
     "wrong audience": lambda s: _hs(s, aud="someone-else"),

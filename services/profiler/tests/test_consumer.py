@@ -39,14 +39,18 @@ async def test_a_redelivered_event_is_applied_once(settings: ProfilerSettings, n
         applied.append(event.id)
 
     engine = create_engine(settings.worker_dsn, pool_size=2)
-    runner = ConsumerRunner(nats_js, engine, "profiler", Subscription(f"probe-{uuid.uuid4().hex[:8]}", "PROFILER", topic, handler))
+    runner = ConsumerRunner(
+        nats_js, engine, "profiler", Subscription(f"probe-{uuid.uuid4().hex[:8]}", "PROFILER", topic, handler)
+    )
     task = await _run(runner)
     try:
         event = Event(type=topic, source="profiler", subject=str(uuid.uuid4()), data={"n": 1})
         # Two copies with distinct Msg-Ids get past JetStream's de-duplication, as a
         # redelivery after the duplicate window would; the inbox must still apply it once.
         for copy in ("a", "b"):
-            await nats_js.publish(topic, event.model_dump_json().encode(), headers={"Nats-Msg-Id": f"{event.id}-{copy}"})
+            await nats_js.publish(
+                topic, event.model_dump_json().encode(), headers={"Nats-Msg-Id": f"{event.id}-{copy}"}
+            )
         other = Event(type=topic, source="profiler", subject=str(uuid.uuid4()))
         await nats_js.publish(topic, other.model_dump_json().encode())
 
@@ -114,7 +118,9 @@ async def test_an_unparsable_message_is_dead_lettered(settings: ProfilerSettings
 
         async def dead_lettered() -> list[tuple[Any, ...]]:
             with psycopg.connect(infra.admin_dsn) as conn:
-                return conn.execute("SELECT error FROM profiler.dead_letters WHERE consumer = %s", (durable,)).fetchall()
+                return conn.execute(
+                    "SELECT error FROM profiler.dead_letters WHERE consumer = %s", (durable,)
+                ).fetchall()
 
         rows = await eventually(dead_lettered)
         assert rows[0][0].startswith("unparsable envelope")

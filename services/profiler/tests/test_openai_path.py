@@ -5,6 +5,7 @@ from __future__ import annotations
 import json
 import threading
 import time
+import uuid
 from collections.abc import Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
@@ -27,8 +28,8 @@ B = "/api/v1/profiler"
 GOOD_PERSONA = {
     "name": "The Patient Engineer",
     "summary": "A student who builds carefully and keeps going when things break, with a clear eye on robots.",
-    "letter": "Dear me, you kept going. The robots for farmers started as a sketch in a notebook and now they plough fields. "
-    "Keep being patient with yourself.",
+    "letter": "Dear me, you kept going. The robots for farmers started as a sketch in a notebook "
+    "and now they plough fields. Keep being patient with yourself.",
     "strengths": ["Persistence"],
     "growth_areas": ["Asking for help"],
     "suggested_goals": ["Build a line-following robot"],
@@ -56,7 +57,11 @@ class FakeOpenAI:
                         "created": int(time.time()),
                         "model": body["model"],
                         "choices": [
-                            {"index": 0, "finish_reason": "stop", "message": {"role": "assistant", "content": outer.answer}}
+                            {
+                                "index": 0,
+                                "finish_reason": "stop",
+                                "message": {"role": "assistant", "content": outer.answer},
+                            }
                         ],
                         "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
                     }
@@ -82,7 +87,9 @@ def fake_openai() -> Iterator[FakeOpenAI]:
     fake.server.shutdown()
 
 
-async def _persona_to_regenerate(client: httpx.AsyncClient, users: Users, questionnaire: Any, infra: Any) -> tuple[str, str]:
+async def _persona_to_regenerate(
+    client: httpx.AsyncClient, users: Users, questionnaire: Any, infra: Any
+) -> tuple[str, str]:
     """A persona written offline by the worker, then reset to pending for the OpenAI provider."""
     name = users.new("ai")
     headers = users.headers(name)
@@ -103,7 +110,11 @@ async def _generate(settings: ProfilerSettings, users: Users, name: str, persona
     try:
         async with user_transaction(engine, users.id(name)) as db:
             await personas_service.generate(
-                db, OpenAIProvider(settings), users.id(name), persona_id, daily_budget=budget  # type: ignore[arg-type]
+                db,
+                OpenAIProvider(settings),
+                users.id(name),
+                uuid.UUID(persona_id),
+                daily_budget=budget,
             )
     finally:
         await engine.dispose()
@@ -111,12 +122,23 @@ async def _generate(settings: ProfilerSettings, users: Users, name: str, persona
 
 def _ai_settings(settings: ProfilerSettings, fake: FakeOpenAI) -> ProfilerSettings:
     return settings.model_copy(
-        update={"ai_provider": "openai", "openai_base_url": fake.url, "openai_api_key": SecretStr("sk-test"), "ai_max_attempts": 3}
+        update={
+            "ai_provider": "openai",
+            "openai_base_url": fake.url,
+            "openai_api_key": SecretStr("sk-test"),
+            "ai_max_attempts": 3,
+        }
     )
 
 
 async def test_a_good_model_answer_is_stored(
-    client: httpx.AsyncClient, users: Users, questionnaire: Any, worker: Worker, infra: Any, settings: ProfilerSettings, fake_openai: FakeOpenAI
+    client: httpx.AsyncClient,
+    users: Users,
+    questionnaire: Any,
+    worker: Worker,
+    infra: Any,
+    settings: ProfilerSettings,
+    fake_openai: FakeOpenAI,
 ) -> None:
     fake_openai.answer = json.dumps(GOOD_PERSONA)
     fake_openai.requests.clear()
@@ -137,7 +159,13 @@ async def test_a_good_model_answer_is_stored(
 
 
 async def test_a_malformed_answer_is_retried_then_falls_back_offline(
-    client: httpx.AsyncClient, users: Users, questionnaire: Any, worker: Worker, infra: Any, settings: ProfilerSettings, fake_openai: FakeOpenAI
+    client: httpx.AsyncClient,
+    users: Users,
+    questionnaire: Any,
+    worker: Worker,
+    infra: Any,
+    settings: ProfilerSettings,
+    fake_openai: FakeOpenAI,
 ) -> None:
     fake_openai.answer = '{"name": "x", "summary": 3}'
     fake_openai.requests.clear()
@@ -151,11 +179,18 @@ async def test_a_malformed_answer_is_retried_then_falls_back_offline(
     assert "designing robots that help farmers" in persona["content"]["letter"]
     with psycopg.connect(infra.admin_dsn) as conn:
         reason = conn.execute("SELECT fallback_reason FROM profiler.personas WHERE id = %s", (persona_id,)).fetchone()
-    assert reason is not None and "InvalidModelAnswer" in reason[0]
+    assert reason is not None
+    assert "InvalidModelAnswer" in reason[0]
 
 
 async def test_the_daily_ai_budget_caps_model_calls(
-    client: httpx.AsyncClient, users: Users, questionnaire: Any, worker: Worker, infra: Any, settings: ProfilerSettings, fake_openai: FakeOpenAI
+    client: httpx.AsyncClient,
+    users: Users,
+    questionnaire: Any,
+    worker: Worker,
+    infra: Any,
+    settings: ProfilerSettings,
+    fake_openai: FakeOpenAI,
 ) -> None:
     fake_openai.answer = json.dumps(GOOD_PERSONA)
     fake_openai.requests.clear()
@@ -171,8 +206,6 @@ async def test_the_daily_ai_budget_caps_model_calls(
         row = conn.execute(
             "SELECT provider, fallback, fallback_reason FROM profiler.personas WHERE id = %s", (persona_id,)
         ).fetchone()
-        calls = conn.execute(
-            f"SELECT calls FROM {SCHEMA}.ai_usage WHERE user_id = %s", (users.id(name),)
-        ).fetchone()
+        calls = conn.execute(f"SELECT calls FROM {SCHEMA}.ai_usage WHERE user_id = %s", (users.id(name),)).fetchone()
     assert row == ("offline", True, "daily AI budget used")
     assert calls == (1,)

@@ -26,7 +26,12 @@ async def stream_msg_ids(nats_url: str, subject: str) -> Counter[str]:
         durable = f"count-{uuid.uuid4().hex[:8]}"
         await js.add_consumer(
             "PROFILER",
-            ConsumerConfig(durable_name=durable, filter_subject=subject, deliver_policy=DeliverPolicy.ALL, ack_policy=AckPolicy.NONE),
+            ConsumerConfig(
+                durable_name=durable,
+                filter_subject=subject,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_policy=AckPolicy.NONE,
+            ),
         )
         info = await js.consumer_info("PROFILER", durable)
         psub = await js.pull_subscribe_bind(durable=durable, stream="PROFILER")
@@ -46,7 +51,8 @@ async def stream_msg_ids(nats_url: str, subject: str) -> Counter[str]:
 def outbox_rows(admin_dsn: str, session_ids: list[str]) -> list[tuple[str, str, Any]]:
     with psycopg.connect(admin_dsn) as conn:
         rows = conn.execute(
-            "SELECT id::text, subject, published_at FROM profiler.outbox WHERE payload->'data'->>'session_id' = ANY(%s)",
+            "SELECT id::text, subject, published_at FROM profiler.outbox "
+            "WHERE payload->'data'->>'session_id' = ANY(%s)",
             (session_ids,),
         ).fetchall()
     return [(r[0], r[1], r[2]) for r in rows]
@@ -69,7 +75,7 @@ async def test_completing_during_a_nats_outage_loses_nothing(
     async def all_published() -> bool:
         return all(p is not None for _, _, p in outbox_rows(infra.admin_dsn, session_ids))
 
-    await eventually(all_published, timeout=40)
+    await eventually(all_published, within=40)
     on_stream = await stream_msg_ids(infra.nats_url, events.SESSION_COMPLETED)
     completed_ids = [i for i, subject, _ in rows if subject == events.SESSION_COMPLETED]
     assert [on_stream[i] for i in completed_ids] == [1, 1, 1]
@@ -82,10 +88,12 @@ async def test_completing_during_a_nats_outage_loses_nothing(
                 return False
         return True
 
-    await eventually(personas_ready, timeout=40)
+    await eventually(personas_ready, within=40)
 
 
-async def test_republishing_the_outbox_does_not_duplicate_events(infra: Any, users: Users, questionnaire: Any, worker: Worker) -> None:
+async def test_republishing_the_outbox_does_not_duplicate_events(
+    infra: Any, users: Users, questionnaire: Any, worker: Worker
+) -> None:
     headers = users.headers(users.new("replay"))
     session_ids = [await questionnaire.completed_session(headers) for _ in range(2)]
 

@@ -7,10 +7,9 @@ import signal
 import sys
 from pathlib import Path
 
+from journey_local.stack import Stack, StackConfig
 from servicekit.auth import dev_user_id, mint_dev_token
 from servicekit.settings import ServiceSettings
-
-from journey_local.stack import Stack, StackConfig
 
 
 def _token(name: str) -> str:
@@ -37,8 +36,8 @@ def run(data_dir: Path) -> None:
 Journey is running.
   gateway:   {gw}
   data:      {data_dir.resolve()}   (kept across restarts)
-  logs:      {data_dir.resolve() / 'logs'}
-  user:      student ({dev_user_id('student')})
+  logs:      {data_dir.resolve() / "logs"}
+  user:      student ({dev_user_id("student")})
   token:     {token}
 
 Try it:

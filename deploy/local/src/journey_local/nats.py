@@ -25,8 +25,7 @@ class EmbeddedNats:
         path = self.data_dir / "nats.conf"
         sync = "sync_interval: always" if self.sync_always else ""
         path.write_text(
-            f"listen: 127.0.0.1:{self.port}\n"
-            f"jetstream {{\n  store_dir: \"{self.data_dir / 'jetstream'}\"\n  {sync}\n}}\n"
+            f'listen: 127.0.0.1:{self.port}\njetstream {{\n  store_dir: "{self.data_dir / "jetstream"}"\n  {sync}\n}}\n'
         )
         return path
 

@@ -54,10 +54,30 @@ class EmbeddedPostgres:
     def start(self) -> None:
         if not (self.data_dir / "PG_VERSION").exists():
             # Trust on loopback only: the embedded server is a development convenience.
-            self._run("initdb", "-D", str(self.data_dir), "-U", SUPERUSER, "--auth=trust", "--encoding=UTF8", "--no-instructions")
+            self._run(
+                "initdb",
+                "-D",
+                str(self.data_dir),
+                "-U",
+                SUPERUSER,
+                "--auth=trust",
+                "--encoding=UTF8",
+                "--no-instructions",
+            )
         self.stop_stale()
         options = f"-p {self.port} -h 127.0.0.1 -k {self.data_dir} -c max_connections=200 -c fsync=on"
-        self._run("pg_ctl", "-D", str(self.data_dir), "-o", options, "-l", str(self.data_dir / "server.log"), "-w", "start", timeout=60)
+        self._run(
+            "pg_ctl",
+            "-D",
+            str(self.data_dir),
+            "-o",
+            options,
+            "-l",
+            str(self.data_dir / "server.log"),
+            "-w",
+            "start",
+            timeout=60,
+        )
         self._ensure_database()
 
     def stop_stale(self) -> None:
@@ -65,14 +85,20 @@ class EmbeddedPostgres:
         if pid_file.exists():
             subprocess.run(
                 [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
-                user=self.run_as, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd="/", check=False,
+                user=self.run_as,
+                stdout=subprocess.DEVNULL,
+                stderr=subprocess.DEVNULL,
+                cwd="/",
+                check=False,
             )
 
     def _ensure_database(self) -> None:
         deadline = time.monotonic() + 30
         while True:
             try:
-                with psycopg.connect(f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/postgres", autocommit=True) as conn:
+                with psycopg.connect(
+                    f"postgresql://{SUPERUSER}@127.0.0.1:{self.port}/postgres", autocommit=True
+                ) as conn:
                     if not conn.execute("SELECT 1 FROM pg_database WHERE datname = %s", (DATABASE,)).fetchone():
                         conn.execute(f"CREATE DATABASE {DATABASE}")
                     return

@@ -30,7 +30,9 @@ def role_dsn(admin_dsn: str, role: str) -> str:
     return urlunsplit((parts.scheme, netloc, parts.path, parts.query, parts.fragment))
 
 
-def service_env(spec: ServiceSpec, admin_dsn: str, nats_url: str, extra: dict[str, str] | None = None) -> dict[str, str]:
+def service_env(
+    spec: ServiceSpec, admin_dsn: str, nats_url: str, extra: dict[str, str] | None = None
+) -> dict[str, str]:
     return {
         "DATABASE_URL": role_dsn(admin_dsn, f"{spec.name}_app"),
         "WORKER_DATABASE_URL": role_dsn(admin_dsn, f"{spec.name}_worker"),
@@ -65,7 +67,9 @@ class ServiceProcesses:
 
     def start(self) -> None:
         self.worker = spawn(
-            [sys.executable, "-m", self.spec.name, "worker"], log=self.log_dir / f"{self.spec.name}-worker.log", env=self.env
+            [sys.executable, "-m", self.spec.name, "worker"],
+            log=self.log_dir / f"{self.spec.name}-worker.log",
+            env=self.env,
         )
         self.api = spawn(
             [sys.executable, "-m", self.spec.name, "api", "--port", str(self.port)],

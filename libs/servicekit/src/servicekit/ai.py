@@ -134,7 +134,13 @@ async def spend_ai_call(session: AsyncSession, schema: str, user_id: uuid.UUID, 
 
 
 async def generate_within_budget(
-    provider: AIProvider, task: StructuredTask[T], *, session: AsyncSession, schema: str, user_id: uuid.UUID, daily_budget: int
+    provider: AIProvider,
+    task: StructuredTask[T],
+    *,
+    session: AsyncSession,
+    schema: str,
+    user_id: uuid.UUID,
+    daily_budget: int,
 ) -> AIResult[T]:
     """Use `provider` while the user has budget left today; otherwise answer offline, marked."""
     if provider.name != "offline" and not await spend_ai_call(session, schema, user_id, daily_budget):

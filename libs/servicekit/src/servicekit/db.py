@@ -24,9 +24,7 @@ def libpq_url(dsn: str) -> str:
 
 
 def create_engine(dsn: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(
-        sqlalchemy_url(dsn), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True
-    )
+    return create_async_engine(sqlalchemy_url(dsn), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
 
 
 async def set_rls_user(session: AsyncSession, user_id: uuid.UUID | None) -> None:

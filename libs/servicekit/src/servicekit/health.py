@@ -14,17 +14,17 @@ from servicekit.errors import problem_response
 router = APIRouter(tags=["health"])
 
 
-async def nats_reachable(url: str, timeout: float = 1.0) -> bool:
+async def nats_reachable(url: str, wait: float = 1.0) -> bool:
     """A NATS server greets every TCP client with INFO; that is enough for readiness."""
     parts = urlsplit(url.split(",")[0])
     try:
         reader, writer = await asyncio.wait_for(
-            asyncio.open_connection(parts.hostname or "127.0.0.1", parts.port or 4222), timeout
+            asyncio.open_connection(parts.hostname or "127.0.0.1", parts.port or 4222), wait
         )
     except (OSError, TimeoutError):
         return False
     try:
-        line = await asyncio.wait_for(reader.readline(), timeout)
+        line = await asyncio.wait_for(reader.readline(), wait)
         return line.startswith(b"INFO")
     except (OSError, TimeoutError):
         return False

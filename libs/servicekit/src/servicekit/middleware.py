@@ -47,7 +47,9 @@ class RequestContextMiddleware:
             if status >= 500:
                 log.error("request_failed", path=scope["path"], status=status)
             else:
-                log.debug("request", path=scope["path"], status=status, ms=round((time.perf_counter() - started) * 1000, 2))
+                log.debug(
+                    "request", path=scope["path"], status=status, ms=round((time.perf_counter() - started) * 1000, 2)
+                )
             structlog.contextvars.unbind_contextvars("request_id")
 
 

@@ -83,7 +83,13 @@ def _grant(schema: str, table: str, privileges: str, role: str) -> None:
     op.execute(f'GRANT {privileges} ON "{schema}"."{table}" TO "{role}"')
 
 
-def protect_user_table(schema: str, table: str, *, app: str = "SELECT, INSERT, UPDATE, DELETE", worker: str = "SELECT, INSERT, UPDATE, DELETE") -> None:
+def protect_user_table(
+    schema: str,
+    table: str,
+    *,
+    app: str = "SELECT, INSERT, UPDATE, DELETE",
+    worker: str = "SELECT, INSERT, UPDATE, DELETE",
+) -> None:
     """ENABLE + FORCE RLS with the deny-by-default user policy, then grant the roles."""
     roles = role_names(schema)
     qualified = f'"{schema}"."{table}"'

@@ -43,13 +43,13 @@ class Users:
         return dev_user_id(name)
 
 
-async def eventually(check: Callable[[], Awaitable[T | None]], *, timeout: float = 10.0, interval: float = 0.1) -> T:
+async def eventually(check: Callable[[], Awaitable[T | None]], *, within: float = 10.0, interval: float = 0.1) -> T:
     """Poll `check` until it returns something truthy; fail with the last value otherwise."""
-    deadline = time.monotonic() + timeout
+    deadline = time.monotonic() + within
     last: T | None = None
     while time.monotonic() < deadline:
         last = await check()
         if last:
             return last
         await asyncio.sleep(interval)
-    raise AssertionError(f"condition not met within {timeout}s (last value: {last!r})")
+    raise AssertionError(f"condition not met within {within}s (last value: {last!r})")

@@ -21,7 +21,9 @@ def subscriptions(settings: ProfilerSettings) -> list[Subscription]:
         user_id = event.user_id()
         if user_id is None:
             raise ValueError("persona.requested without a user subject")
-        await personas_service.generate(db, provider, user_id, request.persona_id, daily_budget=settings.ai_daily_budget)
+        await personas_service.generate(
+            db, provider, user_id, request.persona_id, daily_budget=settings.ai_daily_budget
+        )
 
     return [
         Subscription(

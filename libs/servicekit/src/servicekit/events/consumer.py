@@ -105,7 +105,9 @@ class ConsumerRunner:
                 await msg.term()
             else:
                 delay = self.sub.backoff[min(delivered, len(self.sub.backoff)) - 1]
-                log.warning("event_retry", consumer=self.sub.durable, event_id=str(event.id), delay=delay, error=repr(exc))
+                log.warning(
+                    "event_retry", consumer=self.sub.durable, event_id=str(event.id), delay=delay, error=repr(exc)
+                )
                 await msg.nak(delay=delay)
 
     async def _claim(self, session: AsyncSession, event: Event) -> bool:
@@ -187,4 +189,4 @@ class ConsumerRunner:
             info = await self.js.consumer_info(self.sub.stream, self.sub.durable)
         except Exception:
             return False
-        return info.num_pending == 0
+        return bool(info.num_pending == 0)

@@ -18,8 +18,8 @@ async def add_event(session: AsyncSession, schema: str, event: Event) -> None:
     The NOTIFY is delivered at commit too, waking the relay at once.
     """
     await session.exec(  # type: ignore[call-overload]
-        text(f"INSERT INTO {schema}.outbox (id, subject, payload) VALUES (:id, :subject, CAST(:payload AS jsonb))").bindparams(
-            id=event.id, subject=event.type, payload=event.model_dump_json()
-        )
+        text(
+            f"INSERT INTO {schema}.outbox (id, subject, payload) VALUES (:id, :subject, CAST(:payload AS jsonb))"
+        ).bindparams(id=event.id, subject=event.type, payload=event.model_dump_json())
     )
     await session.exec(text("SELECT pg_notify(:channel, '')").bindparams(channel=notify_channel(schema)))  # type: ignore[call-overload]

@@ -19,9 +19,7 @@ log = get_logger(__name__)
 class OutboxRelay:
     """Wakes on the outbox NOTIFY (sent at commit) and on a timer as a safety net."""
 
-    def __init__(
-        self, dsn: str, schema: str, js: JetStreamContext, *, interval: float = 1.0, batch: int = 200
-    ) -> None:
+    def __init__(self, dsn: str, schema: str, js: JetStreamContext, *, interval: float = 1.0, batch: int = 200) -> None:
         self.dsn = libpq_url(dsn)
         self.schema = schema
         self.js = js
@@ -45,9 +43,7 @@ class OutboxRelay:
             sent = []
             try:
                 for event_id, subject, payload in rows:
-                    await self.js.publish(
-                        subject, payload.encode(), headers={"Nats-Msg-Id": str(event_id)}, timeout=5
-                    )
+                    await self.js.publish(subject, payload.encode(), headers={"Nats-Msg-Id": str(event_id)}, timeout=5)
                     sent.append(event_id)
             finally:
                 # Rows published before a failure are marked; the rest retry (and dedupe by Msg-Id).

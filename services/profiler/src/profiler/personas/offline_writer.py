@@ -10,12 +10,22 @@ from typing import Any
 from profiler.personas.schemas import PersonaContent
 
 ADJECTIVE = {
-    "curiosity": "Curious", "kindness": "Kind-hearted", "independence": "Independent", "achievement": "Driven",
-    "creativity": "Inventive", "security": "Steady", "justice": "Principled", "adventure": "Adventurous",
+    "curiosity": "Curious",
+    "kindness": "Kind-hearted",
+    "independence": "Independent",
+    "achievement": "Driven",
+    "creativity": "Inventive",
+    "security": "Steady",
+    "justice": "Principled",
+    "adventure": "Adventurous",
 }
 NOUN = {
-    "building_things": "Builder", "reading_or_writing": "Storyteller", "helping_others": "Helper",
-    "exploring_outdoors": "Explorer", "gaming": "Strategist", "making_art": "Maker",
+    "building_things": "Builder",
+    "reading_or_writing": "Storyteller",
+    "helping_others": "Helper",
+    "exploring_outdoors": "Explorer",
+    "gaming": "Strategist",
+    "making_art": "Maker",
 }
 FIELD_GOAL = {
     "healthcare": "Shadow a nurse, doctor or therapist for a day",
@@ -63,8 +73,12 @@ def write_persona(answers: dict[str, Any], labels: dict[str, dict[str, str]]) ->
     field_words = _join(_labels(labels.get("career_fields", {}), fields)) if fields else "many directions"
     summary = (
         f"You are driven by {value_words}, and you already bring {_join(strengths)} to everything you try. "
-        f"You are drawn towards {field_words}, and in ten years you hope to be \"{dream}\". "
-        + ("You trust yourself with new challenges. " if confidence >= 4 else "You are learning to trust yourself with new challenges. ")
+        f'You are drawn towards {field_words}, and in ten years you hope to be "{dream}". '
+        + (
+            "You trust yourself with new challenges. "
+            if confidence >= 4
+            else "You are learning to trust yourself with new challenges. "
+        )
         + ("Your focus is a real asset." if focus >= 7 else "Building deeper focus will multiply everything else.")
     )
 
@@ -78,7 +92,7 @@ def write_persona(answers: dict[str, Any], labels: dict[str, dict[str, str]]) ->
     if clarity <= 2:
         growth.append("Exploring which careers fit you")
     if obstacle := answers.get("study_obstacle"):
-        growth.append(f"Working around what gets in the way: \"{obstacle}\"")
+        growth.append(f'Working around what gets in the way: "{obstacle}"')
     if not growth:
         growth.append("Stretching into a field you have not tried yet")
 
@@ -97,15 +111,15 @@ def write_persona(answers: dict[str, Any], labels: dict[str, dict[str, str]]) ->
     hours = answers.get("interests_talk_for_hours")
     letter_parts = [
         "Dear me,",
-        f"I am writing from ten years ahead. You once wrote that you would love to be \"{dream}\". "
+        f'I am writing from ten years ahead. You once wrote that you would love to be "{dream}". '
         "Keep that sentence close: it turned out to be a compass.",
     ]
     if proud:
-        letter_parts.append(f"Remember when you felt proud because \"{proud}\"? That was not luck; that was you.")
+        letter_parts.append(f'Remember when you felt proud because "{proud}"? That was not luck; that was you.')
     if friends:
-        letter_parts.append(f"Friends came to you for \"{friends}\". That still matters more than you think.")
+        letter_parts.append(f'Friends came to you for "{friends}". That still matters more than you think.')
     if hours:
-        letter_parts.append(f"And never stop talking about \"{hours}\" - it opened more doors than any grade.")
+        letter_parts.append(f'And never stop talking about "{hours}" - it opened more doors than any grade.')
     letter_parts.append(
         f"What got us here was small and steady: {_join(strengths)}, practised a little every week. "
         "Start with one habit, keep it for a month, and be kind to yourself on the days you miss."

@@ -98,4 +98,6 @@ async def generate(
         provider=result.provider,
         fallback=result.fallback,
     )
-    await add_event(db, SCHEMA, new_event(events.PERSONA_GENERATED, user_id=user_id, data=generated.model_dump(mode="json")))
+    await add_event(
+        db, SCHEMA, new_event(events.PERSONA_GENERATED, user_id=user_id, data=generated.model_dump(mode="json"))
+    )

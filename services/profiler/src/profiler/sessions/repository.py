@@ -31,7 +31,7 @@ async def insert_session(db: AsyncSession, user_id: uuid.UUID, bank_version: int
         .on_conflict_do_nothing()
         .returning(ProfilerSession.__table__.c.id)  # type: ignore[attr-defined]
     )
-    new_id = (await db.exec(statement)).scalar_one_or_none()  # type: ignore[call-overload]
+    new_id = (await db.exec(statement)).scalar_one_or_none()
     row = await get_session(db, new_id) if new_id else await get_by_idempotency_key(db, user_id, key or "")
     assert row is not None, "the insert either created a row or hit the user's idempotency key"
     return row
@@ -53,10 +53,12 @@ async def upsert_answer(
         # A retried PUT with the same value keeps its original timestamp.
         where=ProfilerAnswer.__table__.c.value.is_distinct_from(statement.excluded.value),  # type: ignore[attr-defined]
     )
-    await db.exec(statement)  # type: ignore[call-overload]
+    await db.exec(statement)
     answer = (
         await db.exec(
-            select(ProfilerAnswer).where(ProfilerAnswer.session_id == session_id, ProfilerAnswer.question_id == question_id)
+            select(ProfilerAnswer).where(
+                ProfilerAnswer.session_id == session_id, ProfilerAnswer.question_id == question_id
+            )
         )
     ).one()
     await db.refresh(answer)

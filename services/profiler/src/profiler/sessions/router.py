@@ -30,7 +30,9 @@ async def _public(db: DbSession, session_id: uuid.UUID) -> SessionPublic:
 
 
 @router.post("", status_code=status.HTTP_201_CREATED)
-async def start_session(db: DbSession, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None) -> SessionPublic:
+async def start_session(
+    db: DbSession, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None
+) -> SessionPublic:
     row = await service.start(db, principal.user_id, idempotency_key)
     return await _public(db, row.id)
 

@@ -79,6 +79,10 @@ async def complete(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) 
     await db.flush()
     completed = events.SessionCompleted(session_id=session_id, bank_version=row.bank_version, answered=len(answers))
     requested = events.PersonaRequested(persona_id=persona.id, session_id=session_id)
-    await add_event(db, SCHEMA, new_event(events.SESSION_COMPLETED, user_id=user_id, data=completed.model_dump(mode="json")))
-    await add_event(db, SCHEMA, new_event(events.PERSONA_REQUESTED, user_id=user_id, data=requested.model_dump(mode="json")))
+    await add_event(
+        db, SCHEMA, new_event(events.SESSION_COMPLETED, user_id=user_id, data=completed.model_dump(mode="json"))
+    )
+    await add_event(
+        db, SCHEMA, new_event(events.PERSONA_REQUESTED, user_id=user_id, data=requested.model_dump(mode="json"))
+    )
     return persona

@@ -30,7 +30,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy libs services deploy/local/src
+	$(BIN)/mypy libs services deploy/local/src tests conftest.py bench
 
 fmt: install
 	$(BIN)/ruff format .

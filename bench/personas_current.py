@@ -1,6 +1,7 @@
 """Throughput of GET /api/v1/profiler/personas/current against a minimal reference, both through Traefik.
 
-    .venv/bin/python bench/personas_current.py [--seconds 10] [--concurrency 32] [--users 4]
+    .venv/bin/python bench/personas_current.py [--seconds 10] [--warmup 2] [--concurrency 32] [--users 4]
+                                               [--rounds 1] [--reference-first] [--keep-data]
     make bench
 
 One run starts the whole local stack (journey_local.Stack: PostgreSQL, NATS, the profiler API and
@@ -9,10 +10,13 @@ uvicorn. The stack's one Traefik serves the product's gateway/dynamic.yml with o
 `PathPrefix(/ref)`, carrying the same middlewares as the profiler router, so both targets pay the same
 gateway cost. A few users complete the questionnaire through the gateway and wait for their persona;
 then N workers hammer each endpoint in turn (warm-up, then a fixed measured window) and the script
-prints req/s and p50/p95/p99 for both, and the profiler/reference ratio.
+prints req/s and p50/p95/p99 of the 200s for both, and the profiler/reference ratio. With --rounds N
+the pair is measured N times, order alternating, and the totals give the ratio.
 
 The load generator (httpx, one asyncio loop) runs on the same machine as everything else, so on a
 small box it competes for CPU with the servers it measures; absolute figures are for comparison only.
+Each window also prints the CPU the client, the profiler API, the reference app, Traefik and the whole
+machine used (100% = one core): a client near 100% means the client, not the server, set the pace.
 """
 
 from __future__ import annotations
@@ -170,6 +174,22 @@ class Result:
         ordered = sorted(self.latencies)
         return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000
 
+    def add(self, other: Result) -> None:
+        """Fold another window of the same target into this one (CPU weighted by duration)."""
+        total = self.elapsed + other.elapsed
+        if total:
+            self.cpu = {
+                k: (self.cpu.get(k, 0.0) * self.elapsed + other.cpu.get(k, 0.0) * other.elapsed) / total
+                for k in {**self.cpu, **other.cpu}
+            }
+        self.ok += other.ok
+        self.not_ok += other.not_ok
+        self.errors += other.errors
+        self.elapsed = total
+        self.latencies.extend(other.latencies)
+        for status, count in other.statuses.items():
+            self.statuses[status] = self.statuses.get(status, 0) + count
+
 
 async def _worker(client: httpx.AsyncClient, path: str, token: str, until: float, result: Result | None) -> None:
     headers = {"Authorization": f"Bearer {token}"}
@@ -180,6 +200,7 @@ async def _worker(client: httpx.AsyncClient, path: str, token: str, until: float
         except httpx.HTTPError:
             if result is not None:
                 result.errors += 1
+            await asyncio.sleep(0.01)  # no hot loop against a dead backend
             continue
         took = time.perf_counter() - started
         if result is None:
@@ -301,19 +322,27 @@ async def run_bench(gateway: str, args: argparse.Namespace, pids: dict[str, int]
     targets = [("profiler", PROFILER_PATH), ("reference", REFERENCE_PATH)]
     if args.reference_first:
         targets.reverse()
-    results: dict[str, Result] = {}
-    for name, path in targets:
-        results[name] = await measure(
-            gateway,
-            name,
-            path,
-            tokens,
-            concurrency=args.concurrency,
-            seconds=args.seconds,
-            warmup=args.warmup,
-            pids=pids,
-        )
-        report(results[name])
+    results = {name: Result(name) for name, _ in targets}
+    for round_no in range(args.rounds):
+        if args.rounds > 1:
+            print(f"round {round_no + 1}/{args.rounds}", flush=True)
+        for name, path in targets if round_no % 2 == 0 else targets[::-1]:  # alternate the order per round
+            window = await measure(
+                gateway,
+                name,
+                path,
+                tokens,
+                concurrency=args.concurrency,
+                seconds=args.seconds,
+                warmup=args.warmup,
+                pids=pids,
+            )
+            report(window)
+            results[name].add(window)
+    if args.rounds > 1:
+        print(f"all {args.rounds} rounds", flush=True)
+        for name, _ in targets:
+            report(results[name])
     ref_rps = results["reference"].rps
     ratio = results["profiler"].rps / ref_rps if ref_rps else math.nan
     print(f"ratio (profiler / reference) req/s = {ratio:.2f} (target >= {TARGET_RATIO})", flush=True)
@@ -336,11 +365,12 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured warm-up per target (default 2)")
     parser.add_argument("--concurrency", type=int, default=32, help="concurrent client workers (default 32)")
     parser.add_argument("--users", type=int, default=4, help="users with a persona; workers share their tokens")
+    parser.add_argument("--rounds", type=int, default=1, help="measure both targets this many times, order alternating")
     parser.add_argument("--reference-first", action="store_true", help="measure the reference before the profiler")
     parser.add_argument("--keep-data", action="store_true", help="keep the temporary data dir (logs) afterwards")
     args = parser.parse_args(argv)
-    if args.seconds <= 0 or args.warmup < 0 or args.concurrency < 1 or args.users < 1:
-        parser.error("--seconds > 0, --warmup >= 0, --concurrency >= 1 and --users >= 1")
+    if args.seconds <= 0 or args.warmup < 0 or min(args.concurrency, args.users, args.rounds) < 1:
+        parser.error("--seconds > 0, --warmup >= 0, --concurrency, --users and --rounds >= 1")
 
     def _terminate(_signum: int, _frame: object) -> None:
         raise KeyboardInterrupt

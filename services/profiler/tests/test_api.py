@@ -139,6 +139,18 @@ async def test_completed_session_is_closed(users: Users, questionnaire: Any) -> 
     assert session["persona_url"].endswith(f"/sessions/{session_id}/persona")
 
 
+async def test_a_retried_complete_with_its_key_is_answered_again(users: Users, questionnaire: Any) -> None:
+    headers = users.headers(users.new())
+    session_id = await questionnaire.start(headers)
+    await questionnaire.answer_required(headers, session_id)
+    url = f"{B}/sessions/{session_id}/complete"
+    first = await questionnaire.client.post(url, headers={**headers, "Idempotency-Key": "done-1"})
+    again = await questionnaire.client.post(url, headers={**headers, "Idempotency-Key": "done-1"})
+    assert first.status_code == again.status_code == 202
+    assert first.json()["persona_id"] == again.json()["persona_id"]
+    problem(await questionnaire.client.post(url, headers={**headers, "Idempotency-Key": "done-2"}), 409)
+
+
 async def test_persona_is_pending_then_ready(
     client: httpx.AsyncClient, users: Users, questionnaire: Any, worker: Worker
 ) -> None:

@@ -9,6 +9,7 @@ from typing import Annotated, Any
 
 import jwt
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from servicekit.errors import Unauthorized
 from servicekit.settings import ServiceSettings
@@ -79,17 +80,22 @@ class TokenVerifier:
             user_id = uuid.UUID(str(claims["sub"]))
         except (jwt.PyJWTError, ValueError) as exc:
             raise Unauthorized(f"invalid token: {exc}") from exc
-        roles = claims.get("roles") or []
+        roles = claims.get("roles")
+        if not isinstance(roles, list):
+            roles = []  # a malformed claim grants nothing
         return Principal(user_id=user_id, roles=frozenset(r for r in roles if isinstance(r, str)), claims=claims)
 
 
-def current_principal(request: Request) -> Principal:
-    header = request.headers.get("authorization", "")
-    scheme, _, token = header.partition(" ")
-    if scheme.lower() != "bearer" or not token:
-        raise Unauthorized("missing bearer token")
+bearer_scheme = HTTPBearer(auto_error=False, description="a JWT from the identity provider (dev: make token)")
+
+
+def current_principal(
+    request: Request, credentials: Annotated[HTTPAuthorizationCredentials | None, Depends(bearer_scheme)]
+) -> Principal:
+    if credentials is None or credentials.scheme.lower() != "bearer" or not credentials.credentials:
+        raise Unauthorized("missing bearer token", error=None)
     verifier: TokenVerifier = request.app.state.token_verifier
-    principal = verifier.verify(token.strip())
+    principal = verifier.verify(credentials.credentials.strip())
     request.state.user_id = principal.user_id
     return principal
 

@@ -58,9 +58,10 @@ class TooManyRequests(ProblemError):
 class Unauthorized(ProblemError):
     status = 401
 
-    def __init__(self, detail: str) -> None:
+    def __init__(self, detail: str, *, error: str | None = "invalid_token") -> None:
         super().__init__(detail)
-        self.headers = {"WWW-Authenticate": 'Bearer error="invalid_token"'}
+        # RFC 6750: a request without credentials gets no error code.
+        self.headers = {"WWW-Authenticate": f'Bearer error="{error}"' if error else "Bearer"}
 
 
 def problem_response(
@@ -122,7 +123,7 @@ def install_error_handlers(app: FastAPI) -> None:
 
 
 _GATEWAY_PROBLEMS = {
-    413: "request body exceeds the gateway's limit",
+    413: "request body is too large",
     429: "too many requests from this client; slow down and retry",
 }
 

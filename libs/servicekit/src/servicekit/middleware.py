@@ -69,19 +69,25 @@ class BodyLimitMiddleware:
             await self._reject(send)
             return
         received = 0
-        started = False
+        started = rejected = False
 
         async def guarded_receive() -> Message:
-            nonlocal received
+            nonlocal received, rejected
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
                 if received > self.max_bytes:
+                    # Answer 413 now: whatever the app makes of the aborted body is dropped.
+                    if not started and not rejected:
+                        rejected = True
+                        await self._reject(send)
                     raise _BodyTooLarge
             return message
 
         async def tracking_send(message: Message) -> None:
             nonlocal started
+            if rejected:
+                return
             if message["type"] == "http.response.start":
                 started = True
             await send(message)
@@ -89,8 +95,7 @@ class BodyLimitMiddleware:
         try:
             await self.app(scope, guarded_receive, tracking_send)
         except _BodyTooLarge:
-            if not started:
-                await self._reject(send)
+            pass
 
     async def _reject(self, send: Send) -> None:
         body: dict[str, Any] = {

@@ -155,7 +155,7 @@ def create_event_tables(schema: str) -> None:
         )"""
     )
     _grant(schema, "outbox", "INSERT", roles["app"])
-    _grant(schema, "outbox", "SELECT, UPDATE, INSERT", roles["worker"])
+    _grant(schema, "outbox", "SELECT, UPDATE, INSERT, DELETE", roles["worker"])
     _grant(schema, "inbox", "SELECT, INSERT", roles["worker"])
     _grant(schema, "dead_letters", "SELECT, INSERT", roles["worker"])
     op.execute(f'GRANT USAGE ON SEQUENCE "{schema}".dead_letters_id_seq TO "{roles["worker"]}"')

@@ -45,6 +45,7 @@ class ProfilerSession(SQLModel, table=True):
     bank_version: int
     status: str = "in_progress"
     idempotency_key: str | None = None
+    completion_key: str | None = None
     created_at: datetime = _ts()
     updated_at: datetime = _ts()
     completed_at: datetime | None = _ts(nullable=True)

@@ -8,6 +8,7 @@ import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 
+import structlog
 from nats.aio.msg import Msg
 from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
@@ -25,6 +26,7 @@ from servicekit.logging import get_logger
 log = get_logger(__name__)
 
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+FailureHook = Callable[[Event, str, int], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -39,6 +41,7 @@ class Subscription:
     backoff: Sequence[float] = field(default=(1.0, 5.0, 30.0, 120.0))
     ack_wait: float = 60.0
     batch: int = 20
+    on_failure: FailureHook | None = None  # told of each failed attempt (error, deliveries so far)
 
 
 class ConsumerRunner:
@@ -91,6 +94,8 @@ class ConsumerRunner:
             await self._dead_letter(None, msg, f"unparsable envelope: {exc}")
             await msg.term()
             return
+        # Logs, and events the handler emits, carry the originating request id on.
+        structlog.contextvars.bind_contextvars(request_id=event.request_id, event_id=str(event.id))
         try:
             async with user_transaction(self.engine, event.user_id()) as session:
                 first_time = await self._claim(session, event)
@@ -98,17 +103,25 @@ class ConsumerRunner:
                     await self.sub.handler(session, event)
             await msg.ack()
         except Exception as exc:
-            delivered = msg.metadata.num_delivered if msg.metadata else 1
-            if delivered >= self.sub.max_deliver:
-                log.error("event_dead_lettered", consumer=self.sub.durable, event_id=str(event.id), error=repr(exc))
-                await self._dead_letter(event, msg, repr(exc))
-                await msg.term()
-            else:
-                delay = self.sub.backoff[min(delivered, len(self.sub.backoff)) - 1]
-                log.warning(
-                    "event_retry", consumer=self.sub.durable, event_id=str(event.id), delay=delay, error=repr(exc)
-                )
-                await msg.nak(delay=delay)
+            await self._failed(msg, event, exc)
+        finally:
+            structlog.contextvars.unbind_contextvars("request_id", "event_id")
+
+    async def _failed(self, msg: Msg, event: Event, exc: Exception) -> None:
+        delivered = msg.metadata.num_delivered if msg.metadata else 1
+        if self.sub.on_failure is not None:
+            try:
+                await self.sub.on_failure(event, repr(exc), delivered)
+            except Exception as hook_exc:
+                log.warning("failure_hook_failed", consumer=self.sub.durable, error=repr(hook_exc))
+        if delivered >= self.sub.max_deliver:
+            log.error("event_dead_lettered", consumer=self.sub.durable, event_id=str(event.id), error=repr(exc))
+            await self._dead_letter(event, msg, repr(exc))
+            await msg.term()
+        else:
+            delay = self.sub.backoff[min(delivered, len(self.sub.backoff)) - 1]
+            log.warning("event_retry", consumer=self.sub.durable, event_id=str(event.id), delay=delay, error=repr(exc))
+            await msg.nak(delay=delay)
 
     async def _claim(self, session: AsyncSession, event: Event) -> bool:
         result = await session.exec(  # type: ignore[call-overload]
@@ -179,7 +192,10 @@ class ConsumerRunner:
                     continue
                 self._last_progress = time.monotonic()
                 for msg in msgs:
-                    await self.handle(msg)
+                    try:
+                        await self.handle(msg)
+                    except Exception as exc:  # ack/nak or the dead-letter write failed: redelivered later
+                        log.warning("message_handling_failed", consumer=self.sub.durable, error=repr(exc))
         finally:
             watchdog.cancel()
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 
 import psycopg
 from nats.js import JetStreamContext
@@ -19,13 +20,24 @@ log = get_logger(__name__)
 class OutboxRelay:
     """Wakes on the outbox NOTIFY (sent at commit) and on a timer as a safety net."""
 
-    def __init__(self, dsn: str, schema: str, js: JetStreamContext, *, interval: float = 1.0, batch: int = 200) -> None:
+    def __init__(
+        self,
+        dsn: str,
+        schema: str,
+        js: JetStreamContext,
+        *,
+        interval: float = 1.0,
+        batch: int = 200,
+        retention_days: int = 7,
+    ) -> None:
         self.dsn = libpq_url(dsn)
         self.schema = schema
         self.js = js
         self.interval = interval
         self.batch = batch
+        self.retention_days = retention_days
         self._wake = asyncio.Event()
+        self._last_prune = 0.0
 
     async def publish_pending(self) -> int:
         """Publish one batch; returns how many rows were sent. Raises if NATS fails."""
@@ -53,6 +65,17 @@ class OutboxRelay:
                     )
             return len(sent)
 
+    async def prune(self) -> int:
+        """Forget rows published longer ago than the retention (the stream keeps the events)."""
+        async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as conn:
+            cursor = await conn.execute(
+                sql.SQL("DELETE FROM {} WHERE published_at < now() - make_interval(days => %s)").format(
+                    sql.Identifier(self.schema, "outbox")
+                ),
+                (self.retention_days,),
+            )
+            return cursor.rowcount
+
     async def _listen(self) -> None:
         while True:
             try:
@@ -77,6 +100,9 @@ class OutboxRelay:
                     while await self.publish_pending() == self.batch:
                         pass
                     backoff = self.interval
+                    if time.monotonic() - self._last_prune > 3600:
+                        self._last_prune = time.monotonic()
+                        await self.prune()
                 except Exception as exc:  # NATS or PostgreSQL down: keep rows, try again later
                     log.warning("outbox_publish_failed", error=repr(exc))
                     await asyncio.sleep(backoff)

@@ -22,7 +22,7 @@ async def _public(db: DbSession, session_id: uuid.UUID) -> SessionPublic:
     row = await service.owned(db, session_id)
     answers = await service.answers_of(db, session_id)
     return SessionPublic(
-        **row.model_dump(exclude={"user_id", "idempotency_key"}),
+        **row.model_dump(exclude={"user_id", "idempotency_key", "completion_key"}),
         answers=[AnswerPublic.model_validate(a, from_attributes=True) for a in answers],
         progress=Progress(answered=len(answers), required_missing=await service.missing_required(db, row, answers)),
         persona_url=persona_url(row.id) if row.status == "completed" else None,
@@ -52,9 +52,13 @@ async def put_answer(
 
 @router.post("/{session_id}/complete", status_code=status.HTTP_202_ACCEPTED)
 async def complete_session(
-    session_id: uuid.UUID, db: DbSession, principal: CurrentPrincipal, response: Response
+    session_id: uuid.UUID,
+    db: DbSession,
+    principal: CurrentPrincipal,
+    response: Response,
+    idempotency_key: IdempotencyKey = None,
 ) -> CompletionAccepted:
-    persona = await service.complete(db, principal.user_id, session_id)
+    persona = await service.complete(db, principal.user_id, session_id, idempotency_key)
     response.headers["Location"] = persona_url(session_id)
     return CompletionAccepted(
         session_id=session_id, persona_id=persona.id, status=persona.status, persona_url=persona_url(session_id)

@@ -11,6 +11,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts import profiler as events
 from profiler import SCHEMA
 from profiler.models import Persona, ProfilerAnswer, ProfilerSession
+from profiler.personas import repository as personas_repository
 from profiler.questions import service as questions_service
 from profiler.questions.answer_rules import normalise_answer
 from profiler.questions.bank import BANK_VERSION
@@ -60,9 +61,18 @@ async def missing_required(db: AsyncSession, row: ProfilerSession, answers: list
     return [q.id for q in questions if q.required and q.id not in answered]
 
 
-async def complete(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> Persona:
-    """Close the session and queue the persona job, all in the caller's one transaction."""
+async def complete(
+    db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, idempotency_key: str | None = None
+) -> Persona:
+    """Close the session and queue the persona job, all in the caller's one transaction.
+
+    A retry with the same Idempotency-Key gets the first answer back; any other repeat is 409.
+    """
     row = await owned(db, session_id, for_update=True)
+    if row.status == "completed" and idempotency_key and row.completion_key == idempotency_key:
+        persona = await personas_repository.by_session(db, session_id)
+        if persona is not None:
+            return persona
     _ensure_open(row)
     answers = await repository.list_answers(db, session_id)
     missing = await missing_required(db, row, answers)
@@ -72,6 +82,7 @@ async def complete(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) 
             errors=[{"field": q, "message": "required"} for q in missing],
         )
     row.status = "completed"
+    row.completion_key = idempotency_key
     row.completed_at = datetime.now(UTC)
     await repository.touch(db, row)
     persona = Persona(user_id=user_id, session_id=session_id, created_at=datetime.now(UTC))

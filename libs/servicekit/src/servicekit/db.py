@@ -24,14 +24,15 @@ def libpq_url(dsn: str) -> str:
 
 
 def create_engine(dsn: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(sqlalchemy_url(dsn), pool_size=pool_size, max_overflow=pool_size, pool_pre_ping=True)
+    return create_async_engine(sqlalchemy_url(dsn), pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+
+
+_SET_USER = text("SELECT set_config('app.user_id', :uid, true)")
 
 
 async def set_rls_user(session: AsyncSession, user_id: uuid.UUID | None) -> None:
     """Scope the current transaction to one user (transaction-local, bound parameter)."""
-    await session.exec(  # type: ignore[call-overload]
-        text("SELECT set_config('app.user_id', :uid, true)").bindparams(uid=str(user_id) if user_id else "")
-    )
+    await session.exec(_SET_USER, params={"uid": str(user_id) if user_id else ""})  # type: ignore[call-overload]
 
 
 @asynccontextmanager

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import uuid
 
+from sqlalchemy import bindparam
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -16,11 +17,14 @@ async def by_id_for_update(db: AsyncSession, persona_id: uuid.UUID) -> Persona |
     return (await db.exec(select(Persona).where(Persona.id == persona_id).with_for_update())).first()
 
 
+# Built once: GET /personas/current is the hottest read, and statement construction shows up.
+_NEWEST_READY = (
+    select(Persona)
+    .where(Persona.user_id == bindparam("user_id"), Persona.status == "ready")
+    .order_by(col(Persona.generated_at).desc())
+    .limit(1)
+)
+
+
 async def newest_ready(db: AsyncSession, user_id: uuid.UUID) -> Persona | None:
-    query = (
-        select(Persona)
-        .where(Persona.user_id == user_id, Persona.status == "ready")
-        .order_by(col(Persona.generated_at).desc())
-        .limit(1)
-    )
-    return (await db.exec(query)).first()
+    return (await db.exec(_NEWEST_READY, params={"user_id": user_id})).first()

@@ -2,7 +2,7 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e libs/servicekit -e libs/contracts -e libs/entitlements -e services/profiler -e deploy/local
+PACKAGES := -e libs/servicekit -e libs/contracts -e libs/entitlements -e services/profiler -e services/billing -e deploy/local
 DEV_TOOLS := pytest pytest-asyncio testcontainers ruff mypy
 USER ?= student
 

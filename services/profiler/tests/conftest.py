@@ -1,9 +1,11 @@
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+import uuid
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 
 from profiler import SCHEMA
@@ -108,3 +110,19 @@ DEFAULT_ANSWERS: dict[str, Any] = {
 @pytest.fixture(scope="session")
 def questionnaire(client: httpx.AsyncClient) -> Questionnaire:
     return Questionnaire(client)
+
+
+@pytest.fixture(scope="session")
+def set_tier(infra: Any) -> Callable[[uuid.UUID, str], None]:
+    """Put a user on a tier as a tier.changed event would (admin write to the tier cache)."""
+
+    def _set(user_id: uuid.UUID, tier: str) -> None:
+        with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:
+            conn.execute(
+                "INSERT INTO profiler.tier_cache (user_id, tier, changed_at, event_id) "
+                "VALUES (%s, %s, now(), gen_random_uuid()) "
+                "ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, changed_at = excluded.changed_at",
+                (user_id, tier),
+            )
+
+    return _set

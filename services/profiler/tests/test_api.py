@@ -184,9 +184,11 @@ async def test_persona_is_pending_then_ready(
 
 
 async def test_current_persona_is_the_newest(
-    client: httpx.AsyncClient, users: Users, questionnaire: Any, worker: Worker
+    client: httpx.AsyncClient, users: Users, questionnaire: Any, worker: Worker, set_tier: Any
 ) -> None:
-    headers = users.headers(users.new())
+    name = users.new()
+    set_tier(users.id(name), "pro")
+    headers = users.headers(name)
     for dream in ("first dream", "second dream"):
         session_id = await questionnaire.completed_session(headers, career_dream=dream)
 

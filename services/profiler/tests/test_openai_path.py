@@ -88,10 +88,11 @@ def fake_openai() -> Iterator[FakeOpenAI]:
 
 
 async def _persona_to_regenerate(
-    client: httpx.AsyncClient, users: Users, questionnaire: Any, infra: Any
+    client: httpx.AsyncClient, users: Users, questionnaire: Any, infra: Any, set_tier: Any
 ) -> tuple[str, str]:
     """A persona written offline by the worker, then reset to pending for the OpenAI provider."""
     name = users.new("ai")
+    set_tier(users.id(name), "plus")  # the model path is a paid feature
     headers = users.headers(name)
     session_id = await questionnaire.completed_session(headers)
 
@@ -139,10 +140,11 @@ async def test_a_good_model_answer_is_stored(
     infra: Any,
     settings: ProfilerSettings,
     fake_openai: FakeOpenAI,
+    set_tier: Any,
 ) -> None:
     fake_openai.answer = json.dumps(GOOD_PERSONA)
     fake_openai.requests.clear()
-    name, persona_id = await _persona_to_regenerate(client, users, questionnaire, infra)
+    name, persona_id = await _persona_to_regenerate(client, users, questionnaire, infra, set_tier)
     await _generate(_ai_settings(settings, fake_openai), users, name, persona_id)
 
     persona = (await client.get(f"{B}/personas/current", headers=users.headers(name))).json()
@@ -166,10 +168,11 @@ async def test_a_malformed_answer_is_retried_then_falls_back_offline(
     infra: Any,
     settings: ProfilerSettings,
     fake_openai: FakeOpenAI,
+    set_tier: Any,
 ) -> None:
     fake_openai.answer = '{"name": "x", "summary": 3}'
     fake_openai.requests.clear()
-    name, persona_id = await _persona_to_regenerate(client, users, questionnaire, infra)
+    name, persona_id = await _persona_to_regenerate(client, users, questionnaire, infra, set_tier)
     await _generate(_ai_settings(settings, fake_openai), users, name, persona_id)
 
     persona = (await client.get(f"{B}/personas/current", headers=users.headers(name))).json()
@@ -191,10 +194,11 @@ async def test_the_daily_ai_budget_caps_model_calls(
     infra: Any,
     settings: ProfilerSettings,
     fake_openai: FakeOpenAI,
+    set_tier: Any,
 ) -> None:
     fake_openai.answer = json.dumps(GOOD_PERSONA)
     fake_openai.requests.clear()
-    name, persona_id = await _persona_to_regenerate(client, users, questionnaire, infra)
+    name, persona_id = await _persona_to_regenerate(client, users, questionnaire, infra, set_tier)
     ai = _ai_settings(settings, fake_openai)
     await _generate(ai, users, name, persona_id, budget=1)
     with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:

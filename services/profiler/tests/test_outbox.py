@@ -59,9 +59,11 @@ def outbox_rows(admin_dsn: str, session_ids: list[str]) -> list[tuple[str, str, 
 
 
 async def test_completing_during_a_nats_outage_loses_nothing(
-    infra: Any, users: Users, questionnaire: Any, worker: Worker
+    infra: Any, users: Users, questionnaire: Any, worker: Worker, set_tier: Any
 ) -> None:
-    headers = users.headers(users.new("outage"))
+    name = users.new("outage")
+    set_tier(users.id(name), "pro")  # several personas for one student
+    headers = users.headers(name)
     infra.nats.stop()
     try:
         session_ids = [await questionnaire.completed_session(headers) for _ in range(3)]
@@ -92,9 +94,11 @@ async def test_completing_during_a_nats_outage_loses_nothing(
 
 
 async def test_republishing_the_outbox_does_not_duplicate_events(
-    infra: Any, users: Users, questionnaire: Any, worker: Worker
+    infra: Any, users: Users, questionnaire: Any, worker: Worker, set_tier: Any
 ) -> None:
-    headers = users.headers(users.new("replay"))
+    name = users.new("replay")
+    set_tier(users.id(name), "pro")
+    headers = users.headers(name)
     session_ids = [await questionnaire.completed_session(headers) for _ in range(2)]
 
     async def published() -> bool:

@@ -5,6 +5,8 @@ from __future__ import annotations
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import profiler as events
+from entitlements.tier_cache import tier_cache_subscription
+from profiler import SCHEMA
 from profiler.personas import service as personas_service
 from profiler.settings import ProfilerSettings
 from servicekit.ai import build_provider
@@ -26,10 +28,11 @@ def subscriptions(settings: ProfilerSettings) -> list[Subscription]:
         )
 
     return [
+        tier_cache_subscription(SCHEMA),
         Subscription(
             durable="profiler-persona-writer",
             stream=stream_name("profiler"),
             filter_subject=events.PERSONA_REQUESTED,
             handler=generate_persona,
-        )
+        ),
     ]

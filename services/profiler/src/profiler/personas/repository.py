@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 
-from sqlalchemy import bindparam
+from sqlalchemy import bindparam, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -28,3 +29,18 @@ _NEWEST_READY = (
 
 async def newest_ready(db: AsyncSession, user_id: uuid.UUID) -> Persona | None:
     return (await db.exec(_NEWEST_READY, params={"user_id": user_id})).first()
+
+
+async def generation_counts(db: AsyncSession, since: datetime) -> tuple[int, int]:
+    """(personas ever, refreshes since `since`): every persona after the first is a refresh."""
+    row = (
+        await db.exec(
+            text(
+                "SELECT count(*), count(*) FILTER (WHERE created_at >= :since AND rank > 1) FROM ("
+                "  SELECT created_at, row_number() OVER (ORDER BY created_at, id) AS rank FROM profiler.personas"
+                ") p"
+            ),  # type: ignore[call-overload]
+            params={"since": since},
+        )
+    ).one()
+    return int(row[0]), int(row[1])

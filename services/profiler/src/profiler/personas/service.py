@@ -8,6 +8,8 @@ from datetime import UTC, datetime
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import profiler as events
+from entitlements import has_feature
+from entitlements.tier_cache import current_tier
 from profiler import SCHEMA
 from profiler.models import Persona
 from profiler.personas import repository
@@ -15,7 +17,7 @@ from profiler.personas.offline_writer import write_persona
 from profiler.personas.schemas import PersonaContent
 from profiler.questions import service as questions_service
 from profiler.sessions import service as sessions_service
-from servicekit.ai import AIProvider, StructuredTask, generate_within_budget
+from servicekit.ai import AIProvider, OfflineProvider, StructuredTask, generate_within_budget
 from servicekit.errors import NotFound
 from servicekit.events import new_event
 from servicekit.events.outbox import add_event
@@ -76,6 +78,8 @@ async def generate(
     if persona is None or persona.status != "pending":
         log.info("persona_skip", persona_id=str(persona_id), reason="missing or already generated")
         return
+    if not has_feature(await current_tier(db, SCHEMA), "model_ai"):
+        provider = OfflineProvider()  # the free tier runs on the offline writer only
     task = await persona_task(db, persona.session_id)
     result = await generate_within_budget(
         provider, task, session=db, schema=SCHEMA, user_id=user_id, daily_budget=daily_budget

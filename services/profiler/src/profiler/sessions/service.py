@@ -9,6 +9,9 @@ from typing import Any
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import profiler as events
+from entitlements import check_quota, enforce_quota
+from entitlements.quota import period_start
+from entitlements.tier_cache import current_tier
 from profiler import SCHEMA
 from profiler.models import Persona, ProfilerAnswer, ProfilerSession
 from profiler.personas import repository as personas_repository
@@ -61,6 +64,19 @@ async def missing_required(db: AsyncSession, row: ProfilerSession, answers: list
     return [q.id for q in questions if q.required and q.id not in answered]
 
 
+async def _enforce_persona_rule(db: AsyncSession) -> None:
+    """The first persona is everyone's; after that the tier decides (402 naming the limit)."""
+    tier = await current_tier(db, SCHEMA)
+    now = datetime.now(UTC)
+    month_start = period_start("month", now)
+    assert month_start is not None
+    total, refreshes = await personas_repository.generation_counts(db, month_start)
+    if total == 0:
+        return
+    enforce_quota(check_quota("persona_generations", tier, total, now))
+    enforce_quota(check_quota("persona_refreshes", tier, refreshes, now))
+
+
 async def complete(
     db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, idempotency_key: str | None = None
 ) -> Persona:
@@ -81,6 +97,7 @@ async def complete(
             f"required questions unanswered: {', '.join(missing)}",
             errors=[{"field": q, "message": "required"} for q in missing],
         )
+    await _enforce_persona_rule(db)
     row.status = "completed"
     row.completion_key = idempotency_key
     row.completed_at = datetime.now(UTC)

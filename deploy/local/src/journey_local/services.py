@@ -17,9 +17,13 @@ class ServiceSpec:
     name: str
     default_port: int
     seeds: bool = False
+    system_role: bool = False
 
 
-SERVICES: tuple[ServiceSpec, ...] = (ServiceSpec("profiler", 8101, seeds=True),)
+SERVICES: tuple[ServiceSpec, ...] = (
+    ServiceSpec("profiler", 8101, seeds=True),
+    ServiceSpec("billing", 8104, seeds=True, system_role=True),
+)
 
 
 def role_dsn(admin_dsn: str, role: str) -> str:
@@ -33,13 +37,15 @@ def role_dsn(admin_dsn: str, role: str) -> str:
 def service_env(
     spec: ServiceSpec, admin_dsn: str, nats_url: str, extra: dict[str, str] | None = None
 ) -> dict[str, str]:
-    return {
+    env = {
         "DATABASE_URL": role_dsn(admin_dsn, f"{spec.name}_app"),
         "WORKER_DATABASE_URL": role_dsn(admin_dsn, f"{spec.name}_worker"),
         "ADMIN_DATABASE_URL": admin_dsn,
         "NATS_URL": nats_url,
-        **(extra or {}),
     }
+    if spec.system_role:
+        env["SYSTEM_DATABASE_URL"] = role_dsn(admin_dsn, f"{spec.name}_system")
+    return {**env, **(extra or {})}
 
 
 def prepare(spec: ServiceSpec, admin_dsn: str) -> None:

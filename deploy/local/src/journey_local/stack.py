@@ -55,7 +55,12 @@ class Stack:
             ServiceProcesses(
                 spec,
                 config.service_ports[spec.name],
-                service_env(spec, self.admin_dsn, self.nats_url, config.extra_env),
+                service_env(
+                    spec,
+                    self.admin_dsn,
+                    self.nats_url,
+                    {"PUBLIC_BASE_URL": self.gateway_url_for(config), **config.extra_env},
+                ),
                 data / "logs",
             )
             for spec in SERVICES
@@ -67,6 +72,10 @@ class Stack:
             **{f"{s.spec.name.upper()}_URL": s.url for s in self.services},
         }
         self.traefik = EmbeddedTraefik(data / "gateway", config.gateway_port, values)
+
+    @staticmethod
+    def gateway_url_for(config: StackConfig) -> str:
+        return f"http://127.0.0.1:{config.gateway_port}"
 
     @property
     def gateway_url(self) -> str:

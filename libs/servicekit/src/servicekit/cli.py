@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
+from typing import Any
 
 import uvicorn
 
@@ -22,7 +23,9 @@ def run_cli(
     app_path: str,
     migrations_dir: Path,
     subscriptions: Callable[[ServiceSettings], Sequence[Subscription]],
+    background: Callable[[ServiceSettings], Sequence[Callable[[], Coroutine[Any, Any, None]]]] | None = None,
     seed: Callable[[str], None] | None = None,
+    system_role: bool = False,
     argv: Sequence[str] | None = None,
 ) -> None:
     parser = argparse.ArgumentParser(prog=schema)
@@ -39,10 +42,10 @@ def run_cli(
         uvicorn.run(app_path, factory=True, host=args.host, port=args.port, log_config=None, access_log=False)
     elif args.command == "worker":
         settings = settings_factory()
-        run_worker(settings, schema, subscriptions(settings))
+        run_worker(settings, schema, subscriptions(settings), background(settings) if background else ())
     else:
         admin_dsn = os.environ["ADMIN_DATABASE_URL"]
         if args.command == "migrate":
-            migrations.upgrade(admin_dsn, schema, migrations_dir)
+            migrations.upgrade(admin_dsn, schema, migrations_dir, system_role=system_role)
         elif seed is not None:
             seed(admin_dsn)

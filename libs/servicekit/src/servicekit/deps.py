@@ -18,4 +18,11 @@ async def user_session(request: Request, principal: CurrentPrincipal) -> AsyncIt
         yield session
 
 
+async def public_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """For public endpoints (plans, webhooks): no user, so user-owned rows are invisible."""
+    async with user_transaction(request.app.state.engine, None) as session:
+        yield session
+
+
 DbSession = Annotated[AsyncSession, Depends(user_session, scope="function")]
+PublicSession = Annotated[AsyncSession, Depends(public_session, scope="function")]

@@ -4,6 +4,8 @@ Roles for service `s`:
 - `s_owner`  (NOLOGIN) owns the schema and every table; migrations run as it.
 - `s_app`    the API: RLS applies (not owner, no BYPASSRLS); may only INSERT into the outbox.
 - `s_worker` consumers and the relay: RLS applies to user tables; relays and consumes.
+- `s_system` (only where a service declares it) system jobs that must cross users; sees only
+  what an explicit `TO s_system` policy shows it, never more.
 """
 
 from __future__ import annotations
@@ -21,13 +23,16 @@ from servicekit.db import libpq_url, sqlalchemy_url
 USER_POLICY = "user_id = nullif(current_setting('app.user_id', true), '')::uuid"
 
 
-def role_names(schema: str) -> dict[str, str]:
-    return {"owner": f"{schema}_owner", "app": f"{schema}_app", "worker": f"{schema}_worker"}
+def role_names(schema: str, *, system: bool = False) -> dict[str, str]:
+    roles = {"owner": f"{schema}_owner", "app": f"{schema}_app", "worker": f"{schema}_worker"}
+    if system:
+        roles["system"] = f"{schema}_system"
+    return roles
 
 
-def ensure_schema_and_roles(admin_dsn: str, schema: str) -> None:
-    """Idempotently create the schema, its owner and the two login roles (no BYPASSRLS)."""
-    roles = role_names(schema)
+def ensure_schema_and_roles(admin_dsn: str, schema: str, *, system_role: bool = False) -> None:
+    """Idempotently create the schema, its owner and the login roles (none with BYPASSRLS)."""
+    roles = role_names(schema, system=system_role)
     with psycopg.connect(libpq_url(admin_dsn), autocommit=True) as conn:
         for kind, role in roles.items():
             exists = conn.execute("SELECT 1 FROM pg_roles WHERE rolname = %s", (role,)).fetchone()
@@ -44,15 +49,15 @@ def ensure_schema_and_roles(admin_dsn: str, schema: str) -> None:
                 sql.Identifier(schema), sql.Identifier(roles["owner"])
             )
         )
-        for kind in ("app", "worker"):
+        for kind in roles.keys() - {"owner"}:
             conn.execute(
                 sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), sql.Identifier(roles[kind]))
             )
 
 
-def upgrade(admin_dsn: str, schema: str, migrations_dir: Path) -> None:
+def upgrade(admin_dsn: str, schema: str, migrations_dir: Path, *, system_role: bool = False) -> None:
     """Bring `schema` to head with the service's own Alembic history."""
-    ensure_schema_and_roles(admin_dsn, schema)
+    ensure_schema_and_roles(admin_dsn, schema, system_role=system_role)
     config = Config()
     config.set_main_option("script_location", str(migrations_dir))
     config.attributes["dsn"] = admin_dsn

@@ -22,6 +22,7 @@ class ServiceSettings(BaseSettings):
     # Application role (API) and worker role connections; both are subject to RLS.
     database_url: str = "postgresql://localhost/journey"
     worker_database_url: str | None = None
+    system_database_url: str | None = None  # only services with cross-user system jobs
     db_pool_size: int = 10
 
     nats_url: str = "nats://127.0.0.1:4222"

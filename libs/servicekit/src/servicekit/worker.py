@@ -5,7 +5,8 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import signal
-from collections.abc import Sequence
+from collections.abc import Callable, Coroutine, Sequence
+from typing import Any
 
 from nats.aio.client import Client as NATS
 
@@ -22,8 +23,15 @@ log = get_logger(__name__)
 class Worker:
     """Owns one NATS connection and one engine; `start()` returns once tasks run."""
 
-    def __init__(self, settings: ServiceSettings, schema: str, subscriptions: Sequence[Subscription]) -> None:
+    def __init__(
+        self,
+        settings: ServiceSettings,
+        schema: str,
+        subscriptions: Sequence[Subscription],
+        background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+    ) -> None:
         self.settings = settings
+        self.background = background
         self.schema = schema
         self.subscriptions = subscriptions
         self.engine = create_engine(settings.worker_dsn, pool_size=4)
@@ -51,6 +59,7 @@ class Worker:
             for sub in self.subscriptions
         ]
         self._tasks = [asyncio.create_task(relay.run())] + [asyncio.create_task(r.run()) for r in self.runners]
+        self._tasks += [asyncio.create_task(job()) for job in self.background]
         log.info("worker_started", consumers=[s.durable for s in self.subscriptions])
 
     async def stop(self) -> None:
@@ -66,12 +75,17 @@ class Worker:
         log.info("worker_stopped")
 
 
-def run_worker(settings: ServiceSettings, schema: str, subscriptions: Sequence[Subscription]) -> None:
+def run_worker(
+    settings: ServiceSettings,
+    schema: str,
+    subscriptions: Sequence[Subscription],
+    background: Sequence[Callable[[], Coroutine[Any, Any, None]]] = (),
+) -> None:
     """Run until SIGINT/SIGTERM; in-flight handlers finish or are redelivered."""
     configure_logging(f"{settings.service_name}-worker", settings.log_level)
 
     async def main() -> None:
-        worker = Worker(settings, schema, subscriptions)
+        worker = Worker(settings, schema, subscriptions, background)
         stop = asyncio.Event()
         loop = asyncio.get_running_loop()
         for sig in (signal.SIGINT, signal.SIGTERM):

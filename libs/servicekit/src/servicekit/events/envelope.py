@@ -29,8 +29,13 @@ class Event(BaseModel):
             return None
 
 
-def new_event(type_: str, *, user_id: uuid.UUID, data: dict[str, Any], version: int = 1) -> Event:
-    """Build an event for `user_id`, carrying the current request id on."""
+SYSTEM_SUBJECT = "system"
+
+
+def new_event(type_: str, *, user_id: uuid.UUID | None, data: dict[str, Any], version: int = 1) -> Event:
+    """Build an event for `user_id` (None: not yet known, subject "system"), carrying the
+    current request id on."""
     source = type_.split(".")[1] if type_.count(".") >= 3 else "unknown"
     request_id = structlog.contextvars.get_contextvars().get("request_id")
-    return Event(type=type_, source=source, subject=str(user_id), data=data, version=version, request_id=request_id)
+    subject = str(user_id) if user_id else SYSTEM_SUBJECT
+    return Event(type=type_, source=source, subject=subject, data=data, version=version, request_id=request_id)

@@ -1,0 +1,3 @@
+"""Billing: plans and tiers, Stripe Checkout and portal, verified webhooks, tier.changed."""
+
+SCHEMA = "billing"

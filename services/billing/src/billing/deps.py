@@ -1,0 +1,24 @@
+"""Billing's dependency aliases."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import Depends, Request
+
+from billing.payments.provider import PaymentProvider
+from billing.settings import BillingSettings
+
+
+def _provider(request: Request) -> PaymentProvider:
+    provider: PaymentProvider = request.app.state.payment_provider
+    return provider
+
+
+def _settings(request: Request) -> BillingSettings:
+    settings: BillingSettings = request.app.state.settings
+    return settings
+
+
+Provider = Annotated[PaymentProvider, Depends(_provider)]
+Settings = Annotated[BillingSettings, Depends(_settings)]

@@ -1,0 +1,108 @@
+"""Billing tables (DDL in migrations/; these map them for queries)."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Column, DateTime
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlmodel import Field, SQLModel
+
+from billing import SCHEMA
+
+
+def _ts(nullable: bool = True) -> Any:
+    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+
+
+class Plan(SQLModel, table=True):
+    __tablename__ = "plans"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: str = Field(primary_key=True)
+    tier: str
+    name: str
+    amount_cents: int
+    currency: str
+    interval: str | None
+    stripe_price_id: str | None
+    position: int
+
+
+class Customer(SQLModel, table=True):
+    __tablename__ = "customers"
+    __table_args__ = {"schema": SCHEMA}
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    stripe_customer_id: str
+    created_at: datetime | None = _ts()
+
+
+class Subscription(SQLModel, table=True):
+    __tablename__ = "subscriptions"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID
+    stripe_subscription_id: str
+    stripe_customer_id: str
+    plan_id: str
+    status: str
+    current_period_end: datetime | None = _ts()
+    cancel_at_period_end: bool = False
+    trial_end: datetime | None = _ts()
+    canceled_at: datetime | None = _ts()
+    past_due_since: datetime | None = _ts()
+    stripe_timestamp: int
+    updated_at: datetime | None = _ts()
+
+
+class UserTier(SQLModel, table=True):
+    __tablename__ = "user_tiers"
+    __table_args__ = {"schema": SCHEMA}
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    tier: str
+    plan_id: str | None = None
+    reason: str
+    changed_at: datetime = _ts(nullable=False)
+
+
+class StripeEventRecord(SQLModel, table=True):
+    __tablename__ = "stripe_events"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: str = Field(primary_key=True)
+    type: str
+    payload: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    livemode: bool = False
+    received_at: datetime | None = _ts()
+    processed_at: datetime | None = _ts()
+    error: str | None = None
+    attempts: int = 0
+
+
+class LocalCheckout(SQLModel, table=True):
+    __tablename__ = "local_checkouts"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID
+    plan_id: str
+    stripe_customer_id: str
+    idempotency_key: str
+    status: str = "open"
+    created_at: datetime | None = _ts()
+    completed_at: datetime | None = _ts()
+
+
+class LocalSubscription(SQLModel, table=True):
+    __tablename__ = "local_subscriptions"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: str = Field(primary_key=True)
+    user_id: uuid.UUID
+    object: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
+    updated_at: datetime | None = _ts()

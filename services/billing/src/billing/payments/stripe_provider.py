@@ -1,0 +1,81 @@
+"""The real Stripe API through the `stripe` SDK (async methods, bounded retries)."""
+
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+import stripe
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from billing.payments.provider import CheckoutLink, StripeObject
+from billing.settings import BillingSettings
+
+
+def _plain(obj: Any) -> StripeObject:
+    return dict(obj.to_dict())
+
+
+class StripeProvider:
+    name = "stripe"
+
+    def __init__(self, settings: BillingSettings) -> None:
+        assert settings.stripe_secret_key is not None
+        base = {"api": settings.stripe_api_base} if settings.stripe_api_base else None
+        self.client = stripe.StripeClient(
+            settings.stripe_secret_key.get_secret_value(),
+            base_addresses=base,  # type: ignore[arg-type]
+            max_network_retries=2,
+        )
+        self.settings = settings
+
+    async def create_customer(self, db: AsyncSession, user_id: uuid.UUID) -> str:
+        customer = await self.client.v1.customers.create_async(
+            params={"metadata": {"user_id": str(user_id)}},
+            options={"idempotency_key": f"journey-customer-{user_id}"},
+        )
+        return str(customer.id)
+
+    async def create_checkout(
+        self,
+        db: AsyncSession,
+        *,
+        user_id: uuid.UUID,
+        customer_id: str,
+        plan_id: str,
+        price_id: str,
+        idempotency_key: str,
+    ) -> CheckoutLink:
+        base = self.settings.public_base_url
+        session = await self.client.v1.checkout.sessions.create_async(
+            params={
+                "mode": "subscription",
+                "customer": customer_id,
+                "client_reference_id": str(user_id),
+                "line_items": [{"price": price_id, "quantity": 1}],
+                "subscription_data": {"metadata": {"user_id": str(user_id), "plan_id": plan_id}},
+                "metadata": {"user_id": str(user_id), "plan_id": plan_id},
+                "success_url": f"{base}/billing/success?session_id={{CHECKOUT_SESSION_ID}}",
+                "cancel_url": f"{base}/billing/canceled",
+            },
+            options={"idempotency_key": f"journey-checkout-{user_id}-{idempotency_key}"},
+        )
+        return CheckoutLink(id=str(session.id), url=str(session.url))
+
+    async def portal_url(self, db: AsyncSession, *, user_id: uuid.UUID, customer_id: str) -> str:
+        portal = await self.client.v1.billing_portal.sessions.create_async(
+            params={"customer": customer_id, "return_url": f"{self.settings.public_base_url}/billing"}
+        )
+        return str(portal.url)
+
+    async def retrieve_subscription(self, db: AsyncSession, subscription_id: str) -> StripeObject:
+        return _plain(await self.client.v1.subscriptions.retrieve_async(subscription_id))
+
+    async def retrieve_customer(self, db: AsyncSession, customer_id: str) -> StripeObject:
+        return _plain(await self.client.v1.customers.retrieve_async(customer_id))
+
+    async def set_cancel_at_period_end(self, db: AsyncSession, subscription_id: str, cancel: bool) -> StripeObject:
+        updated = await self.client.v1.subscriptions.update_async(
+            subscription_id, params={"cancel_at_period_end": cancel}
+        )
+        return _plain(updated)

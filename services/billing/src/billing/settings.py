@@ -1,0 +1,47 @@
+from __future__ import annotations
+
+from functools import lru_cache
+
+from pydantic import SecretStr, model_validator
+
+from servicekit.settings import ServiceSettings
+
+LOCAL_WEBHOOK_SECRET = "whsec_journey_local_development"
+
+
+class BillingSettings(ServiceSettings):
+    service_name: str = "billing"
+
+    # Without a secret key billing runs the local payment provider (refused in production).
+    stripe_secret_key: SecretStr | None = None
+    stripe_webhook_secret: SecretStr = SecretStr(LOCAL_WEBHOOK_SECRET)
+    stripe_api_base: str | None = None  # tests point the SDK at a local server
+    stripe_webhook_tolerance_seconds: int = 300
+
+    stripe_price_plus_monthly: str = "price_journey_plus_monthly"
+    stripe_price_plus_yearly: str = "price_journey_plus_yearly"
+    stripe_price_pro_monthly: str = "price_journey_pro_monthly"
+    stripe_price_pro_yearly: str = "price_journey_pro_yearly"
+
+    public_base_url: str = "http://127.0.0.1:8080"
+    past_due_grace_seconds: int = 7 * 24 * 3600
+    tier_check_interval_seconds: float = 60.0
+    stripe_apply_ack_wait_seconds: float = 60.0
+
+    @property
+    def uses_stripe(self) -> bool:
+        return self.stripe_secret_key is not None
+
+    @model_validator(mode="after")
+    def _no_local_payments_in_production(self) -> BillingSettings:
+        if self.environment == "production":
+            if not self.uses_stripe:
+                raise ValueError("production billing needs STRIPE_SECRET_KEY; the local provider is for development")
+            if self.stripe_webhook_secret.get_secret_value() == LOCAL_WEBHOOK_SECRET:
+                raise ValueError("production billing needs STRIPE_WEBHOOK_SECRET")
+        return self
+
+
+@lru_cache
+def get_settings() -> BillingSettings:
+    return BillingSettings()

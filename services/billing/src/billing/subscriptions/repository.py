@@ -1,0 +1,48 @@
+from __future__ import annotations
+
+import uuid
+from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.dialects.postgresql import insert
+from sqlmodel import col, select
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from billing.models import Customer, Subscription, UserTier
+
+LIVE_STATUSES = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
+
+
+async def lock_user(db: AsyncSession, user_id: uuid.UUID) -> None:
+    """Serialise tier recomputation per user so a change is announced once."""
+    await db.exec(text("SELECT pg_advisory_xact_lock(hashtextextended(:u, 0))"), params={"u": str(user_id)})  # type: ignore[call-overload]
+
+
+async def by_stripe_id(db: AsyncSession, stripe_subscription_id: str) -> Subscription | None:
+    query = select(Subscription).where(Subscription.stripe_subscription_id == stripe_subscription_id)
+    return (await db.exec(query.with_for_update())).first()
+
+
+async def for_user(db: AsyncSession) -> list[Subscription]:
+    """The RLS user's subscriptions, newest first."""
+    query = select(Subscription).order_by(col(Subscription.updated_at).desc())
+    return list((await db.exec(query)).all())
+
+
+async def upsert(db: AsyncSession, values: dict[str, Any]) -> None:
+    statement = insert(Subscription).values(**values)
+    updatable = {k: statement.excluded[k] for k in values if k not in ("id", "user_id", "stripe_subscription_id")}
+    await db.exec(statement.on_conflict_do_update(index_elements=["stripe_subscription_id"], set_=updatable))
+
+
+async def user_tier(db: AsyncSession, user_id: uuid.UUID) -> UserTier | None:
+    return await db.get(UserTier, user_id)
+
+
+async def customer(db: AsyncSession, user_id: uuid.UUID) -> Customer | None:
+    return await db.get(Customer, user_id)
+
+
+async def ensure_customer(db: AsyncSession, user_id: uuid.UUID, stripe_customer_id: str) -> None:
+    statement = insert(Customer).values(user_id=user_id, stripe_customer_id=stripe_customer_id)
+    await db.exec(statement.on_conflict_do_nothing())

@@ -1,0 +1,32 @@
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from billing.deps import Provider, Settings
+from billing.subscriptions import service
+from billing.subscriptions.schemas import SubscriptionView
+from servicekit.auth import CurrentPrincipal
+from servicekit.deps import DbSession
+
+router = APIRouter(prefix="/subscription", tags=["subscription"])
+
+
+@router.get("")
+async def get_subscription(db: DbSession, principal: CurrentPrincipal) -> SubscriptionView:
+    return await service.view(db, principal.user_id)
+
+
+@router.post("/cancel")
+async def cancel_subscription(
+    db: DbSession, principal: CurrentPrincipal, provider: Provider, settings: Settings
+) -> SubscriptionView:
+    """Cancel at the end of the paid period; the tier stays until then."""
+    return await service.set_cancel_at_period_end(db, provider, principal.user_id, settings, cancel=True)
+
+
+@router.post("/resume")
+async def resume_subscription(
+    db: DbSession, principal: CurrentPrincipal, provider: Provider, settings: Settings
+) -> SubscriptionView:
+    """Undo a cancellation before the period ends (409 after)."""
+    return await service.set_cancel_at_period_end(db, provider, principal.user_id, settings, cancel=False)

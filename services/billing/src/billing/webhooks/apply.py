@@ -1,0 +1,83 @@
+"""The billing worker's job: apply one stored Stripe event, exactly once."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from billing.models import StripeEventRecord
+from billing.payments.provider import PaymentProvider
+from billing.settings import BillingSettings
+from billing.subscriptions import repository as subscriptions_repository
+from billing.subscriptions import service as subscriptions_service
+from billing.subscriptions.stripe_objects import invoice_subscription_id, metadata_user
+from servicekit.db import set_rls_user
+from servicekit.logging import get_logger
+
+log = get_logger(__name__)
+
+SUBSCRIPTION_EVENTS = {
+    "customer.subscription.created",
+    "customer.subscription.updated",
+    "customer.subscription.deleted",
+    "customer.subscription.trial_will_end",
+    "customer.subscription.paused",
+    "customer.subscription.resumed",
+}
+INVOICE_EVENTS = {"invoice.paid", "invoice.payment_failed", "invoice.payment_succeeded"}
+
+
+async def _user_of(db: AsyncSession, provider: PaymentProvider, subscription: dict[str, Any]) -> uuid.UUID:
+    """We put the user id in the metadata of every customer and subscription we create."""
+    user_id = metadata_user(subscription)
+    if user_id is None and subscription.get("customer"):
+        user_id = metadata_user(await provider.retrieve_customer(db, str(subscription["customer"])))
+    if user_id is None:
+        raise LookupError(f"subscription {subscription.get('id')} names no Journey user")
+    return user_id
+
+
+async def apply_stripe_event(
+    db: AsyncSession, provider: PaymentProvider, settings: BillingSettings, stripe_event_id: str
+) -> None:
+    record = await db.get(StripeEventRecord, stripe_event_id, with_for_update=True)
+    if record is None:
+        raise LookupError(f"stripe event {stripe_event_id} is not stored")
+    if record.processed_at is not None:
+        return
+    event = record.payload
+    kind, obj, created = event["type"], event["data"]["object"], int(event["created"])
+
+    if kind == "checkout.session.completed":
+        user_id = metadata_user(obj)
+        if user_id is None:
+            raise LookupError(f"checkout session {obj.get('id')} has no client_reference_id")
+        await set_rls_user(db, user_id)
+        if obj.get("customer"):
+            await subscriptions_repository.ensure_customer(db, user_id, str(obj["customer"]))
+        if obj.get("subscription"):
+            subscription = await provider.retrieve_subscription(db, str(obj["subscription"]))
+            await subscriptions_service.apply_subscription(db, user_id, subscription, created, settings)
+    elif kind in SUBSCRIPTION_EVENTS:
+        user_id = await _user_of(db, provider, obj)
+        await set_rls_user(db, user_id)
+        await subscriptions_service.apply_subscription(db, user_id, obj, created, settings)
+    elif kind in INVOICE_EVENTS:
+        subscription_id = invoice_subscription_id(obj)
+        if subscription_id:
+            # An invoice carries no subscription state: take Stripe's current one.
+            subscription = await provider.retrieve_subscription(db, subscription_id)
+            user_id = await _user_of(db, provider, subscription)
+            await set_rls_user(db, user_id)
+            await subscriptions_service.apply_subscription(db, user_id, subscription, created, settings)
+    else:
+        log.info("stripe_event_ignored", type=kind)
+
+    record.processed_at = datetime.now(UTC)
+    record.attempts += 1
+    record.error = None
+    db.add(record)
+    await db.flush()

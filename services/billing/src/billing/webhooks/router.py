@@ -1,0 +1,30 @@
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Request
+from pydantic import BaseModel
+
+from billing.deps import Settings
+from billing.webhooks import intake
+from servicekit.deps import PublicSession
+
+router = APIRouter(tags=["webhooks"])
+
+
+class WebhookAck(BaseModel):
+    received: bool
+    duplicate: bool
+
+
+@router.post("/webhooks/stripe")
+async def stripe_webhook(
+    request: Request,
+    db: PublicSession,
+    settings: Settings,
+    stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
+) -> WebhookAck:
+    """Public, signature-verified. Stored by event id and answered at once; the worker applies it."""
+    event = intake.verify(await request.body(), stripe_signature, settings)
+    stored = await intake.store_event(db, event)
+    return WebhookAck(received=True, duplicate=not stored)

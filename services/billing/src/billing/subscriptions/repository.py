@@ -25,7 +25,8 @@ async def by_stripe_id(db: AsyncSession, stripe_subscription_id: str) -> Subscri
 
 async def for_user(db: AsyncSession) -> list[Subscription]:
     """The RLS user's subscriptions, newest first."""
-    query = select(Subscription).order_by(col(Subscription.updated_at).desc())
+    # populate_existing: an upsert in this transaction may have changed rows already loaded.
+    query = select(Subscription).order_by(col(Subscription.updated_at).desc()).execution_options(populate_existing=True)
     return list((await db.exec(query)).all())
 
 

@@ -1,0 +1,279 @@
+from __future__ import annotations
+
+import json
+import threading
+import time
+import uuid
+from collections.abc import AsyncIterator, Callable, Iterator
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+from urllib.parse import parse_qsl
+
+import httpx
+import psycopg
+import pytest
+import stripe
+from pydantic import SecretStr
+
+from billing import SCHEMA
+from billing.main import app as build_app
+from billing.settings import BillingSettings
+from billing.worker import subscriptions
+from servicekit.testing import Users, app_client
+from servicekit.worker import Worker
+
+WEBHOOK_SECRET = "whsec_test_secret"
+PRICE = {"plus_monthly": "price_test_plus_m", "plus_yearly": "price_test_plus_y", "pro_monthly": "price_test_pro_m"}
+
+
+def _nested(pairs: list[tuple[str, str]]) -> dict[str, Any]:
+    """Stripe's form encoding (a[b][0][c]=v) back into a dict, enough for these tests."""
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        parts = key.replace("]", "").split("[")
+        node = out
+        for part in parts[:-1]:
+            node = node.setdefault(part, {})
+        node[parts[-1]] = value
+    return out
+
+
+class FakeStripe:
+    """A local Stripe API: the real `stripe` SDK talks HTTP to it."""
+
+    def __init__(self) -> None:
+        self.requests: list[dict[str, Any]] = []
+        self.subscriptions: dict[str, dict[str, Any]] = {}
+        self.customers: dict[str, dict[str, Any]] = {}
+        self.idempotent: dict[str, dict[str, Any]] = {}
+        self.block_retrieve = threading.Event()
+        self.block_retrieve.set()
+        outer = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def _reply(self, status: int, body: dict[str, Any]) -> None:
+                payload = json.dumps(body).encode()
+                self.send_response(status)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(payload)))
+                self.end_headers()
+                self.wfile.write(payload)
+
+            def do_GET(self) -> None:
+                outer.requests.append({"method": "GET", "path": self.path})
+                kind, _, ident = self.path.removeprefix("/v1/").partition("/")
+                outer.block_retrieve.wait(30)
+                store = {"subscriptions": outer.subscriptions, "customers": outer.customers}.get(kind, {})
+                if ident in store:
+                    self._reply(200, store[ident])
+                else:
+                    self._reply(
+                        404, {"error": {"type": "invalid_request_error", "message": f"No such {kind}: {ident}"}}
+                    )
+
+            def do_POST(self) -> None:
+                length = int(self.headers.get("Content-Length") or 0)
+                params = _nested(parse_qsl(self.rfile.read(length).decode()))
+                key = self.headers.get("Idempotency-Key")
+                outer.requests.append({"method": "POST", "path": self.path, "params": params, "idempotency_key": key})
+                if key and key in outer.idempotent:
+                    self._reply(200, outer.idempotent[key])
+                    return
+                body = outer.create(self.path, params)
+                if body is None:
+                    self._reply(404, {"error": {"type": "invalid_request_error", "message": "unknown path"}})
+                    return
+                if key:
+                    outer.idempotent[key] = body
+                self._reply(200, body)
+
+            def log_message(self, *args: Any) -> None:
+                pass
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def create(self, path: str, params: dict[str, Any]) -> dict[str, Any] | None:
+        n = uuid.uuid4().hex[:12]
+        if path == "/v1/customers":
+            customer = {"id": f"cus_{n}", "object": "customer", "metadata": params.get("metadata", {})}
+            self.customers[customer["id"]] = customer
+            return customer
+        if path == "/v1/checkout/sessions":
+            return {
+                "id": f"cs_test_{n}",
+                "object": "checkout.session",
+                "url": f"https://checkout.stripe.test/c/pay/cs_test_{n}",
+                "mode": params.get("mode"),
+                "customer": params.get("customer"),
+                "client_reference_id": params.get("client_reference_id"),
+            }
+        if path == "/v1/billing_portal/sessions":
+            return {"id": f"bps_{n}", "object": "billing_portal.session", "url": f"https://billing.stripe.test/p/{n}"}
+        if path.startswith("/v1/subscriptions/"):
+            sub = self.subscriptions.get(path.removeprefix("/v1/subscriptions/"))
+            if sub is None:
+                return None
+            sub["cancel_at_period_end"] = params.get("cancel_at_period_end") == "true"
+            return sub
+        return None
+
+    def posts(self, path: str) -> list[dict[str, Any]]:
+        return [r for r in self.requests if r["method"] == "POST" and r["path"] == path]
+
+
+@pytest.fixture(scope="session")
+def fake_stripe() -> Iterator[FakeStripe]:
+    fake = FakeStripe()
+    yield fake
+    fake.server.shutdown()
+
+
+@pytest.fixture(scope="session")
+def billing_settings(infra: Any, fake_stripe: FakeStripe) -> BillingSettings:
+    settings = BillingSettings(
+        environment="test",
+        database_url=infra.dsn("billing_app"),
+        worker_database_url=infra.dsn("billing_worker"),
+        system_database_url=infra.dsn("billing_system"),
+        nats_url=infra.nats_url,
+        consumer_watchdog_seconds=2.0,
+        stripe_secret_key=SecretStr("sk_test_journey"),
+        stripe_api_base=fake_stripe.url,
+        stripe_webhook_secret=SecretStr(WEBHOOK_SECRET),
+        stripe_price_plus_monthly=PRICE["plus_monthly"],
+        stripe_price_plus_yearly=PRICE["plus_yearly"],
+        stripe_price_pro_monthly=PRICE["pro_monthly"],
+        past_due_grace_seconds=3 * 24 * 3600,
+        stripe_apply_ack_wait_seconds=2.0,
+    )
+    from billing.plans.seed import seed_plans
+
+    seed_plans(infra.admin_dsn, settings)  # this environment's price ids
+    return settings
+
+
+@pytest.fixture(scope="session")
+async def billing_client(billing_settings: BillingSettings) -> AsyncIterator[httpx.AsyncClient]:
+    import billing.main
+
+    mp = pytest.MonkeyPatch()
+    mp.setattr(billing.main, "get_settings", lambda: billing_settings)
+    try:
+        async with app_client(build_app()) as client:
+            yield client
+    finally:
+        mp.undo()
+
+
+@pytest.fixture(scope="session")
+async def billing_worker(billing_settings: BillingSettings) -> AsyncIterator[Worker]:
+    worker = Worker(billing_settings, SCHEMA, subscriptions(billing_settings))
+    await worker.start()
+    yield worker
+    await worker.stop()
+
+
+@pytest.fixture(scope="session")
+def users(billing_settings: BillingSettings) -> Users:
+    return Users(billing_settings)
+
+
+class Stripe:
+    """Builds Stripe-shaped objects and signed webhook deliveries."""
+
+    def __init__(self, client: httpx.AsyncClient, fake: FakeStripe, admin_dsn: str) -> None:
+        self.client = client
+        self.fake = fake
+        self.admin_dsn = admin_dsn
+
+    def subscription(
+        self,
+        user_id: uuid.UUID,
+        *,
+        price: str = PRICE["plus_monthly"],
+        status: str = "active",
+        period_end: int | None = None,
+        cancel_at_period_end: bool = False,
+        sub_id: str | None = None,
+    ) -> dict[str, Any]:
+        period_end = period_end or int(time.time()) + 30 * 86400
+        sub = {
+            "id": sub_id or f"sub_{uuid.uuid4().hex[:14]}",
+            "object": "subscription",
+            "customer": f"cus_{uuid.uuid4().hex[:10]}",
+            "status": status,
+            "cancel_at_period_end": cancel_at_period_end,
+            "canceled_at": None,
+            "trial_end": None,
+            "metadata": {"user_id": str(user_id)},
+            "items": {"object": "list", "data": [{"price": {"id": price}, "current_period_end": period_end}]},
+        }
+        return sub
+
+    def event(self, kind: str, obj: dict[str, Any], *, created: int | None = None) -> dict[str, Any]:
+        return {
+            "id": f"evt_{uuid.uuid4().hex}",
+            "object": "event",
+            "type": kind,
+            "created": created or int(time.time()),
+            "livemode": False,
+            "api_version": "2025-10-29.clover",
+            "data": {"object": obj},
+        }
+
+    def sign(self, payload: str, *, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> str:
+        return str(stripe.WebhookSignature.generate_signature_header(payload, secret, timestamp or int(time.time())))
+
+    async def deliver(self, event: dict[str, Any], **sign: Any) -> httpx.Response:
+        payload = json.dumps(event)
+        return await self.client.post(
+            "/api/v1/billing/webhooks/stripe",
+            content=payload,
+            headers={"Stripe-Signature": self.sign(payload, **sign), "Content-Type": "application/json"},
+        )
+
+    def row(self, query: str, *params: Any) -> tuple[Any, ...] | None:
+        with psycopg.connect(self.admin_dsn) as conn:
+            return conn.execute(query, params).fetchone()
+
+    def rows(self, query: str, *params: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(self.admin_dsn) as conn:
+            return conn.execute(query, params).fetchall()
+
+    def tier_events(self, user_id: uuid.UUID) -> list[dict[str, Any]]:
+        return [
+            r[0]
+            for r in self.rows(
+                "SELECT payload->'data' FROM billing.outbox WHERE subject = 'journey.billing.tier.changed' "
+                "AND payload->>'subject' = %s ORDER BY created_at",
+                str(user_id),
+            )
+        ]
+
+    def tier(self, user_id: uuid.UUID) -> str | None:
+        row = self.row("SELECT tier FROM billing.user_tiers WHERE user_id = %s", user_id)
+        return row[0] if row else None
+
+    def processed(self, event_id: str) -> bool:
+        row = self.row("SELECT processed_at IS NOT NULL FROM billing.stripe_events WHERE id = %s", event_id)
+        return bool(row and row[0])
+
+
+@pytest.fixture(scope="session")
+def stripe_kit(billing_client: httpx.AsyncClient, fake_stripe: FakeStripe, infra: Any) -> Stripe:
+    return Stripe(billing_client, fake_stripe, infra.admin_dsn)
+
+
+@pytest.fixture(scope="session")
+def wait_processed(stripe_kit: Stripe) -> Callable[[str], Any]:
+    from servicekit.testing import eventually
+
+    async def _wait(event_id: str) -> None:
+        async def done() -> bool:
+            return stripe_kit.processed(event_id)
+
+        await eventually(done)
+
+    return _wait

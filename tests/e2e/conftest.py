@@ -16,7 +16,7 @@ from journey_local.stack import Stack, StackConfig
 
 
 @pytest.fixture(scope="session")
-def stack() -> Iterator[Stack]:
+def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     root = Path(tempfile.mkdtemp(prefix="journey-e2e-"))
     config = StackConfig(
         data_dir=root,
@@ -34,4 +34,8 @@ def stack() -> Iterator[Stack]:
         yield running
     finally:
         running.stop()
+        if request.session.testsfailed:
+            for log in sorted((root / "logs").glob("*.log")):
+                lines = log.read_text(errors="replace").splitlines()[-40:]
+                print(f"\n===== {log.name} (last {len(lines)} lines) =====\n" + "\n".join(lines))
         shutil.rmtree(root, ignore_errors=True)

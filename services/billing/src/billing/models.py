@@ -6,15 +6,16 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column, DateTime, func
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from billing import SCHEMA
 
 
-def _ts(nullable: bool = True) -> Any:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+def _ts(nullable: bool = True, *, defaults_to_now: bool = False) -> Any:
+    column = Column(DateTime(timezone=True), nullable=nullable, server_default=func.now() if defaults_to_now else None)
+    return Field(default=None, sa_column=column)
 
 
 class Plan(SQLModel, table=True):
@@ -37,7 +38,7 @@ class Customer(SQLModel, table=True):
 
     user_id: uuid.UUID = Field(primary_key=True)
     stripe_customer_id: str
-    created_at: datetime | None = _ts()
+    created_at: datetime | None = _ts(False, defaults_to_now=True)
 
 
 class Subscription(SQLModel, table=True):
@@ -56,7 +57,7 @@ class Subscription(SQLModel, table=True):
     canceled_at: datetime | None = _ts()
     past_due_since: datetime | None = _ts()
     stripe_timestamp: int
-    updated_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts(False, defaults_to_now=True)
 
 
 class UserTier(SQLModel, table=True):
@@ -78,7 +79,7 @@ class StripeEventRecord(SQLModel, table=True):
     type: str
     payload: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     livemode: bool = False
-    received_at: datetime | None = _ts()
+    received_at: datetime | None = _ts(False, defaults_to_now=True)
     processed_at: datetime | None = _ts()
     error: str | None = None
     attempts: int = 0
@@ -94,7 +95,7 @@ class LocalCheckout(SQLModel, table=True):
     stripe_customer_id: str
     idempotency_key: str
     status: str = "open"
-    created_at: datetime | None = _ts()
+    created_at: datetime | None = _ts(False, defaults_to_now=True)
     completed_at: datetime | None = _ts()
 
 
@@ -105,4 +106,4 @@ class LocalSubscription(SQLModel, table=True):
     id: str = Field(primary_key=True)
     user_id: uuid.UUID
     object: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    updated_at: datetime | None = _ts()
+    updated_at: datetime | None = _ts(False, defaults_to_now=True)

@@ -19,7 +19,7 @@ from billing import SCHEMA
 from billing.main import app as build_app
 from billing.settings import BillingSettings
 from billing.worker import subscriptions
-from servicekit.testing import Users, app_client
+from servicekit.testing import Users, app_client, running_worker
 from servicekit.worker import Worker
 
 WEBHOOK_SECRET = "whsec_test_secret"
@@ -156,23 +156,14 @@ def billing_settings(infra: Any, fake_stripe: FakeStripe) -> BillingSettings:
 
 @pytest.fixture(scope="session")
 async def billing_client(billing_settings: BillingSettings) -> AsyncIterator[httpx.AsyncClient]:
-    import billing.main
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(billing.main, "get_settings", lambda: billing_settings)
-    try:
-        async with app_client(build_app()) as client:
-            yield client
-    finally:
-        mp.undo()
+    async with app_client(build_app(billing_settings)) as client:
+        yield client
 
 
 @pytest.fixture(scope="session")
 async def billing_worker(billing_settings: BillingSettings) -> AsyncIterator[Worker]:
-    worker = Worker(billing_settings, SCHEMA, subscriptions(billing_settings))
-    await worker.start()
-    yield worker
-    await worker.stop()
+    async with running_worker(billing_settings, SCHEMA, subscriptions(billing_settings)) as worker:
+        yield worker
 
 
 @pytest.fixture(scope="session")

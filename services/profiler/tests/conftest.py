@@ -12,7 +12,7 @@ from profiler import SCHEMA
 from profiler.main import app as build_app
 from profiler.settings import ProfilerSettings
 from profiler.worker import subscriptions
-from servicekit.testing import Users, app_client
+from servicekit.testing import Users, app_client, running_worker
 from servicekit.worker import Worker
 
 
@@ -29,28 +29,15 @@ def settings(infra: Any) -> ProfilerSettings:
 
 
 @pytest.fixture(scope="session")
-async def client(settings: ProfilerSettings, monkeypatch_session: Any) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client(build_app()) as c:
+async def client(settings: ProfilerSettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(build_app(settings)) as c:
         yield c
 
 
 @pytest.fixture(scope="session")
-def monkeypatch_session(settings: ProfilerSettings) -> Any:
-    # main.app() reads settings through get_settings(); point it at the test servers.
-    import profiler.main
-
-    mp = pytest.MonkeyPatch()
-    mp.setattr(profiler.main, "get_settings", lambda: settings)
-    yield mp
-    mp.undo()
-
-
-@pytest.fixture(scope="session")
 async def worker(settings: ProfilerSettings) -> AsyncIterator[Worker]:
-    w = Worker(settings, SCHEMA, subscriptions(settings))
-    await w.start()
-    yield w
-    await w.stop()
+    async with running_worker(settings, SCHEMA, subscriptions(settings)) as w:
+        yield w
 
 
 @pytest.fixture(scope="session")

@@ -6,7 +6,7 @@ import argparse
 import os
 from collections.abc import Callable, Coroutine, Sequence
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 import uvicorn
 
@@ -15,15 +15,18 @@ from servicekit.events.consumer import Subscription
 from servicekit.settings import ServiceSettings
 from servicekit.worker import run_worker
 
+S = TypeVar("S", bound=ServiceSettings)
+BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
+
 
 def run_cli(
     *,
     schema: str,
-    settings_factory: Callable[[], ServiceSettings],
+    settings_factory: Callable[[], S],
     app_path: str,
     migrations_dir: Path,
-    subscriptions: Callable[[ServiceSettings], Sequence[Subscription]],
-    background: Callable[[ServiceSettings], Sequence[Callable[[], Coroutine[Any, Any, None]]]] | None = None,
+    subscriptions: Callable[[S], Sequence[Subscription]],
+    background: Callable[[S], Sequence[BackgroundJob]] | None = None,
     seed: Callable[[str], None] | None = None,
     system_role: bool = False,
     argv: Sequence[str] | None = None,

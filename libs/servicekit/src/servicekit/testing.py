@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
 from typing import TypeVar
 
@@ -13,7 +13,9 @@ import httpx
 from fastapi import FastAPI
 
 from servicekit.auth import dev_user_id, mint_dev_token
+from servicekit.events.consumer import Subscription
 from servicekit.settings import ServiceSettings
+from servicekit.worker import Worker
 
 T = TypeVar("T")
 
@@ -25,6 +27,19 @@ async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
+
+
+@asynccontextmanager
+async def running_worker(
+    settings: ServiceSettings, schema: str, subscriptions: Sequence[Subscription]
+) -> AsyncIterator[Worker]:
+    """A service's worker in the test's event loop: relay and consumers against real NATS."""
+    worker = Worker(settings, schema, subscriptions)
+    await worker.start()
+    try:
+        yield worker
+    finally:
+        await worker.stop()
 
 
 class Users:

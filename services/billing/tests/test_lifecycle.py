@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import time
+import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
@@ -15,7 +16,10 @@ from billing import SCHEMA
 from billing.settings import BillingSettings
 from billing.subscriptions.scheduler import downgrade_due
 from billing.worker import subscriptions
+from contracts import profiler as profiler_events
 from servicekit.db import create_engine
+from servicekit.events import new_event
+from servicekit.events.streams import connect
 from servicekit.testing import Users, eventually
 from servicekit.worker import Worker
 
@@ -167,3 +171,42 @@ async def test_another_users_subscription_is_invisible(
         conn.execute("SELECT set_config('app.user_id', %s, true)", (str(users.id(bob)),))
         for table in ("subscriptions", "user_tiers", "customers"):
             assert conn.execute(f"SELECT count(*) FROM billing.{table}").fetchone() == (0,)
+
+
+async def test_usage_is_counted_from_profiler_events(
+    billing_client: httpx.AsyncClient, users: Users, billing_worker: Worker, billing_settings: BillingSettings
+) -> None:
+    name = users.new("usage")
+    headers = users.headers(name)
+    nc = await connect(billing_settings.nats_url, "usage-test")
+    try:
+        js = nc.jetstream()
+        for _ in range(2):
+            generated = new_event(
+                profiler_events.PERSONA_GENERATED,
+                user_id=users.id(name),
+                data={
+                    "persona_id": str(uuid.uuid4()),
+                    "session_id": str(uuid.uuid4()),
+                    "name": "x",
+                    "mission_tags": [],
+                    "suggested_goals": [],
+                    "suggested_habits": [],
+                    "provider": "offline",
+                    "fallback": False,
+                },
+            )
+            await js.publish(
+                generated.type, generated.model_dump_json().encode(), headers={"Nats-Msg-Id": str(generated.id)}
+            )
+    finally:
+        await nc.close()
+
+    async def counted() -> dict[str, Any] | None:
+        view = (await billing_client.get(f"{B}/subscription", headers=headers)).json()
+        limits = {limit["name"]: limit for limit in view["limits"]}
+        return limits if limits["persona_generations"]["used"] == 2 else None
+
+    limits = await eventually(counted)
+    assert (limits["persona_generations"]["limit"], limits["persona_refreshes"]["used"]) == (1, 1)
+    assert limits["habits"]["used"] is None  # not counted by billing yet

@@ -12,8 +12,10 @@ from billing import SCHEMA
 from billing.payments.factory import build_payment_provider
 from billing.settings import BillingSettings
 from billing.subscriptions.scheduler import run_tier_checks
+from billing.usage import service as usage_service
 from billing.webhooks.apply import apply_stripe_event
 from contracts import billing as events
+from contracts import profiler as profiler_events
 from servicekit.db import create_engine, user_transaction
 from servicekit.events import Event
 from servicekit.events.consumer import Subscription
@@ -37,7 +39,18 @@ def subscriptions(settings: BillingSettings) -> list[Subscription]:
                 params={"error": error[:2000], "n": deliveries, "id": received.stripe_event_id},
             )
 
+    async def count_persona(db: AsyncSession, event: Event) -> None:
+        user_id = event.user_id()
+        if user_id is not None:
+            await usage_service.record_persona_generated(db, user_id, event.time)
+
     return [
+        Subscription(
+            durable="billing-usage-personas",
+            stream=stream_name("profiler"),
+            filter_subject=profiler_events.PERSONA_GENERATED,
+            handler=count_persona,
+        ),
         Subscription(
             durable="billing-stripe-events",
             stream=stream_name("billing"),
@@ -47,7 +60,7 @@ def subscriptions(settings: BillingSettings) -> list[Subscription]:
             backoff=(1, 5, 30, 120, 600, 1800, 3600),
             ack_wait=settings.stripe_apply_ack_wait_seconds,
             on_failure=record_failure,
-        )
+        ),
     ]
 
 

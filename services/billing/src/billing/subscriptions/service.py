@@ -18,6 +18,7 @@ from billing.settings import BillingSettings
 from billing.subscriptions import repository, stripe_objects
 from billing.subscriptions.schemas import SubscriptionView
 from billing.subscriptions.tier_rules import SubscriptionState, best_tier
+from billing.usage import service as usage_service
 from contracts import billing as events
 from entitlements.matrix import Tier
 from servicekit.errors import Conflict, NotFound
@@ -137,6 +138,7 @@ async def view(db: AsyncSession, user_id: uuid.UUID) -> SubscriptionView:
     tier = cast(Tier, held.tier if held else "free")
     subscription = await current_subscription(db)
     plan = await plans_service.get_plan(db, subscription.plan_id if subscription else "free")
+    used = await usage_service.usage(db, datetime.now(UTC))
     return SubscriptionView(
         tier=tier,
         plan=plans_service.public(plan),
@@ -144,7 +146,7 @@ async def view(db: AsyncSession, user_id: uuid.UUID) -> SubscriptionView:
         current_period_end=subscription.current_period_end if subscription else None,
         cancel_at_period_end=subscription.cancel_at_period_end if subscription else False,
         trial_end=subscription.trial_end if subscription else None,
-        limits=plans_service.limits_of(tier),
+        limits=[limit.model_copy(update={"used": used.get(limit.name)}) for limit in plans_service.limits_of(tier)],
     )
 
 

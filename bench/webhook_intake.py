@@ -218,6 +218,8 @@ def cpu_percent(before: dict[str, float], after: dict[str, float], elapsed: floa
 
 def cpu_line(cpu: dict[str, float]) -> str:
     usage = ", ".join(f"{name} {pct:.0f}%" for name, pct in cpu.items())
+    if "machine" in cpu:  # busy time no listed process accounts for (short-lived processes, other load)
+        usage += f" (unattributed {cpu['machine'] - sum(v for k, v in cpu.items() if k != 'machine'):.0f}%)"
     return f"CPU (100% = one core; {os.cpu_count()} cores): {usage}"
 
 

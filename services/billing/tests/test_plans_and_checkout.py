@@ -40,7 +40,7 @@ async def test_checkout_creates_a_session_and_reuses_the_customer(
     )
     assert retry.json()["checkout_session_id"] == body["checkout_session_id"]
     other = await billing_client.post(
-        f"{B}/checkout", json={"plan_id": "pro_monthly"}, headers={**headers, "Idempotency-Key": "k2"}
+        f"{B}/checkout", json={"plan_id": "pro_yearly"}, headers={**headers, "Idempotency-Key": "k2"}
     )
     assert other.status_code == 200
     assert len(fake_stripe.posts("/v1/customers")) == before + 1

@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 import signal
 import sys
+import time
 from pathlib import Path
 
 from journey_local.stack import Stack, StackConfig
@@ -28,7 +29,10 @@ def run(data_dir: Path) -> None:
 
     signal.signal(signal.SIGTERM, _stop)
     print("starting PostgreSQL, NATS JetStream, services and Traefik ...", flush=True)
-    stack.start()
+    try:
+        stack.start()
+    except RuntimeError as exc:
+        raise SystemExit(f"cannot start: {exc}") from None
     gw = stack.gateway_url
     token = _token("student")
     print(
@@ -49,7 +53,10 @@ Ctrl-C stops everything.
         flush=True,
     )
     try:
-        signal.pause()
+        while True:
+            time.sleep(1)
+            for line in stack.supervise():
+                print(f"{line}; restarted (logs in {data_dir / 'logs'})", flush=True)
     except KeyboardInterrupt:
         pass
     finally:

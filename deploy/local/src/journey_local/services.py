@@ -71,21 +71,32 @@ class ServiceProcesses:
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
 
+    def _spawn_worker(self) -> subprocess.Popen[bytes]:
+        log = self.log_dir / f"{self.spec.name}-worker.log"
+        return spawn([sys.executable, "-m", self.spec.name, "worker"], log=log, env=self.env)
+
+    def _spawn_api(self) -> subprocess.Popen[bytes]:
+        log = self.log_dir / f"{self.spec.name}-api.log"
+        return spawn([sys.executable, "-m", self.spec.name, "api", "--port", str(self.port)], log=log, env=self.env)
+
     def start(self) -> None:
-        self.worker = spawn(
-            [sys.executable, "-m", self.spec.name, "worker"],
-            log=self.log_dir / f"{self.spec.name}-worker.log",
-            env=self.env,
-        )
-        self.api = spawn(
-            [sys.executable, "-m", self.spec.name, "api", "--port", str(self.port)],
-            log=self.log_dir / f"{self.spec.name}-api.log",
-            env=self.env,
-        )
+        self.worker = self._spawn_worker()
+        self.api = self._spawn_api()
 
     def wait_ready(self) -> None:
         assert self.api is not None
         wait_for_port(self.port, timeout=60, proc=self.api)
+
+    def restart_exited(self) -> list[str]:
+        """Start again whichever process died; returns what was restarted and why."""
+        restarted = []
+        if self.worker is not None and self.worker.poll() is not None:
+            restarted.append(f"{self.spec.name} worker exited with {self.worker.returncode}")
+            self.worker = self._spawn_worker()
+        if self.api is not None and self.api.poll() is not None:
+            restarted.append(f"{self.spec.name} api exited with {self.api.returncode}")
+            self.api = self._spawn_api()
+        return restarted
 
     def stop(self) -> None:
         for proc in (self.api, self.worker):

@@ -11,6 +11,7 @@ import httpx
 
 from journey_local.nats import EmbeddedNats
 from journey_local.postgres import EmbeddedPostgres
+from journey_local.procs import port_in_use
 from journey_local.services import SERVICES, ServiceProcesses, prepare, service_env
 from journey_local.traefik import EmbeddedTraefik
 
@@ -89,7 +90,22 @@ class Stack:
         for service in self.services:
             prepare(service.spec, self.admin_dsn)
 
+    def busy_ports(self) -> list[int]:
+        ports = [self.config.gateway_port, *(s.port for s in self.services)]
+        if self.postgres:
+            ports.append(self.postgres.port)
+        if self.nats:
+            ports.append(self.nats.port)
+        return [p for p in ports if port_in_use(p)]
+
+    def supervise(self) -> list[str]:
+        """Restart any service process that died (a crashed worker loses nothing: JetStream redelivers)."""
+        return [line for service in self.services for line in service.restart_exited()]
+
     def start(self) -> None:
+        busy = self.busy_ports()
+        if busy:
+            raise RuntimeError(f"ports already in use: {busy} (is another `make run` going?)")
         try:
             self.start_infrastructure()
             for service in self.services:

@@ -17,6 +17,7 @@ class BillingSettings(ServiceSettings):
     stripe_webhook_secret: SecretStr = SecretStr(LOCAL_WEBHOOK_SECRET)
     stripe_api_base: str | None = None  # tests point the SDK at a local server
     stripe_webhook_tolerance_seconds: int = 300
+    stripe_timeout_seconds: float = 10.0
 
     stripe_price_plus_monthly: str = "price_journey_plus_monthly"
     stripe_price_plus_yearly: str = "price_journey_plus_yearly"
@@ -39,6 +40,8 @@ class BillingSettings(ServiceSettings):
                 raise ValueError("production billing needs STRIPE_SECRET_KEY; the local provider is for development")
             if self.stripe_webhook_secret.get_secret_value() == LOCAL_WEBHOOK_SECRET:
                 raise ValueError("production billing needs STRIPE_WEBHOOK_SECRET")
+            if not self.system_database_url:
+                raise ValueError("production billing needs SYSTEM_DATABASE_URL for period-end downgrades")
         return self
 
 

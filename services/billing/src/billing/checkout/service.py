@@ -31,8 +31,11 @@ async def start_checkout(
     if plan.stripe_price_id is None:
         raise Unprocessable(f"plan {plan_id!r} is free: there is nothing to buy", errors=[{"field": "plan_id"}])
     current = await subscriptions_service.current_subscription(db)
-    if current is not None and current.plan_id == plan.id and current.status in ("active", "trialing", "past_due"):
-        raise Conflict(f"you already have the {plan.name} plan")
+    if current is not None and current.status in ("active", "trialing", "past_due"):
+        if current.plan_id == plan.id:
+            raise Conflict(f"you already have the {plan.name} plan")
+        # One paid subscription per student: a plan change goes through the portal (prorated).
+        raise Conflict(f"you already have the {current.plan_id} plan: change plans in the billing portal")
     customer_id = await customer_id_for(db, provider, user_id)
     link = await provider.create_checkout(
         db,

@@ -48,6 +48,8 @@ class LocalProvider:
             LocalCheckout.user_id == user_id, LocalCheckout.idempotency_key == idempotency_key
         )
         checkout = (await db.exec(query)).first()
+        if checkout is not None and checkout.plan_id != plan_id:
+            raise Conflict("this Idempotency-Key was already used for a different plan")
         if checkout is None:
             checkout = LocalCheckout(
                 user_id=user_id, plan_id=plan_id, stripe_customer_id=customer_id, idempotency_key=idempotency_key

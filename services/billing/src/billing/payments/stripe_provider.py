@@ -1,8 +1,10 @@
-"""The real Stripe API through the `stripe` SDK (async methods, bounded retries)."""
+"""The real Stripe API through the `stripe` SDK (async methods, explicit timeout, bounded retries)."""
 
 from __future__ import annotations
 
 import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
 from typing import Any
 
 import stripe
@@ -10,6 +12,24 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from billing.payments.provider import CheckoutLink, StripeObject
 from billing.settings import BillingSettings
+from servicekit.errors import Conflict, ProblemError
+
+
+class PaymentProviderUnavailable(ProblemError):
+    status = 503
+
+
+@contextmanager
+def stripe_errors() -> Iterator[None]:
+    """Stripe's failures as problems a client can act on, never a 500."""
+    try:
+        yield
+    except stripe.IdempotencyError as exc:
+        raise Conflict("this Idempotency-Key was already used for a different request") from exc
+    except stripe.StripeError as exc:
+        problem = PaymentProviderUnavailable(f"the payment provider did not answer: {exc.user_message or exc}")
+        problem.headers = {"Retry-After": "5"}
+        raise problem from exc
 
 
 def _plain(obj: Any) -> StripeObject:
@@ -25,15 +45,17 @@ class StripeProvider:
         self.client = stripe.StripeClient(
             settings.stripe_secret_key.get_secret_value(),
             base_addresses=base,  # type: ignore[arg-type]
-            max_network_retries=2,
+            max_network_retries=2,  # the SDK retries connection errors and 409/429/5xx with backoff
+            http_client=stripe.HTTPXClient(timeout=settings.stripe_timeout_seconds),
         )
         self.settings = settings
 
     async def create_customer(self, db: AsyncSession, user_id: uuid.UUID) -> str:
-        customer = await self.client.v1.customers.create_async(
-            params={"metadata": {"user_id": str(user_id)}},
-            options={"idempotency_key": f"journey-customer-{user_id}"},
-        )
+        with stripe_errors():
+            customer = await self.client.v1.customers.create_async(
+                params={"metadata": {"user_id": str(user_id)}},
+                options={"idempotency_key": f"journey-customer-{user_id}"},
+            )
         return str(customer.id)
 
     async def create_checkout(
@@ -47,35 +69,40 @@ class StripeProvider:
         idempotency_key: str,
     ) -> CheckoutLink:
         base = self.settings.public_base_url
-        session = await self.client.v1.checkout.sessions.create_async(
-            params={
-                "mode": "subscription",
-                "customer": customer_id,
-                "client_reference_id": str(user_id),
-                "line_items": [{"price": price_id, "quantity": 1}],
-                "subscription_data": {"metadata": {"user_id": str(user_id), "plan_id": plan_id}},
-                "metadata": {"user_id": str(user_id), "plan_id": plan_id},
-                "success_url": f"{base}/billing/success?session_id={{CHECKOUT_SESSION_ID}}",
-                "cancel_url": f"{base}/billing/canceled",
-            },
-            options={"idempotency_key": f"journey-checkout-{user_id}-{idempotency_key}"},
-        )
+        with stripe_errors():
+            session = await self.client.v1.checkout.sessions.create_async(
+                params={
+                    "mode": "subscription",
+                    "customer": customer_id,
+                    "client_reference_id": str(user_id),
+                    "line_items": [{"price": price_id, "quantity": 1}],
+                    "subscription_data": {"metadata": {"user_id": str(user_id), "plan_id": plan_id}},
+                    "metadata": {"user_id": str(user_id), "plan_id": plan_id},
+                    "success_url": f"{base}/billing/success?session_id={{CHECKOUT_SESSION_ID}}",
+                    "cancel_url": f"{base}/billing/canceled",
+                },
+                options={"idempotency_key": f"journey-checkout-{user_id}-{idempotency_key}"},
+            )
         return CheckoutLink(id=str(session.id), url=str(session.url))
 
     async def portal_url(self, db: AsyncSession, *, user_id: uuid.UUID, customer_id: str) -> str:
-        portal = await self.client.v1.billing_portal.sessions.create_async(
-            params={"customer": customer_id, "return_url": f"{self.settings.public_base_url}/billing"}
-        )
+        with stripe_errors():
+            portal = await self.client.v1.billing_portal.sessions.create_async(
+                params={"customer": customer_id, "return_url": f"{self.settings.public_base_url}/billing"}
+            )
         return str(portal.url)
 
     async def retrieve_subscription(self, db: AsyncSession, subscription_id: str) -> StripeObject:
-        return _plain(await self.client.v1.subscriptions.retrieve_async(subscription_id))
+        with stripe_errors():
+            return _plain(await self.client.v1.subscriptions.retrieve_async(subscription_id))
 
     async def retrieve_customer(self, db: AsyncSession, customer_id: str) -> StripeObject:
-        return _plain(await self.client.v1.customers.retrieve_async(customer_id))
+        with stripe_errors():
+            return _plain(await self.client.v1.customers.retrieve_async(customer_id))
 
     async def set_cancel_at_period_end(self, db: AsyncSession, subscription_id: str, cancel: bool) -> StripeObject:
-        updated = await self.client.v1.subscriptions.update_async(
-            subscription_id, params={"cancel_at_period_end": cancel}
-        )
+        with stripe_errors():
+            updated = await self.client.v1.subscriptions.update_async(
+                subscription_id, params={"cancel_at_period_end": cancel}
+            )
         return _plain(updated)

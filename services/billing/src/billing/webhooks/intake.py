@@ -54,21 +54,19 @@ def verify(payload: bytes, signature: str | None, settings: BillingSettings) -> 
 
 async def store_event(db: AsyncSession, event: dict[str, Any]) -> bool:
     """Store once by Stripe event id and queue it; False for a repeat (nothing changes)."""
-    inserted = (
-        await db.exec(  # type: ignore[call-overload]
-            text(
-                f"INSERT INTO {SCHEMA}.stripe_events (id, type, payload, livemode) "
-                "VALUES (:id, :type, CAST(:payload AS jsonb), :livemode) ON CONFLICT (id) DO NOTHING RETURNING id"
-            ),
-            params={
-                "id": event["id"],
-                "type": event["type"],
-                "payload": json.dumps(event),
-                "livemode": bool(event.get("livemode")),
-            },
-        )
-    ).first()
-    if inserted is None:
+    result = await db.exec(  # type: ignore[call-overload]
+        text(
+            f"INSERT INTO {SCHEMA}.stripe_events (id, type, payload, livemode) "
+            "VALUES (:id, :type, CAST(:payload AS jsonb), :livemode) ON CONFLICT (id) DO NOTHING"
+        ),
+        params={
+            "id": event["id"],
+            "type": event["type"],
+            "payload": json.dumps(event),
+            "livemode": bool(event.get("livemode")),
+        },
+    )
+    if result.rowcount == 0:
         return False
     received = events.StripeEventReceived(stripe_event_id=event["id"], type=event["type"])
     user_id = metadata_user(event["data"]["object"])

@@ -6,6 +6,7 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import profiler as events
@@ -66,6 +67,8 @@ async def missing_required(db: AsyncSession, row: ProfilerSession, answers: list
 
 async def _enforce_persona_rule(db: AsyncSession) -> None:
     """The first persona is everyone's; after that the tier decides (402 naming the limit)."""
+    # Two sessions completed at once must not both pass the count: one user at a time.
+    await db.exec(text("SELECT pg_advisory_xact_lock(hashtextextended(current_setting('app.user_id'), 1))"))  # type: ignore[call-overload]
     tier = await current_tier(db, SCHEMA)
     now = datetime.now(UTC)
     month_start = period_start("month", now)

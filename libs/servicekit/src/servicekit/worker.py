@@ -34,7 +34,7 @@ class Worker:
         self.background = background
         self.schema = schema
         self.subscriptions = subscriptions
-        self.engine = create_engine(settings.worker_dsn, pool_size=4)
+        self.engine = create_engine(settings.worker_dsn, pool_size=8)
         self.nc: NATS | None = None
         self.runners: list[ConsumerRunner] = []
         self._tasks: list[asyncio.Task[None]] = []

@@ -59,6 +59,8 @@ def subscriptions(settings: BillingSettings) -> list[Subscription]:
             max_deliver=8,
             backoff=(1, 5, 30, 120, 600, 1800, 3600),
             ack_wait=settings.stripe_apply_ack_wait_seconds,
+            batch=32,
+            concurrency=8,  # apply_stripe_event locks per user and per subscription
             on_failure=record_failure,
         ),
     ]

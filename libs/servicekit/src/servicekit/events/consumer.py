@@ -42,6 +42,9 @@ class Subscription:
     ack_wait: float = 60.0
     batch: int = 20
     on_failure: FailureHook | None = None  # told of each failed attempt (error, deliveries so far)
+    # Messages of one fetched batch handled at once; only for handlers that are safe to
+    # interleave (they lock what they change and tolerate any order).
+    concurrency: int = 1
 
 
 class ConsumerRunner:
@@ -191,13 +194,28 @@ class ConsumerRunner:
                     await asyncio.sleep(1)
                     continue
                 self._last_progress = time.monotonic()
-                for msg in msgs:
-                    try:
-                        await self.handle(msg)
-                    except Exception as exc:  # ack/nak or the dead-letter write failed: redelivered later
-                        log.warning("message_handling_failed", consumer=self.sub.durable, error=repr(exc))
+                await self._handle_batch(msgs)
         finally:
             watchdog.cancel()
+
+    async def _handle_batch(self, msgs: list[Msg]) -> None:
+        if self.sub.concurrency <= 1:
+            for msg in msgs:
+                await self._handle_safely(msg)
+            return
+        limit = asyncio.Semaphore(self.sub.concurrency)
+
+        async def bounded(msg: Msg) -> None:
+            async with limit:
+                await self._handle_safely(msg)
+
+        await asyncio.gather(*(bounded(msg) for msg in msgs))
+
+    async def _handle_safely(self, msg: Msg) -> None:
+        try:
+            await self.handle(msg)
+        except Exception as exc:  # ack/nak or the dead-letter write failed: redelivered later
+            log.warning("message_handling_failed", consumer=self.sub.durable, error=repr(exc))
 
     async def _idle(self) -> bool:
         """A timed-out fetch counts as progress only if the server agrees nothing is pending."""

@@ -38,6 +38,8 @@ fmt: install
 
 bench: install
 	$(BIN)/python bench/personas_current.py
+	$(BIN)/python bench/webhook_intake.py
+	$(BIN)/python bench/jetstream_sync.py
 
 clean:
 	rm -rf $(VENV) .data

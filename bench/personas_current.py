@@ -39,7 +39,7 @@ from typing import Any
 import httpx
 
 from journey_local.procs import free_port, spawn, stop, wait_for_port
-from journey_local.services import role_dsn
+from journey_local.services import SERVICES, role_dsn
 from journey_local.stack import Stack, StackConfig
 from journey_local.traefik import EmbeddedTraefik
 from servicekit.auth import mint_dev_token
@@ -384,7 +384,7 @@ def main(argv: list[str] | None = None) -> int:
         gateway_port=free_port(),
         postgres_port=free_port(),
         nats_port=free_port(),
-        service_ports={"profiler": free_port()},
+        service_ports={spec.name: free_port() for spec in SERVICES},
         rate_average=1_000_000,
         rate_burst=1_000_000,
     )

@@ -3,7 +3,7 @@ from __future__ import annotations
 import uuid
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse
+from fastapi.responses import JSONResponse, Response
 
 from profiler.models import Persona
 from profiler.personas import service
@@ -32,6 +32,8 @@ async def get_session_persona(session_id: uuid.UUID, db: DbSession, request: Req
     return _public(persona)
 
 
-@router.get("/personas/current")
-async def get_current_persona(db: DbSession, principal: CurrentPrincipal) -> PersonaPublic:
-    return _public(await service.current(db, principal.user_id))
+@router.get("/personas/current", response_model=PersonaPublic)
+async def get_current_persona(db: DbSession, principal: CurrentPrincipal) -> Response:
+    # The hottest read: serialise once here rather than validate again in the response model.
+    persona = _public(await service.current(db, principal.user_id))
+    return Response(persona.model_dump_json(), media_type="application/json")

@@ -13,7 +13,8 @@ $(BIN)/python:
 
 $(VENV)/.installed: $(BIN)/python constraints.txt $(wildcard */*/pyproject.toml) $(wildcard services/*/pyproject.toml)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt setuptools wheel
-	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt $(PACKAGES) $(DEV_TOOLS)
+	# --no-build-isolation: our packages build with the pinned setuptools above, nothing unpinned
+	$(BIN)/pip install --quiet --disable-pip-version-check --no-build-isolation -c constraints.txt $(PACKAGES) $(DEV_TOOLS)
 	touch $@
 
 install: $(VENV)/.installed

@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := -e libs/servicekit -e libs/contracts -e libs/entitlements -e services/profiler -e services/billing -e deploy/local
-DEV_TOOLS := pytest pytest-asyncio testcontainers ruff mypy
+DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy
 USER ?= student
 
 .PHONY: install run test lint fmt token bench clean

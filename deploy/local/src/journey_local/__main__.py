@@ -47,6 +47,9 @@ Journey is running.
 Try it:
   export TOKEN={token}
   curl -s -H "Authorization: Bearer $TOKEN" {gw}/api/v1/profiler/questions
+  curl -s {gw}/api/v1/billing/plans
+  API docs: {gw}/api/v1/profiler/docs  and  {gw}/api/v1/billing/docs
+  The README walks through a whole profiler journey and an upgrade with curl.
 
 Ctrl-C stops everything.
 """,

@@ -47,7 +47,9 @@ def run_cli(
         settings = settings_factory()
         run_worker(settings, schema, subscriptions(settings), background(settings) if background else ())
     else:
-        admin_dsn = os.environ["ADMIN_DATABASE_URL"]
+        admin_dsn = os.environ.get("ADMIN_DATABASE_URL")
+        if not admin_dsn:
+            parser.error(f"{args.command} needs ADMIN_DATABASE_URL (a role that may create roles and schemas)")
         if args.command == "migrate":
             migrations.upgrade(admin_dsn, schema, migrations_dir, system_role=system_role)
         elif seed is not None:

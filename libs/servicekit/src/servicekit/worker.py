@@ -63,15 +63,18 @@ class Worker:
         log.info("worker_started", consumers=[s.durable for s in self.subscriptions])
 
     async def stop(self) -> None:
+        # Every step is bounded: a shutdown must never hang on a stuck connection.
         for task in self._tasks:
             task.cancel()
-        for task in self._tasks:
-            with contextlib.suppress(asyncio.CancelledError, Exception):
-                await task
+        if self._tasks:
+            _, stuck = await asyncio.wait(self._tasks, timeout=10)
+            if stuck:
+                log.warning("worker_tasks_did_not_stop", count=len(stuck))
         if self.nc is not None:
-            with contextlib.suppress(Exception):
-                await asyncio.wait_for(self.nc.close(), 5)
-        await self.engine.dispose()
+            closing = asyncio.ensure_future(self.nc.close())
+            await asyncio.wait({closing}, timeout=5)
+        with contextlib.suppress(Exception):
+            await asyncio.wait_for(self.engine.dispose(), 10)
         log.info("worker_stopped")
 
 

@@ -34,5 +34,7 @@ def subscriptions(settings: ProfilerSettings) -> list[Subscription]:
             stream=stream_name("profiler"),
             filter_subject=events.PERSONA_REQUESTED,
             handler=generate_persona,
+            # The model call runs inside the handler: never let JetStream redeliver while it may still answer.
+            ack_wait=settings.ai_timeout_seconds * settings.ai_max_attempts + 30,
         ),
     ]

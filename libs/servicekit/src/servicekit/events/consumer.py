@@ -84,9 +84,12 @@ class ConsumerRunner:
             except Exception as exc:  # the old subscription may already be dead
                 log.debug("unsubscribe_failed", error=repr(exc))
         try:
-            await self.js.consumer_info(self.sub.stream, self.sub.durable)
-        except NotFoundError:
+            # Create, or update an existing durable to this code's settings (max_deliver, ack_wait...).
             await self.js.add_consumer(self.sub.stream, self._config())
+        except NotFoundError:
+            raise
+        except Exception as exc:  # a change JetStream cannot apply in place: keep the existing durable
+            log.warning("consumer_update_refused", consumer=self.sub.durable, error=repr(exc))
         self._psub = await self.js.pull_subscribe_bind(durable=self.sub.durable, stream=self.sub.stream)
         self._last_progress = time.monotonic()
 

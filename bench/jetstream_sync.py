@@ -22,14 +22,13 @@ import argparse
 import asyncio
 import math
 import os
-import shutil
-import signal
 import sys
 import tempfile
 import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import nats
 from nats.aio.client import Client as NATS
@@ -39,10 +38,14 @@ from journey_local.nats import EmbeddedNats
 from journey_local.procs import free_port
 from servicekit.events.streams import ensure_stream, stream_name
 
+if TYPE_CHECKING:
+    import bench.measure as measure
+else:
+    import measure  # this directory is on sys.path when the script runs
+
 SERVICE = "bench"  # stream BENCH, subjects journey.bench.>
 SUBJECT = f"journey.{SERVICE}.sync"
 PUBLISH_TIMEOUT = 10.0
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
 
 
 @dataclass
@@ -58,44 +61,25 @@ class Result:
 
     @property
     def rate(self) -> float:
-        return self.ok / self.elapsed if self.elapsed else 0.0
+        return measure.per_second(self.ok, self.elapsed)
 
     def percentile(self, p: float) -> float:
         """Nearest-rank percentile of the acknowledged publishes, in ms."""
-        if not self.latencies:
-            return math.nan
-        ordered = sorted(self.latencies)
-        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000
+        return measure.percentile(self.latencies, p)
 
     def add(self, other: Result) -> None:
-        total = self.elapsed + other.elapsed
-        if total:
-            self.cpu = {
-                k: (self.cpu.get(k, 0.0) * self.elapsed + other.cpu.get(k, 0.0) * other.elapsed) / total
-                for k in {**self.cpu, **other.cpu}
-            }
+        self.cpu = measure.combined_cpu(self.cpu, self.elapsed, other.cpu, other.elapsed)
         self.ok += other.ok
         self.errors += other.errors
-        self.elapsed = total
+        self.elapsed += other.elapsed
         self.latencies.extend(other.latencies)
         self.samples.extend(other.samples[: max(0, 5 - len(self.samples))])
         self.stored = other.stored
 
 
 def cpu_seconds(server_pid: int) -> dict[str, float]:
-    seconds = {"client": time.process_time()}
-    try:
-        fields = Path(f"/proc/{server_pid}/stat").read_text().rsplit(")", 1)[1].split()
-        seconds["nats-server"] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS
-    except (OSError, IndexError, ValueError):
-        pass
-    try:
-        ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-        seconds["machine"] = (sum(ticks) - ticks[3] - ticks[4]) / CLOCK_TICKS
-        seconds["iowait"] = ticks[4] / CLOCK_TICKS
-    except (OSError, IndexError, ValueError):
-        pass
-    return seconds
+    """CPU seconds so far of the client, the nats-server and the machine (busy and iowait)."""
+    return measure.cpu_seconds({"nats-server": server_pid}, iowait=True)
 
 
 def filesystem_of(path: Path) -> str:
@@ -136,7 +120,7 @@ async def publish_all(
         await asyncio.gather(*(one(i) for i in range(start, min(start + concurrency, count))))
 
 
-async def measure(server: EmbeddedNats, name: str, args: argparse.Namespace, payload: bytes) -> Result:
+async def measure_server(server: EmbeddedNats, name: str, args: argparse.Namespace, payload: bytes) -> Result:
     assert server.proc is not None
     nc = await nats.connect(server.url, name=f"bench-{name}", connect_timeout=2, max_reconnect_attempts=3)
     try:
@@ -150,7 +134,7 @@ async def measure(server: EmbeddedNats, name: str, args: argparse.Namespace, pay
         await publish_all(nc, args.messages, payload, args.concurrency, f"msg-{run}", result)
         result.elapsed = time.perf_counter() - started
         after = cpu_seconds(server.proc.pid)
-        result.cpu = {k: 100 * (after[k] - before[k]) / result.elapsed for k in before if k in after}
+        result.cpu = measure.cpu_percent(before, after, result.elapsed)
         info = await js.stream_info(stream_name(SERVICE))
         result.stored = int(info.state.messages)
         return result
@@ -161,14 +145,12 @@ async def measure(server: EmbeddedNats, name: str, args: argparse.Namespace, pay
 def report(result: Result, expected_stored: int) -> None:
     failures = f"errors: {result.errors}" + (f" (e.g. {result.samples[0]})" if result.samples else "")
     print(
-        f"{result.name:<8} {result.rate:9.1f} publishes/s   p50 {result.percentile(50):7.2f} ms   "
-        f"p95 {result.percentile(95):7.2f} ms   p99 {result.percentile(99):7.2f} ms   "
+        f"{result.name:<8} {result.rate:9.1f} publishes/s   {measure.latency_text(result.latencies)}   "
         f"(acked: {result.ok}, {failures}, {result.elapsed:.2f} s; stream holds {result.stored}"
         f"{'' if result.stored == expected_stored else f', expected {expected_stored}'})",
         flush=True,
     )
-    usage = ", ".join(f"{k} {v:.0f}%" for k, v in result.cpu.items())
-    print(f"{'':<8} CPU (100% = one core; {os.cpu_count()} cores): {usage}", flush=True)
+    print(f"{'':<8} {measure.cpu_line(result.cpu)}", flush=True)
 
 
 async def run_bench(servers: dict[str, EmbeddedNats], args: argparse.Namespace) -> bool:
@@ -181,13 +163,10 @@ async def run_bench(servers: dict[str, EmbeddedNats], args: argparse.Namespace) 
     )
     order = ["default", "always"] if not args.always_first else ["always", "default"]
     totals = {name: Result(name) for name in order}
-    for round_no in range(args.rounds):
-        if args.rounds > 1:
-            print(f"round {round_no + 1}/{args.rounds}", flush=True)
-        for name in order if round_no % 2 == 0 else order[::-1]:
-            window = await measure(servers[name], name, args, payload)
-            report(window, (round_no + 1) * (args.warmup + args.messages))
-            totals[name].add(window)
+    for round_no, name in measure.alternating(order, args.rounds):
+        window = await measure_server(servers[name], name, args, payload)
+        report(window, (round_no + 1) * (args.warmup + args.messages))
+        totals[name].add(window)
     if args.rounds > 1:
         print(f"all {args.rounds} rounds", flush=True)
         for name in order:
@@ -220,39 +199,32 @@ def main(argv: list[str] | None = None) -> int:
     if min(args.messages, args.size, args.concurrency, args.rounds) < 1 or args.warmup < 0:
         parser.error("--messages, --size, --concurrency, --rounds >= 1 and --warmup >= 0")
 
-    def _terminate(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _terminate)
-
-    data_dir = Path(tempfile.mkdtemp(prefix="journey-bench-jetstream-", dir=args.dir)).resolve()
-    servers = {
-        "default": EmbeddedNats(data_dir / "default", free_port(), sync_always=False),
-        "always": EmbeddedNats(data_dir / "always", free_port(), sync_always=True),
-    }
+    measure.interrupt_on_sigterm()
     ok = False
-    try:
-        print(f"stores in {data_dir} ({filesystem_of(data_dir)})", flush=True)
-        for server in servers.values():
-            server.start()
-        print(", ".join(f"{name}: {server.url}" for name, server in servers.items()), flush=True)
-        ok = asyncio.run(run_bench(servers, args))
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-    except Exception as exc:
-        print(f"bench failed: {exc!r}", file=sys.stderr)
-        for server in servers.values():
-            log = server.data_dir / "nats.log"
-            if log.exists():
-                print(f"--- {log}", file=sys.stderr)
-                print("\n".join(log.read_text(errors="replace").splitlines()[-10:]), file=sys.stderr)
-    finally:
-        for server in servers.values():
-            server.stop()
-        if args.keep_data:
-            print(f"data kept in {data_dir}", file=sys.stderr)
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
+    data_dir = Path(tempfile.mkdtemp(prefix="journey-bench-jetstream-", dir=args.dir)).resolve()
+    with measure.scratch(data_dir, keep=args.keep_data):
+        servers = {
+            "default": EmbeddedNats(data_dir / "default", free_port(), sync_always=False),
+            "always": EmbeddedNats(data_dir / "always", free_port(), sync_always=True),
+        }
+        try:
+            print(f"stores in {data_dir} ({filesystem_of(data_dir)})", flush=True)
+            for server in servers.values():
+                server.start()
+            print(", ".join(f"{name}: {server.url}" for name, server in servers.items()), flush=True)
+            ok = asyncio.run(run_bench(servers, args))
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+        except Exception as exc:
+            print(f"bench failed: {exc!r}", file=sys.stderr)
+            for server in servers.values():
+                log = server.data_dir / "nats.log"
+                if log.exists():
+                    print(f"--- {log}", file=sys.stderr)
+                    print("\n".join(log.read_text(errors="replace").splitlines()[-10:]), file=sys.stderr)
+        finally:
+            for server in servers.values():
+                server.stop()
     return 0 if ok else 1
 
 

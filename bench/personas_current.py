@@ -26,24 +26,27 @@ import asyncio
 import math
 import os
 import re
-import shutil
-import signal
 import subprocess
 import sys
 import tempfile
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 
 from journey_local.procs import free_port, spawn, stop, wait_for_port
 from journey_local.services import SERVICES, role_dsn
-from journey_local.stack import Stack, StackConfig
+from journey_local.stack import Stack
 from journey_local.traefik import EmbeddedTraefik
 from servicekit.auth import mint_dev_token
 from servicekit.settings import ServiceSettings
+
+if TYPE_CHECKING:
+    import bench.measure as measure
+else:
+    import measure  # this directory is on sys.path when the script runs
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROFILER_PATH = "/api/v1/profiler/personas/current"
@@ -165,27 +168,15 @@ class Result:
 
     @property
     def rps(self) -> float:
-        return self.ok / self.elapsed if self.elapsed else 0.0
-
-    def percentile(self, p: float) -> float:
-        """Nearest-rank percentile of the 200s' latencies, in ms."""
-        if not self.latencies:
-            return math.nan
-        ordered = sorted(self.latencies)
-        return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000
+        return measure.per_second(self.ok, self.elapsed)
 
     def add(self, other: Result) -> None:
         """Fold another window of the same target into this one (CPU weighted by duration)."""
-        total = self.elapsed + other.elapsed
-        if total:
-            self.cpu = {
-                k: (self.cpu.get(k, 0.0) * self.elapsed + other.cpu.get(k, 0.0) * other.elapsed) / total
-                for k in {**self.cpu, **other.cpu}
-            }
+        self.cpu = measure.combined_cpu(self.cpu, self.elapsed, other.cpu, other.elapsed)
         self.ok += other.ok
         self.not_ok += other.not_ok
         self.errors += other.errors
-        self.elapsed = total
+        self.elapsed += other.elapsed
         self.latencies.extend(other.latencies)
         for status, count in other.statuses.items():
             self.statuses[status] = self.statuses.get(status, 0) + count
@@ -213,26 +204,6 @@ async def _worker(client: httpx.AsyncClient, path: str, token: str, until: float
             result.statuses[response.status_code] = result.statuses.get(response.status_code, 0) + 1
 
 
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _cpu_seconds(pids: dict[str, int]) -> dict[str, float]:
-    """CPU time used so far: this process (the client), the given processes, and the machine (busy)."""
-    seconds = {"client": time.process_time()}
-    for name, pid in pids.items():
-        try:
-            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-            seconds[name] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-        except (OSError, IndexError, ValueError):
-            pass
-    try:
-        ticks = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-        seconds["machine"] = (sum(ticks) - ticks[3] - ticks[4]) / CLOCK_TICKS  # minus idle and iowait
-    except (OSError, IndexError, ValueError):
-        pass
-    return seconds
-
-
 async def _phase(
     client: httpx.AsyncClient, path: str, tokens: list[str], concurrency: int, seconds: float, result: Result | None
 ) -> float:
@@ -243,7 +214,7 @@ async def _phase(
     return time.perf_counter() - started
 
 
-async def measure(
+async def measure_target(
     gateway: str,
     name: str,
     path: str,
@@ -258,51 +229,26 @@ async def measure(
     async with httpx.AsyncClient(base_url=gateway, http2=False, limits=limits, timeout=30.0) as client:
         await _phase(client, path, tokens, concurrency, warmup, None)
         result = Result(name)
-        before = _cpu_seconds(pids)
+        before = measure.cpu_seconds(pids)
         result.elapsed = await _phase(client, path, tokens, concurrency, seconds, result)
-        after = _cpu_seconds(pids)
-    result.cpu = {k: 100 * (after[k] - before[k]) / result.elapsed for k in before if k in after}
+        after = measure.cpu_seconds(pids)
+    result.cpu = measure.cpu_percent(before, after, result.elapsed)
     return result
 
 
 def report(result: Result) -> None:
-    failures = f"non-200: {result.not_ok}" + (f" {dict(sorted(result.statuses.items()))}" if result.statuses else "")
-    if result.errors:
-        failures += f", transport errors: {result.errors}"
-    print(
-        f"{result.name:<10} {result.rps:9.1f} req/s   "
-        f"p50 {result.percentile(50):7.2f} ms   p95 {result.percentile(95):7.2f} ms   "
-        f"p99 {result.percentile(99):7.2f} ms   "
-        f"(200s: {result.ok}, {failures}, {result.elapsed:.2f} s)",
-        flush=True,
-    )
+    print(f"{result.name:<10} {result.rps:9.1f} req/s   {measure.responses_text(result)}", flush=True)
     if result.cpu:
-        usage = ", ".join(f"{name} {pct:.0f}%" for name, pct in result.cpu.items())
-        print(f"{'':<10} CPU (100% = one core; {os.cpu_count()} cores): {usage}", flush=True)
+        print(f"{'':<10} {measure.cpu_line(result.cpu)}", flush=True)
 
 
 # --- orchestration -----------------------------------------------------------------------------
 
 
-async def wait_routed(gateway: str, path: str, *, wait_seconds: float = 30.0) -> None:
-    """Traefik routes `path` and the backend answers (401 without a token)."""
-    deadline = time.monotonic() + wait_seconds
-    async with httpx.AsyncClient(base_url=gateway) as client:
-        while True:
-            try:
-                if (await client.get(path, timeout=2)).status_code == 401:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the gateway did not route {path}")
-            await asyncio.sleep(0.2)
-
-
 async def run_bench(gateway: str, args: argparse.Namespace, pids: dict[str, int]) -> None:
     settings = ServiceSettings()
     tokens = [mint_dev_token(settings, f"bench-user-{i}") for i in range(args.users)]
-    await wait_routed(gateway, REFERENCE_PATH)
+    await measure.wait_routed(gateway, REFERENCE_PATH, 401)  # Traefik routes it, the app wants a token
 
     print(f"seeding: {args.users} users complete a questionnaire through the gateway ...", flush=True)
     async with httpx.AsyncClient(base_url=gateway, timeout=30.0) as client:
@@ -323,22 +269,19 @@ async def run_bench(gateway: str, args: argparse.Namespace, pids: dict[str, int]
     if args.reference_first:
         targets.reverse()
     results = {name: Result(name) for name, _ in targets}
-    for round_no in range(args.rounds):
-        if args.rounds > 1:
-            print(f"round {round_no + 1}/{args.rounds}", flush=True)
-        for name, path in targets if round_no % 2 == 0 else targets[::-1]:  # alternate the order per round
-            window = await measure(
-                gateway,
-                name,
-                path,
-                tokens,
-                concurrency=args.concurrency,
-                seconds=args.seconds,
-                warmup=args.warmup,
-                pids=pids,
-            )
-            report(window)
-            results[name].add(window)
+    for _, (name, path) in measure.alternating(targets, args.rounds):
+        window = await measure_target(
+            gateway,
+            name,
+            path,
+            tokens,
+            concurrency=args.concurrency,
+            seconds=args.seconds,
+            warmup=args.warmup,
+            pids=pids,
+        )
+        report(window)
+        results[name].add(window)
     if args.rounds > 1:
         print(f"all {args.rounds} rounds", flush=True)
         for name, _ in targets:
@@ -350,13 +293,6 @@ async def run_bench(gateway: str, args: argparse.Namespace, pids: dict[str, int]
 
 def _pid(proc: subprocess.Popen[bytes] | None) -> int:
     return proc.pid if proc is not None else 0
-
-
-def _tail(path: Path, lines: int = 15) -> None:
-    if path.exists():
-        print(f"--- {path} (last {lines} lines)", file=sys.stderr)
-        for line in path.read_text(errors="replace").splitlines()[-lines:]:
-            print(line, file=sys.stderr)
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -372,77 +308,61 @@ def main(argv: list[str] | None = None) -> int:
     if args.seconds <= 0 or args.warmup < 0 or min(args.concurrency, args.users, args.rounds) < 1:
         parser.error("--seconds > 0, --warmup >= 0, --concurrency, --users and --rounds >= 1")
 
-    def _terminate(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _terminate)
-
-    data_dir = Path(tempfile.mkdtemp(prefix="journey-bench-"))
-    reference_port = free_port()
-    config = StackConfig(
-        data_dir=data_dir,
-        gateway_port=free_port(),
-        postgres_port=free_port(),
-        nats_port=free_port(),
-        service_ports={spec.name: free_port() for spec in SERVICES},
-        rate_average=1_000_000,
-        rate_burst=1_000_000,
-    )
-    stack = Stack(config)
-    stack.traefik = BenchTraefik(stack.traefik, f"http://127.0.0.1:{reference_port}")
-    logs = data_dir / "logs"
-    reference: subprocess.Popen[bytes] | None = None
-    started = False
+    measure.interrupt_on_sigterm()
     failed = True
-    try:
-        print(f"starting the stack in {data_dir} ...", flush=True)
-        stack.start()  # stops whatever it started if it fails
-        started = True
-        env = {"REFERENCE_DATABASE_URL": role_dsn(stack.admin_dsn, "profiler_app")}
-        reference = spawn(
-            [
-                sys.executable,
-                "-m",
-                "uvicorn",
-                "--app-dir",
-                str(BENCH_DIR),
-                "--factory",
-                "reference_app:create_app",
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(reference_port),
-                "--no-access-log",
-                "--log-level",
-                "warning",
-            ],
-            log=logs / "reference.log",
-            env=env,
-        )
-        wait_for_port(reference_port, timeout=30, proc=reference)
-        print(
-            f"gateway {stack.gateway_url}, profiler {stack.services[0].url}, reference http://127.0.0.1:{reference_port}"
-        )
-        pids = {"profiler-api": _pid(stack.services[0].api), "reference-app": reference.pid}
-        pids["traefik"] = _pid(stack.traefik.proc)
-        asyncio.run(run_bench(stack.gateway_url, args, {k: v for k, v in pids.items() if v}))
-        failed = False
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-    except Exception as exc:
-        print(f"bench failed: {exc!r}", file=sys.stderr)
-        for name in ("profiler-api.log", "profiler-worker.log", "reference.log"):
-            _tail(logs / name)
-        _tail(data_dir / "gateway" / "traefik.log")
-    finally:
-        if reference is not None:
-            stop(reference)
-        if started:
-            stack.stop()
-        if args.keep_data:
-            print(f"data kept in {data_dir}", file=sys.stderr)
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
+    with measure.scratch(Path(tempfile.mkdtemp(prefix="journey-bench-")), keep=args.keep_data) as data_dir:
+        reference_port = free_port()
+        stack = Stack(measure.stack_config(data_dir, [spec.name for spec in SERVICES]))
+        stack.traefik = BenchTraefik(stack.traefik, f"http://127.0.0.1:{reference_port}")
+        logs = data_dir / "logs"
+        reference: subprocess.Popen[bytes] | None = None
+        started = False
+        try:
+            print(f"starting the stack in {data_dir} ...", flush=True)
+            stack.start()  # stops whatever it started if it fails
+            started = True
+            env = {"REFERENCE_DATABASE_URL": role_dsn(stack.admin_dsn, "profiler_app")}
+            reference = spawn(
+                [
+                    sys.executable,
+                    "-m",
+                    "uvicorn",
+                    "--app-dir",
+                    str(BENCH_DIR),
+                    "--factory",
+                    "reference_app:create_app",
+                    "--host",
+                    "127.0.0.1",
+                    "--port",
+                    str(reference_port),
+                    "--no-access-log",
+                    "--log-level",
+                    "warning",
+                ],
+                log=logs / "reference.log",
+                env=env,
+            )
+            wait_for_port(reference_port, timeout=30, proc=reference)
+            print(
+                f"gateway {stack.gateway_url}, profiler {stack.services[0].url}, "
+                f"reference http://127.0.0.1:{reference_port}"
+            )
+            pids = {"profiler-api": _pid(stack.services[0].api), "reference-app": reference.pid}
+            pids["traefik"] = _pid(stack.traefik.proc)
+            asyncio.run(run_bench(stack.gateway_url, args, {k: v for k, v in pids.items() if v}))
+            failed = False
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+        except Exception as exc:
+            print(f"bench failed: {exc!r}", file=sys.stderr)
+            for name in ("profiler-api.log", "profiler-worker.log", "reference.log"):
+                measure.print_tail(logs / name)
+            measure.print_tail(data_dir / "gateway" / "traefik.log")
+        finally:
+            if reference is not None:
+                stop(reference)
+            if started:
+                stack.stop()
     return 1 if failed else 0
 
 

@@ -33,8 +33,6 @@ import asyncio
 import json
 import math
 import os
-import shutil
-import signal
 import sys
 import tempfile
 import time
@@ -43,15 +41,19 @@ from collections.abc import Iterator
 from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import httpx
 import psycopg
 import stripe
 
 from billing.settings import LOCAL_WEBHOOK_SECRET
-from journey_local.procs import free_port
-from journey_local.stack import Stack, StackConfig
+from journey_local.stack import Stack
+
+if TYPE_CHECKING:
+    import bench.measure as measure
+else:
+    import measure  # this directory is on sys.path when the script runs
 
 WEBHOOK_PATH = "/api/v1/billing/webhooks/stripe"
 PLANS_PATH = "/api/v1/billing/plans"
@@ -120,14 +122,6 @@ def sign(payload: str, secret: str) -> str:
 # --- measurements ------------------------------------------------------------------------------
 
 
-def percentile(values: list[float], p: float) -> float:
-    """Nearest-rank percentile, in ms."""
-    if not values:
-        return math.nan
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(p / 100 * len(ordered)) - 1)] * 1000
-
-
 @dataclass
 class Load:
     ok: int = 0
@@ -141,7 +135,7 @@ class Load:
 
     @property
     def rate(self) -> float:
-        return self.ok / self.elapsed if self.elapsed else 0.0
+        return measure.per_second(self.ok, self.elapsed)
 
     @property
     def not_ok(self) -> int:
@@ -156,71 +150,7 @@ class Load:
             self.samples.append(f"{status if status is not None else 'transport'}: {text[:300]}")
 
     def summary(self) -> str:
-        failures = f"non-200: {self.not_ok}" + (f" {dict(sorted(self.statuses.items()))}" if self.statuses else "")
-        if self.errors:
-            failures += f", transport errors: {self.errors}"
-        return (
-            f"p50 {percentile(self.latencies, 50):7.2f} ms   p95 {percentile(self.latencies, 95):7.2f} ms   "
-            f"p99 {percentile(self.latencies, 99):7.2f} ms   (200s: {self.ok}, {failures}, {self.elapsed:.2f} s)"
-        )
-
-
-CLOCK_TICKS = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
-
-
-def _stat(pid: int) -> list[str] | None:
-    try:
-        return Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-    except (OSError, IndexError):
-        return None
-
-
-def _children(parent: int) -> list[int]:
-    found = []
-    for entry in Path("/proc").iterdir():
-        if entry.name.isdigit():
-            fields = _stat(int(entry.name))
-            if fields is not None and fields[1] == str(parent):  # fields[1] is the ppid
-                found.append(int(entry.name))
-    return found
-
-
-def cpu_seconds(pids: dict[str, int], postmaster: int | None) -> dict[str, float]:
-    """CPU time used so far by this process (the client), the given processes, PostgreSQL (the
-    postmaster with its live and reaped backends) and the whole machine (busy time)."""
-    seconds = {"client": time.process_time()}
-    for name, pid in pids.items():
-        fields = _stat(pid)
-        if fields is not None:
-            seconds[name] = (int(fields[11]) + int(fields[12])) / CLOCK_TICKS  # utime + stime
-    if postmaster:
-        fields = _stat(postmaster)
-        if fields is not None:
-            ticks = sum(int(v) for v in fields[11:15])  # utime, stime, cutime, cstime (reaped backends)
-            for child in _children(postmaster):
-                child_fields = _stat(child)
-                if child_fields is not None:
-                    ticks += int(child_fields[11]) + int(child_fields[12])
-            seconds["postgres"] = ticks / CLOCK_TICKS
-    try:
-        ticks_all = [int(v) for v in Path("/proc/stat").read_text().splitlines()[0].split()[1:]]
-        seconds["machine"] = (sum(ticks_all) - ticks_all[3] - ticks_all[4]) / CLOCK_TICKS  # minus idle, iowait
-    except (OSError, IndexError, ValueError):
-        pass
-    return seconds
-
-
-def cpu_percent(before: dict[str, float], after: dict[str, float], elapsed: float) -> dict[str, float]:
-    if elapsed <= 0:
-        return {}
-    return {k: 100 * (after[k] - before[k]) / elapsed for k in before if k in after}
-
-
-def cpu_line(cpu: dict[str, float]) -> str:
-    usage = ", ".join(f"{name} {pct:.0f}%" for name, pct in cpu.items())
-    if "machine" in cpu:  # busy time no listed process accounts for (short-lived processes, other load)
-        usage += f" (unattributed {cpu['machine'] - sum(v for k, v in cpu.items() if k != 'machine'):.0f}%)"
-    return f"CPU (100% = one core; {os.cpu_count()} cores): {usage}"
+        return measure.responses_text(self)
 
 
 @dataclass
@@ -229,7 +159,8 @@ class Processes:
     postmaster: int | None
 
     def snapshot(self) -> dict[str, float]:
-        return cpu_seconds(self.pids, self.postmaster)
+        """CPU seconds so far (see measure.cpu_seconds), PostgreSQL as the postmaster with its backends."""
+        return measure.cpu_seconds(self.pids, trees={"postgres": self.postmaster} if self.postmaster else None)
 
 
 # --- phase 1: GET /plans ----------------------------------------------------------------------
@@ -263,7 +194,7 @@ async def measure_plans(client: httpx.AsyncClient, args: argparse.Namespace, pro
     until = started + args.plans_seconds
     await asyncio.gather(*(_plans_worker(client, until, load) for _ in range(args.concurrency)))
     load.elapsed = time.perf_counter() - started  # requests started in the window end a bit after it
-    load.cpu = cpu_percent(before, procs.snapshot(), load.elapsed)
+    load.cpu = measure.cpu_percent(before, procs.snapshot(), load.elapsed)
     return load
 
 
@@ -307,7 +238,7 @@ async def run_intake(
     await asyncio.gather(*(_intake_worker(client, jobs, bodies, accepted, load) for _ in range(concurrency)))
     load.elapsed = time.perf_counter() - started
     intake_end = time.time()
-    load.cpu = cpu_percent(before, procs.snapshot(), load.elapsed)
+    load.cpu = measure.cpu_percent(before, procs.snapshot(), load.elapsed)
     return load, accepted, first_post, intake_end
 
 
@@ -399,17 +330,7 @@ async def preflight(gateway: str, admin_dsn: str) -> None:
         row = await (await conn.execute("SELECT count(*) FROM billing.stripe_events")).fetchone()
         if row is None or row[0] != 0:
             raise RuntimeError("billing.stripe_events is not empty at the start")
-    deadline = time.monotonic() + 30
-    async with httpx.AsyncClient(base_url=gateway) as client:
-        while True:
-            try:
-                if (await client.get(PLANS_PATH, timeout=2)).status_code == 200:
-                    return
-            except httpx.HTTPError:
-                pass
-            if time.monotonic() > deadline:
-                raise TimeoutError(f"the gateway did not route {PLANS_PATH}")
-            await asyncio.sleep(0.2)
+    await measure.wait_routed(gateway, PLANS_PATH, 200)
 
 
 async def run_bench(stack: Stack, args: argparse.Namespace, procs: Processes) -> bool:
@@ -426,7 +347,7 @@ async def run_bench(stack: Stack, args: argparse.Namespace, procs: Processes) ->
         print(f"reference: GET {PLANS_PATH} for {args.plans_warmup:g} s warm-up + {args.plans_seconds:g} s", flush=True)
         plans = await measure_plans(client, args, procs)
         print(f"plans GET  {plans.rate:9.1f} req/s     {plans.summary()}", flush=True)
-        print(f"           {cpu_line(plans.cpu)}", flush=True)
+        print(f"           {measure.cpu_line(plans.cpu, unattributed=True)}", flush=True)
 
         print(
             f"intake: {len(bodies)} signed events ({len(users)} users, "
@@ -435,7 +356,7 @@ async def run_bench(stack: Stack, args: argparse.Namespace, procs: Processes) ->
         )
         intake, accepted, first_post, intake_end = await run_intake(client, bodies, args.concurrency, procs)
     print(f"intake     {intake.rate:9.1f} events/s  {intake.summary()}", flush=True)
-    print(f"           {cpu_line(intake.cpu)}", flush=True)
+    print(f"           {measure.cpu_line(intake.cpu, unattributed=True)}", flush=True)
     for sample in intake.samples:
         print(f"           failure: {sample}", flush=True)
 
@@ -443,7 +364,7 @@ async def run_bench(stack: Stack, args: argparse.Namespace, procs: Processes) ->
     before = procs.snapshot()
     tail_start = time.perf_counter()
     applied = await wait_applied(stack.admin_dsn, expected, args.apply_timeout)
-    tail_cpu = cpu_percent(before, procs.snapshot(), time.perf_counter() - tail_start)
+    tail_cpu = measure.cpu_percent(before, procs.snapshot(), time.perf_counter() - tail_start)
 
     last = applied.last_processed.timestamp() if applied.last_processed else math.nan
     span = last - first_post
@@ -473,7 +394,7 @@ async def run_bench(stack: Stack, args: argparse.Namespace, procs: Processes) ->
         flush=True,
     )
     print(f"application lag after intake: {lag:.2f} s", flush=True)
-    print(f"after-intake tail {cpu_line(tail_cpu)}", flush=True)
+    print(f"after-intake tail {measure.cpu_line(tail_cpu, unattributed=True)}", flush=True)
     print(
         f"tier.changed rows in billing.outbox: {counts['tier_changed']} "
         f"(distinct users: {counts['tier_changed_users']}, published to NATS: {counts['tier_changed_published']}); "
@@ -494,13 +415,6 @@ async def run_bench(stack: Stack, args: argparse.Namespace, procs: Processes) ->
     )
     print(f"check: {'OK' if ok else 'FAILED'} (tier.changed rows == distinct users == {len(users)})", flush=True)
     return ok
-
-
-def _tail(path: Path, lines: int = 15) -> None:
-    if path.exists():
-        print(f"--- {path} (last {lines} lines)", file=sys.stderr)
-        for line in path.read_text(errors="replace").splitlines()[-lines:]:
-            print(line, file=sys.stderr)
 
 
 def _postmaster(stack: Stack) -> int | None:
@@ -540,49 +454,32 @@ def main(argv: list[str] | None = None) -> int:
     if args.plans_seconds <= 0 or args.plans_warmup < 0 or args.apply_timeout <= 0:
         parser.error("--plans-seconds > 0, --plans-warmup >= 0, --apply-timeout > 0")
 
-    def _terminate(_signum: int, _frame: object) -> None:
-        raise KeyboardInterrupt
-
-    signal.signal(signal.SIGTERM, _terminate)
-
-    data_dir = Path(tempfile.mkdtemp(prefix="journey-bench-webhooks-"))
-    config = StackConfig(
-        data_dir=data_dir,
-        gateway_port=free_port(),
-        postgres_port=free_port(),
-        nats_port=free_port(),
-        service_ports={name: free_port() for name in ("profiler", "billing")},
-        rate_average=1_000_000,
-        rate_burst=1_000_000,
-    )
-    stack = Stack(config)
-    logs = data_dir / "logs"
-    started = False
+    measure.interrupt_on_sigterm()
     ok = False
-    try:
-        print(f"starting the stack in {data_dir} ...", flush=True)
-        stack.start()  # stops whatever it started if it fails
-        started = True
-        billing = next(s for s in stack.services if s.spec.name == "billing")
-        print(f"gateway {stack.gateway_url}, billing {billing.url}", flush=True)
-        ok = asyncio.run(run_bench(stack, args, processes(stack)))
-        if not ok:
+    with measure.scratch(Path(tempfile.mkdtemp(prefix="journey-bench-webhooks-")), keep=args.keep_data) as data_dir:
+        stack = Stack(measure.stack_config(data_dir, ("profiler", "billing")))
+        logs = data_dir / "logs"
+        started = False
+        try:
+            print(f"starting the stack in {data_dir} ...", flush=True)
+            stack.start()  # stops whatever it started if it fails
+            started = True
+            billing = next(s for s in stack.services if s.spec.name == "billing")
+            print(f"gateway {stack.gateway_url}, billing {billing.url}", flush=True)
+            ok = asyncio.run(run_bench(stack, args, processes(stack)))
+            if not ok:
+                for name in ("billing-api.log", "billing-worker.log"):
+                    measure.print_tail(logs / name)
+        except KeyboardInterrupt:
+            print("interrupted", file=sys.stderr)
+        except Exception as exc:
+            print(f"bench failed: {exc!r}", file=sys.stderr)
             for name in ("billing-api.log", "billing-worker.log"):
-                _tail(logs / name)
-    except KeyboardInterrupt:
-        print("interrupted", file=sys.stderr)
-    except Exception as exc:
-        print(f"bench failed: {exc!r}", file=sys.stderr)
-        for name in ("billing-api.log", "billing-worker.log"):
-            _tail(logs / name)
-        _tail(data_dir / "gateway" / "traefik.log")
-    finally:
-        if started:
-            stack.stop()
-        if args.keep_data:
-            print(f"data kept in {data_dir}", file=sys.stderr)
-        else:
-            shutil.rmtree(data_dir, ignore_errors=True)
+                measure.print_tail(logs / name)
+            measure.print_tail(data_dir / "gateway" / "traefik.log")
+        finally:
+            if started:
+                stack.stop()
     return 0 if ok else 1
 
 

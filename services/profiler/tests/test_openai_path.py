@@ -7,6 +7,7 @@ import threading
 import time
 import uuid
 from collections.abc import Iterator
+from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
@@ -87,52 +88,67 @@ def fake_openai() -> Iterator[FakeOpenAI]:
     fake.server.shutdown()
 
 
-async def _persona_to_regenerate(
-    client: httpx.AsyncClient, users: Users, questionnaire: Any, infra: Any, set_tier: Any
-) -> tuple[str, str]:
-    """A persona written offline by the worker, then reset to pending for the OpenAI provider."""
-    name = users.new("ai")
-    set_tier(users.id(name), "plus")  # the model path is a paid feature
-    headers = users.headers(name)
-    session_id = await questionnaire.completed_session(headers)
+@dataclass
+class AIPath:
+    """Everything these tests need: a plus student with an offline persona reset to pending,
+    regenerated through the OpenAI provider against the local server."""
 
-    async def ready() -> dict[str, Any] | None:
-        response = await client.get(f"{B}/sessions/{session_id}/persona", headers=headers)
-        return dict(response.json()) if response.status_code == 200 else None
+    client: httpx.AsyncClient
+    users: Users
+    questionnaire: Any
+    admin_dsn: str
+    settings: ProfilerSettings
+    fake: FakeOpenAI
+    set_tier: Any
 
-    persona = await eventually(ready)
-    with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:
-        conn.execute("UPDATE profiler.personas SET status = 'pending', content = NULL WHERE id = %s", (persona["id"],))
-    return name, persona["id"]
+    async def persona_to_regenerate(self, *, answer: str) -> tuple[str, str]:
+        self.fake.answer = answer
+        self.fake.requests.clear()
+        name = self.users.new("ai")
+        self.set_tier(self.users.id(name), "plus")  # the model path is a paid feature
+        headers = self.users.headers(name)
+        session_id = await self.questionnaire.completed_session(headers)
+
+        async def ready() -> dict[str, Any] | None:
+            response = await self.client.get(f"{B}/sessions/{session_id}/persona", headers=headers)
+            return dict(response.json()) if response.status_code == 200 else None
+
+        persona = await eventually(ready)
+        self.reset(persona["id"])
+        return name, str(persona["id"])
+
+    def reset(self, persona_id: str) -> None:
+        self.sql("UPDATE profiler.personas SET status = 'pending', content = NULL WHERE id = %s", persona_id)
+
+    def sql(self, query: str, *params: Any) -> tuple[Any, ...] | None:
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            cursor = conn.execute(query, params)
+            return cursor.fetchone() if cursor.description else None
+
+    async def generate(self, name: str, persona_id: str, *, budget: int = 5) -> None:
+        settings = self.settings.model_copy(
+            update={
+                "ai_provider": "openai",
+                "openai_base_url": self.fake.url,
+                "openai_api_key": SecretStr("sk-test"),
+                "ai_max_attempts": 3,
+            }
+        )
+        engine = create_engine(settings.worker_dsn, pool_size=1)
+        user_id = self.users.id(name)
+        try:
+            async with user_transaction(engine, user_id) as db:
+                provider = OpenAIProvider(settings)
+                await personas_service.generate(db, provider, user_id, uuid.UUID(persona_id), daily_budget=budget)
+        finally:
+            await engine.dispose()
+
+    async def current(self, name: str) -> dict[str, Any]:
+        return dict((await self.client.get(f"{B}/personas/current", headers=self.users.headers(name))).json())
 
 
-async def _generate(settings: ProfilerSettings, users: Users, name: str, persona_id: str, *, budget: int = 5) -> None:
-    engine = create_engine(settings.worker_dsn, pool_size=1)
-    try:
-        async with user_transaction(engine, users.id(name)) as db:
-            await personas_service.generate(
-                db,
-                OpenAIProvider(settings),
-                users.id(name),
-                uuid.UUID(persona_id),
-                daily_budget=budget,
-            )
-    finally:
-        await engine.dispose()
-
-
-def _ai_settings(settings: ProfilerSettings, fake: FakeOpenAI) -> ProfilerSettings:
-    return settings.model_copy(
-        update={
-            "ai_provider": "openai",
-            "openai_base_url": fake.url,
-            "openai_api_key": SecretStr("sk-test"),
-            "ai_max_attempts": 3,
-        }
-    )
-
-
-async def test_a_good_model_answer_is_stored(
+@pytest.fixture
+def ai(
     client: httpx.AsyncClient,
     users: Users,
     questionnaire: Any,
@@ -141,18 +157,20 @@ async def test_a_good_model_answer_is_stored(
     settings: ProfilerSettings,
     fake_openai: FakeOpenAI,
     set_tier: Any,
-) -> None:
-    fake_openai.answer = json.dumps(GOOD_PERSONA)
-    fake_openai.requests.clear()
-    name, persona_id = await _persona_to_regenerate(client, users, questionnaire, infra, set_tier)
-    await _generate(_ai_settings(settings, fake_openai), users, name, persona_id)
+) -> AIPath:
+    return AIPath(client, users, questionnaire, infra.admin_dsn, settings, fake_openai, set_tier)
 
-    persona = (await client.get(f"{B}/personas/current", headers=users.headers(name))).json()
+
+async def test_a_good_model_answer_is_stored(ai: AIPath) -> None:
+    name, persona_id = await ai.persona_to_regenerate(answer=json.dumps(GOOD_PERSONA))
+    await ai.generate(name, persona_id)
+
+    persona = await ai.current(name)
     assert persona["provider"] == "openai"
     assert persona["fallback"] is False
     assert persona["content"] == GOOD_PERSONA
-    assert len(fake_openai.requests) == 1
-    sent = fake_openai.requests[0]
+    assert len(ai.fake.requests) == 1
+    sent = ai.fake.requests[0]
     assert sent["path"] == "/v1/chat/completions"
     assert sent["auth"] == "Bearer sk-test"
     assert sent["body"]["response_format"]["type"] == "json_schema"
@@ -160,56 +178,28 @@ async def test_a_good_model_answer_is_stored(
     assert "designing robots that help farmers" in sent["body"]["messages"][1]["content"]
 
 
-async def test_a_malformed_answer_is_retried_then_falls_back_offline(
-    client: httpx.AsyncClient,
-    users: Users,
-    questionnaire: Any,
-    worker: Worker,
-    infra: Any,
-    settings: ProfilerSettings,
-    fake_openai: FakeOpenAI,
-    set_tier: Any,
-) -> None:
-    fake_openai.answer = '{"name": "x", "summary": 3}'
-    fake_openai.requests.clear()
-    name, persona_id = await _persona_to_regenerate(client, users, questionnaire, infra, set_tier)
-    await _generate(_ai_settings(settings, fake_openai), users, name, persona_id)
+async def test_a_malformed_answer_is_retried_then_falls_back_offline(ai: AIPath) -> None:
+    name, persona_id = await ai.persona_to_regenerate(answer='{"name": "x", "summary": 3}')
+    await ai.generate(name, persona_id)
 
-    persona = (await client.get(f"{B}/personas/current", headers=users.headers(name))).json()
-    assert len(fake_openai.requests) == 3  # ai_max_attempts
+    persona = await ai.current(name)
+    assert len(ai.fake.requests) == 3  # ai_max_attempts
     assert persona["provider"] == "offline"
     assert persona["fallback"] is True
     assert "designing robots that help farmers" in persona["content"]["letter"]
-    with psycopg.connect(infra.admin_dsn) as conn:
-        reason = conn.execute("SELECT fallback_reason FROM profiler.personas WHERE id = %s", (persona_id,)).fetchone()
+    reason = ai.sql("SELECT fallback_reason FROM profiler.personas WHERE id = %s", persona_id)
     assert reason is not None
     assert "InvalidModelAnswer" in reason[0]
 
 
-async def test_the_daily_ai_budget_caps_model_calls(
-    client: httpx.AsyncClient,
-    users: Users,
-    questionnaire: Any,
-    worker: Worker,
-    infra: Any,
-    settings: ProfilerSettings,
-    fake_openai: FakeOpenAI,
-    set_tier: Any,
-) -> None:
-    fake_openai.answer = json.dumps(GOOD_PERSONA)
-    fake_openai.requests.clear()
-    name, persona_id = await _persona_to_regenerate(client, users, questionnaire, infra, set_tier)
-    ai = _ai_settings(settings, fake_openai)
-    await _generate(ai, users, name, persona_id, budget=1)
-    with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:
-        conn.execute("UPDATE profiler.personas SET status = 'pending', content = NULL WHERE id = %s", (persona_id,))
-    await _generate(ai, users, name, persona_id, budget=1)
+async def test_the_daily_ai_budget_caps_model_calls(ai: AIPath) -> None:
+    name, persona_id = await ai.persona_to_regenerate(answer=json.dumps(GOOD_PERSONA))
+    await ai.generate(name, persona_id, budget=1)
+    ai.reset(persona_id)
+    await ai.generate(name, persona_id, budget=1)
 
-    assert len(fake_openai.requests) == 1
-    with psycopg.connect(infra.admin_dsn) as conn:
-        row = conn.execute(
-            "SELECT provider, fallback, fallback_reason FROM profiler.personas WHERE id = %s", (persona_id,)
-        ).fetchone()
-        calls = conn.execute(f"SELECT calls FROM {SCHEMA}.ai_usage WHERE user_id = %s", (users.id(name),)).fetchone()
+    assert len(ai.fake.requests) == 1
+    row = ai.sql("SELECT provider, fallback, fallback_reason FROM profiler.personas WHERE id = %s", persona_id)
     assert row == ("offline", True, "daily AI budget used")
+    calls = ai.sql(f"SELECT calls FROM {SCHEMA}.ai_usage WHERE user_id = %s", ai.users.id(name))
     assert calls == (1,)

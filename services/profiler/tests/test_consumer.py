@@ -127,3 +127,43 @@ async def test_an_unparsable_message_is_dead_lettered(settings: ProfilerSettings
     finally:
         task.cancel()
         await engine.dispose()
+
+
+async def test_prepared_work_runs_before_the_transaction_and_once_per_event(
+    settings: ProfilerSettings, nats_js: Any
+) -> None:
+    topic = f"journey.profiler.probe{uuid.uuid4().hex[:8]}.prepared"
+    prepared: list[uuid.UUID] = []
+    applied: list[uuid.UUID] = []
+
+    async def prepare(engine: Any, event: Event) -> Any:
+        prepared.append(event.id)
+
+        async def apply(session: AsyncSession, event: Event) -> None:
+            applied.append(event.id)
+
+        return apply
+
+    engine = create_engine(settings.worker_dsn, pool_size=2)
+    sub = Subscription(f"probe-{uuid.uuid4().hex[:8]}", "PROFILER", topic, prepare=prepare)
+    task = await _run(ConsumerRunner(nats_js, engine, "profiler", sub))
+    try:
+        event = Event(type=topic, source="profiler", subject=str(uuid.uuid4()))
+        await nats_js.publish(topic, event.model_dump_json().encode(), headers={"Nats-Msg-Id": f"{event.id}-a"})
+
+        async def applied_once() -> bool:
+            return event.id in applied
+
+        await eventually(applied_once)
+        # A redelivery after it was applied skips the (slow) preparation altogether.
+        await nats_js.publish(topic, event.model_dump_json().encode(), headers={"Nats-Msg-Id": f"{event.id}-b"})
+        await asyncio.sleep(1.0)
+        assert (prepared, applied) == ([event.id], [event.id])
+    finally:
+        task.cancel()
+        await engine.dispose()
+
+
+def test_a_subscription_needs_exactly_one_of_handler_and_prepare() -> None:
+    with pytest.raises(ValueError, match="exactly one"):
+        Subscription("x", "PROFILER", "journey.profiler.x.y")

@@ -137,9 +137,13 @@ class AIPath:
         engine = create_engine(settings.worker_dsn, pool_size=1)
         user_id = self.users.id(name)
         try:
+            # The worker's two halves, as the persona consumer runs them.
+            result = await personas_service.prepare_generation(
+                engine, OpenAIProvider(settings), user_id, uuid.UUID(persona_id), daily_budget=budget
+            )
+            assert result is not None
             async with user_transaction(engine, user_id) as db:
-                provider = OpenAIProvider(settings)
-                await personas_service.generate(db, provider, user_id, uuid.UUID(persona_id), daily_budget=budget)
+                await personas_service.store_generation(db, user_id, uuid.UUID(persona_id), result)
         finally:
             await engine.dispose()
 

@@ -134,16 +134,9 @@ async def spend_ai_call(session: AsyncSession, schema: str, user_id: uuid.UUID, 
     return result.first() is not None
 
 
-async def generate_within_budget(
-    provider: AIProvider,
-    task: StructuredTask[T],
-    *,
-    session: AsyncSession,
-    schema: str,
-    user_id: uuid.UUID,
-    daily_budget: int,
-) -> AIResult[T]:
-    """Use `provider` while the user has budget left today; otherwise answer offline, marked."""
-    if provider.name != "offline" and not await spend_ai_call(session, schema, user_id, daily_budget):
+async def generate_if_allowed(provider: AIProvider, task: StructuredTask[T], *, within_budget: bool) -> AIResult[T]:
+    """Use `provider` if the call was within the user's budget (see `spend_ai_call`, which the
+    caller runs in a short transaction first); otherwise answer offline, marked."""
+    if not within_budget:
         return AIResult(task.offline(), provider="offline", fallback=True, reason="daily AI budget used")
     return await provider.generate(task)

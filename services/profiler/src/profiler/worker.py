@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import profiler as events
@@ -11,21 +12,28 @@ from profiler.personas import service as personas_service
 from profiler.settings import ProfilerSettings
 from servicekit.ai import build_provider
 from servicekit.events import Event
-from servicekit.events.consumer import Subscription
+from servicekit.events.consumer import Handler, Subscription
 from servicekit.events.streams import stream_name
 
 
 def subscriptions(settings: ProfilerSettings) -> list[Subscription]:
     provider = build_provider(settings)
 
-    async def generate_persona(db: AsyncSession, event: Event) -> None:
+    async def write_persona(engine: AsyncEngine, event: Event) -> Handler | None:
         request = events.PersonaRequested.model_validate(event.data)
         user_id = event.user_id()
         if user_id is None:
             raise ValueError("persona.requested without a user subject")
-        await personas_service.generate(
-            db, provider, user_id, request.persona_id, daily_budget=settings.ai_daily_budget
+        result = await personas_service.prepare_generation(
+            engine, provider, user_id, request.persona_id, daily_budget=settings.ai_daily_budget
         )
+        if result is None:
+            return None
+
+        async def store(db: AsyncSession, _: Event) -> None:
+            await personas_service.store_generation(db, user_id, request.persona_id, result)
+
+        return store
 
     return [
         tier_cache_subscription(SCHEMA),
@@ -33,8 +41,8 @@ def subscriptions(settings: ProfilerSettings) -> list[Subscription]:
             durable="profiler-persona-writer",
             stream=stream_name("profiler"),
             filter_subject=events.PERSONA_REQUESTED,
-            handler=generate_persona,
-            # The model call runs inside the handler: never let JetStream redeliver while it may still answer.
+            prepare=write_persona,
+            # The model call happens before the ack: never let JetStream redeliver while it may still answer.
             ack_wait=settings.ai_timeout_seconds * settings.ai_max_attempts + 30,
         ),
     ]

@@ -26,17 +26,22 @@ from servicekit.logging import get_logger
 log = get_logger(__name__)
 
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+# Slow work (a model call) done before the transaction opens; returns the handler to run in it,
+# or None when there is nothing left to do.
+Preparer = Callable[[AsyncEngine, Event], Awaitable[Handler | None]]
 FailureHook = Callable[[Event, str, int], Awaitable[None]]
 
 
 @dataclass(frozen=True)
 class Subscription:
-    """One durable consumer: `handler` runs in a transaction scoped to the event's user."""
+    """One durable consumer: `handler` runs in a transaction scoped to the event's user. With
+    `prepare`, slow work runs first with no transaction open and returns that handler."""
 
     durable: str
     stream: str
     filter_subject: str
-    handler: Handler
+    handler: Handler | None = None
+    prepare: Preparer | None = None
     max_deliver: int = 5
     backoff: Sequence[float] = field(default=(1.0, 5.0, 30.0, 120.0))
     ack_wait: float = 60.0
@@ -45,6 +50,10 @@ class Subscription:
     # Messages of one fetched batch handled at once; only for handlers that are safe to
     # interleave (they lock what they change and tolerate any order).
     concurrency: int = 1
+
+    def __post_init__(self) -> None:
+        if (self.handler is None) == (self.prepare is None):
+            raise ValueError(f"{self.durable}: give exactly one of handler and prepare")
 
 
 class ConsumerRunner:
@@ -103,10 +112,13 @@ class ConsumerRunner:
         # Logs, and events the handler emits, carry the originating request id on.
         structlog.contextvars.bind_contextvars(request_id=event.request_id, event_id=str(event.id))
         try:
-            async with user_transaction(self.engine, event.user_id()) as session:
-                first_time = await self._claim(session, event)
-                if first_time:
-                    await self.sub.handler(session, event)
+            handler = self.sub.handler
+            if self.sub.prepare is not None:
+                handler = None if await self._processed(event) else await self.sub.prepare(self.engine, event)
+            if handler is not None:
+                async with user_transaction(self.engine, event.user_id()) as session:
+                    if await self._claim(session, event):
+                        await handler(session, event)
             await msg.ack()
         except Exception as exc:
             await self._failed(msg, event, exc)
@@ -128,6 +140,15 @@ class ConsumerRunner:
             delay = self.sub.backoff[min(delivered, len(self.sub.backoff)) - 1]
             log.warning("event_retry", consumer=self.sub.durable, event_id=str(event.id), delay=delay, error=repr(exc))
             await msg.nak(delay=delay)
+
+    async def _processed(self, event: Event) -> bool:
+        """A redelivery of an event already applied skips the slow preparation."""
+        async with self.engine.connect() as conn:
+            row = await conn.execute(
+                text(f"SELECT 1 FROM {self.schema}.inbox WHERE consumer = :c AND event_id = :e"),
+                {"c": self.sub.durable, "e": event.id},
+            )
+            return row.first() is not None
 
     async def _claim(self, session: AsyncSession, event: Event) -> bool:
         result = await session.exec(  # type: ignore[call-overload]

@@ -14,6 +14,10 @@ async def by_session(db: AsyncSession, session_id: uuid.UUID) -> Persona | None:
     return (await db.exec(select(Persona).where(Persona.session_id == session_id))).first()
 
 
+async def by_id(db: AsyncSession, persona_id: uuid.UUID) -> Persona | None:
+    return await db.get(Persona, persona_id)
+
+
 async def by_id_for_update(db: AsyncSession, persona_id: uuid.UUID) -> Persona | None:
     return (await db.exec(select(Persona).where(Persona.id == persona_id).with_for_update())).first()
 

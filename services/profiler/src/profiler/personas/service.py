@@ -5,6 +5,7 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import profiler as events
@@ -17,7 +18,8 @@ from profiler.personas.offline_writer import write_persona
 from profiler.personas.schemas import PersonaContent
 from profiler.questions import service as questions_service
 from profiler.sessions import service as sessions_service
-from servicekit.ai import AIProvider, OfflineProvider, StructuredTask, generate_within_budget
+from servicekit.ai import AIProvider, AIResult, OfflineProvider, StructuredTask, generate_if_allowed, spend_ai_call
+from servicekit.db import user_transaction
 from servicekit.errors import NotFound
 from servicekit.events import new_event
 from servicekit.events.outbox import add_event
@@ -70,20 +72,30 @@ async def persona_task(db: AsyncSession, session_id: uuid.UUID) -> StructuredTas
     )
 
 
-async def generate(
-    db: AsyncSession, provider: AIProvider, user_id: uuid.UUID, persona_id: uuid.UUID, *, daily_budget: int
+async def prepare_generation(
+    engine: AsyncEngine, provider: AIProvider, user_id: uuid.UUID, persona_id: uuid.UUID, *, daily_budget: int
+) -> AIResult[PersonaContent] | None:
+    """Worker job, first half: read what the model needs in a short transaction, then call it
+    with no transaction open (no connection or row lock is held while it thinks)."""
+    async with user_transaction(engine, user_id) as db:
+        persona = await repository.by_id(db, persona_id)
+        if persona is None or persona.status != "pending":
+            log.info("persona_skip", persona_id=str(persona_id), reason="missing or already generated")
+            return None
+        if not has_feature(await current_tier(db, SCHEMA), "model_ai"):
+            provider = OfflineProvider()  # the free tier runs on the offline writer only
+        task = await persona_task(db, persona.session_id)
+        within_budget = provider.name == "offline" or await spend_ai_call(db, SCHEMA, user_id, daily_budget)
+    return await generate_if_allowed(provider, task, within_budget=within_budget)
+
+
+async def store_generation(
+    db: AsyncSession, user_id: uuid.UUID, persona_id: uuid.UUID, result: AIResult[PersonaContent]
 ) -> None:
-    """Worker job: fill a pending persona and announce it, in one transaction."""
+    """Worker job, second half: fill the pending persona and announce it, in one transaction."""
     persona = await repository.by_id_for_update(db, persona_id)
     if persona is None or persona.status != "pending":
-        log.info("persona_skip", persona_id=str(persona_id), reason="missing or already generated")
         return
-    if not has_feature(await current_tier(db, SCHEMA), "model_ai"):
-        provider = OfflineProvider()  # the free tier runs on the offline writer only
-    task = await persona_task(db, persona.session_id)
-    result = await generate_within_budget(
-        provider, task, session=db, schema=SCHEMA, user_id=user_id, daily_budget=daily_budget
-    )
     persona.status = "ready"
     persona.content = result.value.model_dump()
     persona.provider = result.provider

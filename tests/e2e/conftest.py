@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import shutil
 import tempfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from journey_local.procs import free_port
 from journey_local.services import SERVICES
 from journey_local.stack import Stack, StackConfig
+from servicekit.auth import mint_dev_token
+from servicekit.settings import ServiceSettings
 
 
 @pytest.fixture(scope="session")
@@ -39,3 +42,30 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
                 lines = log.read_text(errors="replace").splitlines()[-40:]
                 print(f"\n===== {log.name} (last {len(lines)} lines) =====\n" + "\n".join(lines))
         shutil.rmtree(root, ignore_errors=True)
+
+
+def _example_answer(question: dict[str, Any]) -> Any:
+    """A valid answer to any question of the bank, as a client would build it from GET /questions."""
+    kind = question["kind"]
+    if kind == "single_choice":
+        return question["options"][-1]["value"]
+    if kind == "multiple_choice":
+        return [o["value"] for o in question["options"][:2]]
+    if kind == "scale":
+        return question["scale_max"]
+    return f"my answer to {question['id']}"
+
+
+@pytest.fixture(scope="session")
+def example_answer() -> Callable[[dict[str, Any]], Any]:
+    return _example_answer
+
+
+@pytest.fixture(scope="session")
+def auth_headers() -> Callable[[str], dict[str, str]]:
+    """Bearer headers for a development user, as `make token USER=<name>` mints them."""
+
+    def headers(name: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {mint_dev_token(ServiceSettings(), name)}"}
+
+    return headers

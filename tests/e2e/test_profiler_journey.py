@@ -10,29 +10,12 @@ from typing import Any
 import httpx
 
 from journey_local.stack import Stack
-from servicekit.auth import mint_dev_token
-from servicekit.settings import ServiceSettings
 
 P = "/api/v1/profiler"
 
 
-def _headers(name: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {mint_dev_token(ServiceSettings(), name)}"}
-
-
-def _answer_for(question: dict[str, Any]) -> Any:
-    kind = question["kind"]
-    if kind == "single_choice":
-        return question["options"][-1]["value"]
-    if kind == "multiple_choice":
-        return [o["value"] for o in question["options"][:2]]
-    if kind == "scale":
-        return question["scale_max"]
-    return f"my answer to {question['id']}"
-
-
-def test_the_profiler_journey_through_the_gateway(stack: Stack) -> None:
-    headers = _headers("e2e-student")
+def test_the_profiler_journey_through_the_gateway(stack: Stack, example_answer: Any, auth_headers: Any) -> None:
+    headers = auth_headers("e2e-student")
     with httpx.Client(base_url=stack.gateway_url, headers=headers, timeout=10) as client:
         questions = client.get(f"{P}/questions")
         assert questions.status_code == 200
@@ -47,7 +30,7 @@ def test_the_profiler_journey_through_the_gateway(stack: Stack) -> None:
 
         for question in questions.json()["items"]:
             answer = client.put(
-                f"{P}/sessions/{session_id}/answers/{question['id']}", json={"value": _answer_for(question)}
+                f"{P}/sessions/{session_id}/answers/{question['id']}", json={"value": example_answer(question)}
             )
             assert answer.status_code == 200, answer.text
 
@@ -73,7 +56,7 @@ def test_the_profiler_journey_through_the_gateway(stack: Stack) -> None:
         current = client.get(f"{P}/personas/current")
         assert current.json()["id"] == persona.json()["id"]
 
-        other = client.get(persona_url, headers=_headers("e2e-someone-else"))
+        other = client.get(persona_url, headers=auth_headers("e2e-someone-else"))
         assert other.status_code == 404
 
     # Without a token the gateway passes the request and the service refuses it.
@@ -82,11 +65,11 @@ def test_the_profiler_journey_through_the_gateway(stack: Stack) -> None:
     assert unauthenticated.headers["content-type"] == "application/problem+json"
 
 
-def test_the_gateway_rejects_large_bodies_as_problem_json(stack: Stack) -> None:
+def test_the_gateway_rejects_large_bodies_as_problem_json(stack: Stack, auth_headers: Any) -> None:
     response = httpx.put(
         f"{stack.gateway_url}{P}/sessions/00000000-0000-0000-0000-000000000000/answers/career_dream",
         content=json.dumps({"value": "x" * 200_000}),
-        headers={**_headers("e2e-big"), "Content-Type": "application/json"},
+        headers={**auth_headers("e2e-big"), "Content-Type": "application/json"},
     )
     assert response.status_code == 413
     assert response.headers["content-type"] == "application/problem+json"

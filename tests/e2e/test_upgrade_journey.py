@@ -9,46 +9,33 @@ from typing import Any
 import httpx
 
 from journey_local.stack import Stack
-from servicekit.auth import mint_dev_token
-from servicekit.settings import ServiceSettings
 
 P = "/api/v1/profiler"
 BILLING = "/api/v1/billing"
 
 
-def _answer(question: dict[str, Any]) -> Any:
-    kind = question["kind"]
-    if kind == "single_choice":
-        return question["options"][0]["value"]
-    if kind == "multiple_choice":
-        return [question["options"][0]["value"]]
-    if kind == "scale":
-        return question["scale_min"]
-    return "to build things that matter"
-
-
-def _answered_session(client: httpx.Client) -> str:
+def _answered_session(client: httpx.Client, example_answer: Any) -> str:
     session_id = str(client.post(f"{P}/sessions").json()["id"])
     for question in client.get(f"{P}/questions").json()["items"]:
         if question["required"]:
             response = client.put(
-                f"{P}/sessions/{session_id}/answers/{question['id']}", json={"value": _answer(question)}
+                f"{P}/sessions/{session_id}/answers/{question['id']}", json={"value": example_answer(question)}
             )
             assert response.status_code == 200, response.text
     return session_id
 
 
-def test_a_free_student_upgrades_and_regenerates(stack: Stack) -> None:
-    token = mint_dev_token(ServiceSettings(), f"e2e-upgrader-{time.time_ns()}")
-    with httpx.Client(base_url=stack.gateway_url, headers={"Authorization": f"Bearer {token}"}, timeout=10) as client:
+def test_a_free_student_upgrades_and_regenerates(stack: Stack, example_answer: Any, auth_headers: Any) -> None:
+    headers = auth_headers(f"e2e-upgrader-{time.time_ns()}")
+    with httpx.Client(base_url=stack.gateway_url, headers=headers, timeout=10) as client:
         plans = httpx.get(f"{stack.gateway_url}{BILLING}/plans")  # public
         assert plans.status_code == 200
         assert {p["id"] for p in plans.json()["items"]} >= {"free", "plus_monthly", "pro_monthly"}
 
-        first = _answered_session(client)
+        first = _answered_session(client, example_answer)
         assert client.post(f"{P}/sessions/{first}/complete").status_code == 202
 
-        second = _answered_session(client)
+        second = _answered_session(client, example_answer)
         refused = client.post(f"{P}/sessions/{second}/complete")
         assert refused.status_code == 402
         assert refused.headers["content-type"] == "application/problem+json"

@@ -203,6 +203,16 @@ class Stripe:
         }
         return sub
 
+    def checkout_session(self, user_id: uuid.UUID, subscription: dict[str, Any]) -> dict[str, Any]:
+        """What Stripe sends in checkout.session.completed for `subscription`."""
+        return {
+            "id": f"cs_{uuid.uuid4().hex[:12]}",
+            "object": "checkout.session",
+            "client_reference_id": str(user_id),
+            "customer": subscription["customer"],
+            "subscription": subscription["id"],
+        }
+
     def event(self, kind: str, obj: dict[str, Any], *, created: int | None = None) -> dict[str, Any]:
         return {
             "id": f"evt_{uuid.uuid4().hex}",

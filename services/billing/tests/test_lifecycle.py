@@ -120,13 +120,7 @@ async def test_a_worker_crash_mid_event_applies_it_once_after_restart(
     user = users.id(users.new("crash"))
     sub = stripe_kit.subscription(user, price="price_test_pro_m")
     fake_stripe.subscriptions[sub["id"]] = sub
-    session = {
-        "id": "cs_c",
-        "object": "checkout.session",
-        "client_reference_id": str(user),
-        "customer": sub["customer"],
-        "subscription": sub["id"],
-    }
+    session = stripe_kit.checkout_session(user, sub)
     event = stripe_kit.event("checkout.session.completed", session)
     fake_stripe.block_retrieve.clear()  # the worker will hang inside the handler
     crashing = Worker(billing_settings, SCHEMA, subscriptions(billing_settings))

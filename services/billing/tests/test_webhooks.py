@@ -87,13 +87,7 @@ async def test_checkout_completed_and_invoices_use_the_subscription_from_stripe(
     user = users.id(users.new("invoice"))
     sub = stripe_kit.subscription(user, price="price_test_pro_m")
     fake_stripe.subscriptions[sub["id"]] = sub
-    session = {
-        "id": "cs_x",
-        "object": "checkout.session",
-        "client_reference_id": str(user),
-        "customer": sub["customer"],
-        "subscription": sub["id"],
-    }
+    session = stripe_kit.checkout_session(user, sub)
     completed = stripe_kit.event("checkout.session.completed", session)
     await stripe_kit.deliver(completed)
     await wait_processed(completed["id"])

@@ -5,9 +5,11 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from typing import Any
 
-from sqlalchemy import text
+from sqlalchemy import Column, DateTime, func, text
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlmodel import Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 
@@ -42,3 +44,9 @@ async def user_transaction(engine: AsyncEngine, user_id: uuid.UUID | None) -> As
         async with session.begin():
             await set_rls_user(session, user_id)
             yield session
+
+
+def timestamp_field(*, nullable: bool = True, defaults_to_now: bool = False) -> Any:
+    """A `timestamptz` model field; `defaults_to_now` leaves the value to the column's now()."""
+    column = Column(DateTime(timezone=True), nullable=nullable, server_default=func.now() if defaults_to_now else None)
+    return Field(default=None, sa_column=column)

@@ -6,16 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime, func
+from sqlalchemy import Column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from billing import SCHEMA
-
-
-def _ts(nullable: bool = True, *, defaults_to_now: bool = False) -> Any:
-    column = Column(DateTime(timezone=True), nullable=nullable, server_default=func.now() if defaults_to_now else None)
-    return Field(default=None, sa_column=column)
+from servicekit.db import timestamp_field
 
 
 class Plan(SQLModel, table=True):
@@ -38,7 +34,7 @@ class Customer(SQLModel, table=True):
 
     user_id: uuid.UUID = Field(primary_key=True)
     stripe_customer_id: str
-    created_at: datetime | None = _ts(False, defaults_to_now=True)
+    created_at: datetime | None = timestamp_field(nullable=False, defaults_to_now=True)
 
 
 class Subscription(SQLModel, table=True):
@@ -51,13 +47,13 @@ class Subscription(SQLModel, table=True):
     stripe_customer_id: str
     plan_id: str
     status: str
-    current_period_end: datetime | None = _ts()
+    current_period_end: datetime | None = timestamp_field()
     cancel_at_period_end: bool = False
-    trial_end: datetime | None = _ts()
-    canceled_at: datetime | None = _ts()
-    past_due_since: datetime | None = _ts()
+    trial_end: datetime | None = timestamp_field()
+    canceled_at: datetime | None = timestamp_field()
+    past_due_since: datetime | None = timestamp_field()
     stripe_timestamp: int
-    updated_at: datetime | None = _ts(False, defaults_to_now=True)
+    updated_at: datetime | None = timestamp_field(nullable=False, defaults_to_now=True)
 
 
 class UserTier(SQLModel, table=True):
@@ -68,7 +64,7 @@ class UserTier(SQLModel, table=True):
     tier: str
     plan_id: str | None = None
     reason: str
-    changed_at: datetime = _ts(nullable=False)
+    changed_at: datetime = timestamp_field(nullable=False)
 
 
 class StripeEventRecord(SQLModel, table=True):
@@ -79,8 +75,8 @@ class StripeEventRecord(SQLModel, table=True):
     type: str
     payload: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     livemode: bool = False
-    received_at: datetime | None = _ts(False, defaults_to_now=True)
-    processed_at: datetime | None = _ts()
+    received_at: datetime | None = timestamp_field(nullable=False, defaults_to_now=True)
+    processed_at: datetime | None = timestamp_field()
     error: str | None = None
     attempts: int = 0
 
@@ -95,8 +91,8 @@ class LocalCheckout(SQLModel, table=True):
     stripe_customer_id: str
     idempotency_key: str
     status: str = "open"
-    created_at: datetime | None = _ts(False, defaults_to_now=True)
-    completed_at: datetime | None = _ts()
+    created_at: datetime | None = timestamp_field(nullable=False, defaults_to_now=True)
+    completed_at: datetime | None = timestamp_field()
 
 
 class LocalSubscription(SQLModel, table=True):
@@ -106,4 +102,4 @@ class LocalSubscription(SQLModel, table=True):
     id: str = Field(primary_key=True)
     user_id: uuid.UUID
     object: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
-    updated_at: datetime | None = _ts(False, defaults_to_now=True)
+    updated_at: datetime | None = timestamp_field(nullable=False, defaults_to_now=True)

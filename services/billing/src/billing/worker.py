@@ -6,6 +6,7 @@ from collections.abc import Callable, Coroutine
 from typing import Any
 
 from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from billing import SCHEMA
@@ -16,7 +17,7 @@ from billing.usage import service as usage_service
 from billing.webhooks.apply import apply_stripe_event
 from contracts import billing as events
 from contracts import profiler as profiler_events
-from servicekit.db import create_engine, user_transaction
+from servicekit.db import user_transaction
 from servicekit.events import Event
 from servicekit.events.consumer import Subscription
 from servicekit.events.streams import stream_name
@@ -24,13 +25,12 @@ from servicekit.events.streams import stream_name
 
 def subscriptions(settings: BillingSettings) -> list[Subscription]:
     provider = build_payment_provider(settings)
-    engine = create_engine(settings.worker_dsn, pool_size=1)
 
     async def apply(db: AsyncSession, event: Event) -> None:
         received = events.StripeEventReceived.model_validate(event.data)
         await apply_stripe_event(db, provider, settings, received.stripe_event_id)
 
-    async def record_failure(event: Event, error: str, deliveries: int) -> None:
+    async def record_failure(engine: AsyncEngine, event: Event, error: str, deliveries: int) -> None:
         # The failed attempt rolled back; keep what went wrong on the stored event.
         received = events.StripeEventReceived.model_validate(event.data)
         async with user_transaction(engine, None) as db:

@@ -6,15 +6,12 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column, DateTime
+from sqlalchemy import Column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
 from profiler import SCHEMA
-
-
-def _ts(nullable: bool = False) -> Any:
-    return Field(default=None, sa_column=Column(DateTime(timezone=True), nullable=nullable))
+from servicekit.db import timestamp_field
 
 
 class Question(SQLModel, table=True):
@@ -46,9 +43,9 @@ class ProfilerSession(SQLModel, table=True):
     status: str = "in_progress"
     idempotency_key: str | None = None
     completion_key: str | None = None
-    created_at: datetime = _ts()
-    updated_at: datetime = _ts()
-    completed_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = timestamp_field(nullable=False)
+    updated_at: datetime = timestamp_field(nullable=False)
+    completed_at: datetime | None = timestamp_field()
 
 
 class ProfilerAnswer(SQLModel, table=True):
@@ -59,7 +56,7 @@ class ProfilerAnswer(SQLModel, table=True):
     question_id: str = Field(primary_key=True)
     user_id: uuid.UUID
     value: Any = Field(sa_column=Column(JSONB, nullable=False))
-    answered_at: datetime = _ts()
+    answered_at: datetime = timestamp_field(nullable=False)
 
 
 class Persona(SQLModel, table=True):
@@ -74,5 +71,5 @@ class Persona(SQLModel, table=True):
     provider: str | None = None
     fallback: bool = False
     fallback_reason: str | None = None
-    created_at: datetime = _ts()
-    generated_at: datetime | None = _ts(nullable=True)
+    created_at: datetime = timestamp_field(nullable=False)
+    generated_at: datetime | None = timestamp_field()

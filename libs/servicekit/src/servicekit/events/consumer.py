@@ -29,7 +29,7 @@ Handler = Callable[[AsyncSession, Event], Awaitable[None]]
 # Slow work (a model call) done before the transaction opens; returns the handler to run in it,
 # or None when there is nothing left to do.
 Preparer = Callable[[AsyncEngine, Event], Awaitable[Handler | None]]
-FailureHook = Callable[[Event, str, int], Awaitable[None]]
+FailureHook = Callable[[AsyncEngine, Event, str, int], Awaitable[None]]
 
 
 @dataclass(frozen=True)
@@ -129,7 +129,7 @@ class ConsumerRunner:
         delivered = msg.metadata.num_delivered if msg.metadata else 1
         if self.sub.on_failure is not None:
             try:
-                await self.sub.on_failure(event, repr(exc), delivered)
+                await self.sub.on_failure(self.engine, event, repr(exc), delivered)
             except Exception as hook_exc:
                 log.warning("failure_hook_failed", consumer=self.sub.durable, error=repr(hook_exc))
         if delivered >= self.sub.max_deliver:
@@ -211,8 +211,7 @@ class ConsumerRunner:
                 try:
                     msgs = await psub.fetch(self.sub.batch, timeout=2)
                 except (NatsTimeoutError, TimeoutError):
-                    self._last_progress = time.monotonic() if await self._idle() else self._last_progress
-                    continue
+                    continue  # nothing arrived: the watchdog tells idle from stalled
                 except Exception as exc:
                     log.warning("fetch_failed", consumer=self.sub.durable, error=repr(exc))
                     await asyncio.sleep(1)
@@ -240,11 +239,3 @@ class ConsumerRunner:
             await self.handle(msg)
         except Exception as exc:  # ack/nak or the dead-letter write failed: redelivered later
             log.warning("message_handling_failed", consumer=self.sub.durable, error=repr(exc))
-
-    async def _idle(self) -> bool:
-        """A timed-out fetch counts as progress only if the server agrees nothing is pending."""
-        try:
-            info = await self.js.consumer_info(self.sub.stream, self.sub.durable)
-        except Exception:
-            return False
-        return bool(info.num_pending == 0)

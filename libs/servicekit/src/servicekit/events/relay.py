@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import time
+from typing import Any
 
 import psycopg
 from nats.js import JetStreamContext
@@ -38,11 +39,25 @@ class OutboxRelay:
         self.retention_days = retention_days
         self._wake = asyncio.Event()
         self._last_prune = 0.0
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    async def _connection(self) -> psycopg.AsyncConnection[Any]:
+        """One connection for publishing and pruning, opened again only after it broke."""
+        if self._conn is None or self._conn.closed:
+            self._conn = await psycopg.AsyncConnection.connect(self.dsn, autocommit=True)
+        return self._conn
+
+    async def _drop_connection(self) -> None:
+        if self._conn is not None:
+            with contextlib.suppress(Exception):
+                await self._conn.close()
+            self._conn = None
 
     async def publish_pending(self) -> int:
         """Publish one batch; returns how many rows were sent. Raises if NATS fails."""
         outbox = sql.Identifier(self.schema, "outbox")
-        async with await psycopg.AsyncConnection.connect(self.dsn) as conn, conn.transaction():
+        conn = await self._connection()
+        async with conn.transaction():
             rows = await (
                 await conn.execute(
                     sql.SQL(
@@ -67,14 +82,14 @@ class OutboxRelay:
 
     async def prune(self) -> int:
         """Forget rows published longer ago than the retention (the stream keeps the events)."""
-        async with await psycopg.AsyncConnection.connect(self.dsn, autocommit=True) as conn:
-            cursor = await conn.execute(
-                sql.SQL("DELETE FROM {} WHERE published_at < now() - make_interval(days => %s)").format(
-                    sql.Identifier(self.schema, "outbox")
-                ),
-                (self.retention_days,),
-            )
-            return cursor.rowcount
+        conn = await self._connection()
+        cursor = await conn.execute(
+            sql.SQL("DELETE FROM {} WHERE published_at < now() - make_interval(days => %s)").format(
+                sql.Identifier(self.schema, "outbox")
+            ),
+            (self.retention_days,),
+        )
+        return cursor.rowcount
 
     async def _listen(self) -> None:
         while True:
@@ -105,7 +120,10 @@ class OutboxRelay:
                         await self.prune()
                 except Exception as exc:  # NATS or PostgreSQL down: keep rows, try again later
                     log.warning("outbox_publish_failed", error=repr(exc))
+                    if isinstance(exc, psycopg.Error | OSError):
+                        await self._drop_connection()
                     await asyncio.sleep(backoff)
                     backoff = min(backoff * 2, 10.0)
         finally:
             listener.cancel()
+            await self._drop_connection()

@@ -1,0 +1,52 @@
+"""Strings PostgreSQL cannot store: NUL (text and jsonb refuse it) and lone UTF-16 surrogates
+(not valid UTF-8, refused as JSON). Found before any query runs, so they are a 422, not a 500."""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+# A NUL, or a surrogate code point (only a lone one survives JSON decoding into a str).
+_UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
+
+
+def unstorable_reason(value: str) -> str | None:
+    """Why PostgreSQL would refuse this string, or None when it is storable."""
+    match = _UNSTORABLE.search(value)
+    if match is None:
+        return None
+    return "contains a NUL character" if match.group() == "\x00" else "contains a lone UTF-16 surrogate"
+
+
+def find_unstorable(value: Any, path: tuple[str | int, ...] = ()) -> tuple[tuple[str | int, ...], str] | None:
+    """The location and reason of the first unstorable string in a decoded JSON value (keys included)."""
+    if isinstance(value, str):
+        reason = unstorable_reason(value)
+        return (path, reason) if reason else None
+    if isinstance(value, dict):
+        for key, item in value.items():
+            key_reason = unstorable_reason(key) if isinstance(key, str) else None
+            if key_reason:
+                return (*path, key), key_reason
+            found = find_unstorable(item, (*path, key))
+            if found:
+                return found
+    elif isinstance(value, list):
+        for index, item in enumerate(value):
+            found = find_unstorable(item, (*path, index))
+            if found:
+                return found
+    return None
+
+
+def json_depth_exceeds(value: Any, limit: int) -> bool:
+    """True when containers nest deeper than `limit` (checked without recursion)."""
+    stack: list[tuple[Any, int]] = [(value, 1)]
+    while stack:
+        item, depth = stack.pop()
+        if isinstance(item, dict | list):
+            if depth > limit:
+                return True
+            children = item.values() if isinstance(item, dict) else item
+            stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return False

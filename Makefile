@@ -23,7 +23,7 @@ run: install
 	$(BIN)/python -m journey_local run --data-dir .data
 
 token: install
-	@$(BIN)/python -m journey_local token $(USER)
+	@$(BIN)/python -m journey_local token --data-dir .data $(USER)
 
 test: install
 	$(BIN)/pytest -q

@@ -3,6 +3,7 @@
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 from collections.abc import Iterator
@@ -11,10 +12,15 @@ from pathlib import Path
 
 import pytest
 
+from journey_local.dev_secrets import DevSecrets
 from journey_local.nats import EmbeddedNats
 from journey_local.postgres import EmbeddedPostgres
 from journey_local.procs import free_port
 from journey_local.services import SERVICES, prepare, role_dsn
+
+# Settings fail closed (unset means production), so the tests say which environment they are,
+# with secrets of their own; a stack started by a test gets its data directory's secrets instead.
+os.environ.update({**DevSecrets.generate().env(), "ENVIRONMENT": "test"})
 
 
 @dataclass

@@ -40,8 +40,6 @@ from journey_local.procs import free_port, spawn, stop, wait_for_port
 from journey_local.services import SERVICES, role_dsn
 from journey_local.stack import Stack
 from journey_local.traefik import EmbeddedTraefik
-from servicekit.auth import mint_dev_token
-from servicekit.settings import ServiceSettings
 
 if TYPE_CHECKING:
     import bench.measure as measure
@@ -245,9 +243,9 @@ def report(result: Result) -> None:
 # --- orchestration -----------------------------------------------------------------------------
 
 
-async def run_bench(gateway: str, args: argparse.Namespace, pids: dict[str, int]) -> None:
-    settings = ServiceSettings()
-    tokens = [mint_dev_token(settings, f"bench-user-{i}") for i in range(args.users)]
+async def run_bench(stack: Stack, args: argparse.Namespace, pids: dict[str, int]) -> None:
+    gateway = stack.gateway_url
+    tokens = [stack.secrets.mint_token(f"bench-user-{i}") for i in range(args.users)]
     await measure.wait_routed(gateway, REFERENCE_PATH, 401)  # Traefik routes it, the app wants a token
 
     print(f"seeding: {args.users} users complete a questionnaire through the gateway ...", flush=True)
@@ -321,7 +319,7 @@ def main(argv: list[str] | None = None) -> int:
             print(f"starting the stack in {data_dir} ...", flush=True)
             stack.start()  # stops whatever it started if it fails
             started = True
-            env = {"REFERENCE_DATABASE_URL": role_dsn(stack.admin_dsn, "profiler_app")}
+            env = {**stack.secrets.env(), "REFERENCE_DATABASE_URL": role_dsn(stack.admin_dsn, "profiler_app")}
             reference = spawn(
                 [
                     sys.executable,
@@ -349,7 +347,7 @@ def main(argv: list[str] | None = None) -> int:
             )
             pids = {"profiler-api": _pid(stack.services[0].api), "reference-app": reference.pid}
             pids["traefik"] = _pid(stack.traefik.proc)
-            asyncio.run(run_bench(stack.gateway_url, args, {k: v for k, v in pids.items() if v}))
+            asyncio.run(run_bench(stack, args, {k: v for k, v in pids.items() if v}))
             failed = False
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)

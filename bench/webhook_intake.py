@@ -7,7 +7,7 @@
 One run starts the whole local stack (journey_local.Stack: PostgreSQL, NATS, the profiler and billing
 APIs and workers, Traefik) in a temporary data dir on free loopback ports, with the gateway's rate
 limit lifted. The stack runs billing without Stripe keys, so the webhook secret is
-billing.settings.LOCAL_WEBHOOK_SECRET; the script signs with it, exactly as Stripe would.
+the stack's generated development webhook secret; the script signs with it, exactly as Stripe would.
 
 1. Reference: GET /api/v1/billing/plans (public, cheap) through the same Traefik with the same
    concurrency for a fixed window: req/s.
@@ -47,7 +47,6 @@ import httpx
 import psycopg
 import stripe
 
-from billing.settings import LOCAL_WEBHOOK_SECRET
 from journey_local.stack import Stack
 
 if TYPE_CHECKING:
@@ -202,11 +201,11 @@ async def measure_plans(client: httpx.AsyncClient, args: argparse.Namespace, pro
 
 
 async def _intake_worker(
-    client: httpx.AsyncClient, jobs: Iterator[int], bodies: list[str], accepted: list[bool], load: Load
+    client: httpx.AsyncClient, jobs: Iterator[int], bodies: list[str], accepted: list[bool], load: Load, secret: str
 ) -> None:
     for i in jobs:  # one shared iterator: each event is posted once
         payload = bodies[i]
-        headers = {"Stripe-Signature": sign(payload, LOCAL_WEBHOOK_SECRET), "Content-Type": "application/json"}
+        headers = {"Stripe-Signature": sign(payload, secret), "Content-Type": "application/json"}
         started = time.perf_counter()
         try:
             response = await client.post(WEBHOOK_PATH, content=payload.encode(), headers=headers)
@@ -225,7 +224,7 @@ async def _intake_worker(
 
 
 async def run_intake(
-    client: httpx.AsyncClient, bodies: list[str], concurrency: int, procs: Processes
+    client: httpx.AsyncClient, bodies: list[str], concurrency: int, procs: Processes, secret: str
 ) -> tuple[Load, list[bool], float, float]:
     """Post every event once; returns the load, which events were stored, and the wall-clock
     times (time.time()) of the first POST and of the end of the intake."""
@@ -235,7 +234,7 @@ async def run_intake(
     before = procs.snapshot()
     first_post = time.time()
     started = time.perf_counter()
-    await asyncio.gather(*(_intake_worker(client, jobs, bodies, accepted, load) for _ in range(concurrency)))
+    await asyncio.gather(*(_intake_worker(client, jobs, bodies, accepted, load, secret) for _ in range(concurrency)))
     load.elapsed = time.perf_counter() - started
     intake_end = time.time()
     load.cpu = measure.cpu_percent(before, procs.snapshot(), load.elapsed)
@@ -354,7 +353,9 @@ async def run_bench(stack: Stack, args: argparse.Namespace, procs: Processes) ->
             f"{len(bodies) / len(users):.1f} events each) to POST {WEBHOOK_PATH}",
             flush=True,
         )
-        intake, accepted, first_post, intake_end = await run_intake(client, bodies, args.concurrency, procs)
+        intake, accepted, first_post, intake_end = await run_intake(
+            client, bodies, args.concurrency, procs, stack.secrets.stripe_webhook_secret
+        )
     print(f"intake     {intake.rate:9.1f} events/s  {intake.summary()}", flush=True)
     print(f"           {measure.cpu_line(intake.cpu, unattributed=True)}", flush=True)
     for sample in intake.samples:

@@ -14,8 +14,6 @@ import pytest
 from journey_local.procs import free_port
 from journey_local.services import SERVICES
 from journey_local.stack import Stack, StackConfig
-from servicekit.auth import mint_dev_token
-from servicekit.settings import ServiceSettings
 
 
 @pytest.fixture(scope="session")
@@ -62,10 +60,10 @@ def example_answer() -> Callable[[dict[str, Any]], Any]:
 
 
 @pytest.fixture(scope="session")
-def auth_headers() -> Callable[[str], dict[str, str]]:
+def auth_headers(stack: Stack) -> Callable[[str], dict[str, str]]:
     """Bearer headers for a development user, as `make token USER=<name>` mints them."""
 
     def headers(name: str) -> dict[str, str]:
-        return {"Authorization": f"Bearer {mint_dev_token(ServiceSettings(), name)}"}
+        return {"Authorization": f"Bearer {stack.secrets.mint_token(name)}"}
 
     return headers

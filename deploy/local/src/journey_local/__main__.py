@@ -8,13 +8,9 @@ import sys
 import time
 from pathlib import Path
 
+from journey_local.dev_secrets import FILE_NAME, DevSecrets
 from journey_local.stack import Stack, StackConfig
-from servicekit.auth import dev_user_id, mint_dev_token
-from servicekit.settings import ServiceSettings
-
-
-def _token(name: str) -> str:
-    return mint_dev_token(ServiceSettings(), name)
+from servicekit.auth import dev_user_id
 
 
 def run(data_dir: Path) -> None:
@@ -34,7 +30,7 @@ def run(data_dir: Path) -> None:
     except RuntimeError as exc:
         raise SystemExit(f"cannot start: {exc}") from None
     gw = stack.gateway_url
-    token = _token("student")
+    token = stack.secrets.mint_token("student")
     print(
         f"""
 Journey is running.
@@ -75,12 +71,19 @@ def main(argv: list[str] | None = None) -> None:
     run_parser.add_argument("--data-dir", type=Path, default=Path(".data"))
     token_parser = sub.add_parser("token", help="print a development token for USER")
     token_parser.add_argument("user")
+    token_parser.add_argument("--data-dir", type=Path, default=Path(".data"))
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.data_dir)
     else:
+        try:
+            secrets = DevSecrets.read(args.data_dir)
+        except FileNotFoundError:
+            raise SystemExit(
+                f"no {FILE_NAME} in {args.data_dir}: start the stack once with `make run`, which generates it"
+            ) from None
         print(f"user {args.user} = {dev_user_id(args.user)}", file=sys.stderr)
-        print(_token(args.user))
+        print(secrets.mint_token(args.user))
 
 
 if __name__ == "__main__":

@@ -48,9 +48,9 @@ def service_env(
     return {**env, **(extra or {})}
 
 
-def prepare(spec: ServiceSpec, admin_dsn: str) -> None:
+def prepare(spec: ServiceSpec, admin_dsn: str, extra: dict[str, str] | None = None) -> None:
     """Migrate and seed; both are idempotent, so every start runs them."""
-    env = {"ADMIN_DATABASE_URL": admin_dsn}
+    env = {"ADMIN_DATABASE_URL": admin_dsn, **(extra or {})}
     commands = ["migrate", "seed"] if spec.seeds else ["migrate"]
     for command in commands:
         subprocess.run([sys.executable, "-m", spec.name, command], check=True, env={**os.environ, **env})

@@ -9,6 +9,7 @@ from pathlib import Path
 
 import httpx
 
+from journey_local.dev_secrets import DevSecrets
 from journey_local.nats import EmbeddedNats
 from journey_local.postgres import EmbeddedPostgres
 from journey_local.procs import port_in_use
@@ -52,6 +53,7 @@ class Stack:
         self.nats = None if config.nats_url else EmbeddedNats(data / "nats", config.nats_port)
         self.admin_dsn = config.database_url or (self.postgres.admin_dsn if self.postgres else "")
         self.nats_url = config.nats_url or (self.nats.url if self.nats else "")
+        self.secrets = DevSecrets.load_or_create(data)
         self.services = [
             ServiceProcesses(
                 spec,
@@ -60,7 +62,7 @@ class Stack:
                     spec,
                     self.admin_dsn,
                     self.nats_url,
-                    {"PUBLIC_BASE_URL": self.gateway_url_for(config), **config.extra_env},
+                    {"PUBLIC_BASE_URL": self.gateway_url_for(config), **self.secrets.env(), **config.extra_env},
                 ),
                 data / "logs",
             )
@@ -88,7 +90,7 @@ class Stack:
         if self.nats:
             self.nats.start()
         for service in self.services:
-            prepare(service.spec, self.admin_dsn)
+            prepare(service.spec, self.admin_dsn, self.secrets.env())
 
     def busy_ports(self) -> list[int]:
         ports = [self.config.gateway_port, *(s.port for s in self.services)]

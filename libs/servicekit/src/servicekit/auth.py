@@ -37,7 +37,7 @@ def mint_dev_token(
     settings: ServiceSettings, name: str, *, ttl_seconds: int = 12 * 3600, roles: list[str] | None = None
 ) -> str:
     """An HS256 development token for user `name`; refused outside development/test."""
-    if settings.environment == "production" or settings.jwt_algorithm != "HS256":
+    if settings.environment == "production" or settings.jwt_algorithm != "HS256" or settings.jwt_secret is None:
         raise RuntimeError("development tokens exist only with the HS256 development secret")
     now = int(time.time())
     claims: dict[str, Any] = {
@@ -62,6 +62,8 @@ class TokenVerifier:
 
     def _key(self, token: str) -> Any:
         if self.settings.jwt_algorithm == "HS256":
+            if self.settings.jwt_secret is None:  # settings validation refuses this; never verify with ""
+                raise Unauthorized("no HS256 secret configured")
             return self.settings.jwt_secret.get_secret_value()
         if self._jwks is None:
             raise Unauthorized("no JWKS configured")

@@ -7,7 +7,7 @@ from typing import Literal
 from pydantic import SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-DEV_JWT_SECRET = "journey-development-secret-change-me-0123456789"
+MIN_SECRET_LENGTH = 32
 
 
 class ServiceSettings(BaseSettings):
@@ -16,7 +16,9 @@ class ServiceSettings(BaseSettings):
     model_config = SettingsConfigDict(env_file=".env", extra="ignore")
 
     service_name: str = "service"
-    environment: Literal["development", "test", "production"] = "development"
+    # Unset means production: development shortcuts (HS256 tokens, the local payment provider,
+    # open API docs) must be asked for, never fallen into.
+    environment: Literal["development", "test", "production"] = "production"
     log_level: str = "INFO"
 
     # Application role (API) and worker role connections; both are subject to RLS.
@@ -31,7 +33,7 @@ class ServiceSettings(BaseSettings):
     jwt_issuer: str = "journey-dev"
     jwt_audience: str = "journey"
     jwt_algorithm: Literal["HS256", "RS256", "ES256"] = "HS256"
-    jwt_secret: SecretStr = SecretStr(DEV_JWT_SECRET)
+    jwt_secret: SecretStr | None = None  # HS256 outside production only; `make run` generates one
     jwks_url: str | None = None
 
     max_body_bytes: int = 1_048_576
@@ -45,10 +47,20 @@ class ServiceSettings(BaseSettings):
     ai_daily_budget: int = 20
 
     @model_validator(mode="after")
-    def _refuse_dev_secrets_in_production(self) -> ServiceSettings:
+    def _fail_closed(self) -> ServiceSettings:
         if self.environment == "production":
             if self.jwt_algorithm == "HS256" or not self.jwks_url:
-                raise ValueError("production requires RS256/ES256 tokens verified through JWKS_URL")
+                raise ValueError(
+                    "production requires RS256/ES256 tokens verified through JWKS_URL "
+                    "(set ENVIRONMENT=development for a local stack)"
+                )
+        elif self.jwt_algorithm == "HS256":
+            secret = self.jwt_secret.get_secret_value() if self.jwt_secret else ""
+            if len(secret) < MIN_SECRET_LENGTH:
+                raise ValueError(
+                    f"HS256 tokens need JWT_SECRET of at least {MIN_SECRET_LENGTH} characters "
+                    "(`make run` generates one in .data/dev-secrets.env)"
+                )
         return self
 
     @property

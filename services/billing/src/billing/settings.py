@@ -6,15 +6,14 @@ from pydantic import SecretStr, model_validator
 
 from servicekit.settings import ServiceSettings
 
-LOCAL_WEBHOOK_SECRET = "whsec_journey_local_development"
-
 
 class BillingSettings(ServiceSettings):
     service_name: str = "billing"
 
     # Without a secret key billing runs the local payment provider (refused in production).
     stripe_secret_key: SecretStr | None = None
-    stripe_webhook_secret: SecretStr = SecretStr(LOCAL_WEBHOOK_SECRET)
+    # Required everywhere: a published development secret would let anyone sign webhooks.
+    stripe_webhook_secret: SecretStr = SecretStr("")
     stripe_api_base: str | None = None  # tests point the SDK at a local server
     stripe_webhook_tolerance_seconds: int = 300
     stripe_timeout_seconds: float = 10.0
@@ -35,11 +34,11 @@ class BillingSettings(ServiceSettings):
 
     @model_validator(mode="after")
     def _no_local_payments_in_production(self) -> BillingSettings:
+        if not self.stripe_webhook_secret.get_secret_value():
+            raise ValueError("billing needs STRIPE_WEBHOOK_SECRET (`make run` generates a development one)")
         if self.environment == "production":
             if not self.uses_stripe:
                 raise ValueError("production billing needs STRIPE_SECRET_KEY; the local provider is for development")
-            if self.stripe_webhook_secret.get_secret_value() == LOCAL_WEBHOOK_SECRET:
-                raise ValueError("production billing needs STRIPE_WEBHOOK_SECRET")
             if not self.system_database_url:
                 raise ValueError("production billing needs SYSTEM_DATABASE_URL for period-end downgrades")
         return self

@@ -34,7 +34,7 @@ def test_production_with_jwks_is_accepted() -> None:
 @pytest.mark.parametrize("environment", ["development", "test"])
 def test_development_has_no_built_in_secret(environment: str) -> None:
     with pytest.raises(ValidationError, match="JWT_SECRET"):
-        ServiceSettings(environment=environment)  # type: ignore[arg-type]
+        ServiceSettings(environment=environment)
 
 
 @pytest.mark.usefixtures("bare_environment")

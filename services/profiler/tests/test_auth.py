@@ -31,6 +31,7 @@ def _claims(settings: ProfilerSettings, **overrides: Any) -> dict[str, Any]:
 
 
 def _hs(settings: ProfilerSettings, **overrides: Any) -> str:
+    assert settings.jwt_secret is not None
     return jwt.encode(_claims(settings, **overrides), settings.jwt_secret.get_secret_value(), algorithm="HS256")
 
 

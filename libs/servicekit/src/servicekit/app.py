@@ -13,11 +13,15 @@ from servicekit.errors import gateway_problem_pages, install_error_handlers
 from servicekit.health import router as health_router
 from servicekit.logging import configure_logging
 from servicekit.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from servicekit.openapi import problem_openapi
 from servicekit.settings import ServiceSettings
 
 
 def create_app(settings: ServiceSettings, routers: Sequence[APIRouter], *, version: str = "0.1.0") -> FastAPI:
-    """Assemble a service: logging, engine, auth, problem+json errors, health, OpenAPI."""
+    """Assemble a service: logging, engine, auth, problem+json errors, health, OpenAPI.
+
+    The OpenAPI document and Swagger UI are served only when settings allow (not in production
+    unless API_DOCS_ENABLED); the document declares every problem response (servicekit.openapi)."""
     configure_logging(settings.service_name, settings.log_level)
     prefix = f"/api/v1/{settings.service_name}"
 
@@ -33,14 +37,16 @@ def create_app(settings: ServiceSettings, routers: Sequence[APIRouter], *, versi
         title=f"Journey {settings.service_name}",
         version=version,
         lifespan=lifespan,
-        openapi_url=f"{prefix}/openapi.json",
-        docs_url=f"{prefix}/docs",
+        openapi_url=f"{prefix}/openapi.json" if settings.serves_api_docs else None,
+        docs_url=f"{prefix}/docs" if settings.serves_api_docs else None,
         redoc_url=None,
     )
     app.state.settings = settings
     app.state.token_verifier = TokenVerifier(settings)
+    app.openapi = problem_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
-    app.include_router(health_router)
+    # Probes are for the platform on the service port; the gateway does not route them.
+    app.include_router(health_router, include_in_schema=False)
     app.include_router(gateway_problem_pages())
     for router in routers:
         app.include_router(router, prefix=prefix)

@@ -37,6 +37,9 @@ class ServiceSettings(BaseSettings):
     jwks_url: str | None = None
 
     max_body_bytes: int = 1_048_576
+    # The OpenAPI documents and Swagger UI map the whole API for anyone: unset, they are served
+    # outside production only.
+    api_docs_enabled: bool | None = None
 
     ai_provider: Literal["offline", "openai"] = "offline"
     openai_api_key: SecretStr | None = None
@@ -62,6 +65,10 @@ class ServiceSettings(BaseSettings):
                     "(`make run` generates one in .data/dev-secrets.env)"
                 )
         return self
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.environment != "production" if self.api_docs_enabled is None else self.api_docs_enabled
 
     @property
     def worker_dsn(self) -> str:

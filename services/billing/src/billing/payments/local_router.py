@@ -20,6 +20,7 @@ from billing.plans import service as plans_service
 from billing.subscriptions import service as subscriptions_service
 from servicekit.db import user_transaction
 from servicekit.errors import NotFound
+from servicekit.openapi import problem_responses
 
 router = APIRouter(prefix="/local", tags=["local payment provider"])
 
@@ -55,7 +56,9 @@ async def checkout_page(user_id: uuid.UUID, checkout_id: uuid.UUID, request: Req
     return _page("Checkout", form)
 
 
-@router.post("/checkout/{user_id}/{checkout_id}/confirm")
+@router.post(
+    "/checkout/{user_id}/{checkout_id}/confirm", responses=problem_responses((409, "the checkout is already completed"))
+)
 async def confirm_checkout(user_id: uuid.UUID, checkout_id: uuid.UUID, request: Request) -> dict[str, str]:
     """Completes the purchase: the subscription and Stripe-shaped events, applied by the worker."""
     provider: LocalProvider = request.app.state.payment_provider
@@ -90,7 +93,10 @@ async def portal_page(user_id: uuid.UUID, customer_id: str, request: Request) ->
     return _page("Billing portal", body)
 
 
-@router.post("/portal/{user_id}/{customer_id}/{action}")
+@router.post(
+    "/portal/{user_id}/{customer_id}/{action}",
+    responses=problem_responses((409, "already set to cancel / not set to cancel / the period has ended")),
+)
 async def portal_action(
     user_id: uuid.UUID, customer_id: str, action: str, request: Request, settings: Settings
 ) -> dict[str, object]:

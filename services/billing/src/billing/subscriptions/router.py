@@ -7,8 +7,14 @@ from billing.subscriptions import service
 from billing.subscriptions.schemas import SubscriptionView
 from servicekit.auth import CurrentPrincipal
 from servicekit.deps import DbSession
+from servicekit.openapi import problem_responses
 
 router = APIRouter(prefix="/subscription", tags=["subscription"])
+CHANGE_PROBLEMS = problem_responses(
+    (404, "no current subscription"),
+    (409, "already set to cancel / not set to cancel / the period has ended"),
+    (503, "the payment provider did not answer (Retry-After)"),
+)
 
 
 @router.get("")
@@ -16,7 +22,7 @@ async def get_subscription(db: DbSession, principal: CurrentPrincipal) -> Subscr
     return await service.view(db, principal.user_id)
 
 
-@router.post("/cancel")
+@router.post("/cancel", responses=CHANGE_PROBLEMS)
 async def cancel_subscription(
     db: DbSession, principal: CurrentPrincipal, provider: Provider, settings: Settings
 ) -> SubscriptionView:
@@ -24,7 +30,7 @@ async def cancel_subscription(
     return await service.set_cancel_at_period_end(db, provider, principal.user_id, settings, cancel=True)
 
 
-@router.post("/resume")
+@router.post("/resume", responses=CHANGE_PROBLEMS)
 async def resume_subscription(
     db: DbSession, principal: CurrentPrincipal, provider: Provider, settings: Settings
 ) -> SubscriptionView:

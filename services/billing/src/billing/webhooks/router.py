@@ -8,6 +8,7 @@ from pydantic import BaseModel
 from billing.deps import Settings
 from billing.webhooks import intake
 from servicekit.deps import PublicSession
+from servicekit.openapi import problem_responses
 
 router = APIRouter(tags=["webhooks"])
 
@@ -17,7 +18,19 @@ class WebhookAck(BaseModel):
     duplicate: bool
 
 
-@router.post("/webhooks/stripe")
+@router.post(
+    "/webhooks/stripe",
+    # The handler reads the raw body (the signature covers its exact bytes), so FastAPI cannot see it.
+    openapi_extra={
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": {"type": "object", "description": "a Stripe event"}}},
+        }
+    },
+    responses=problem_responses(
+        (400, "Stripe-Signature missing or failing, or the body is not a Stripe event (nothing is stored)")
+    ),
+)
 async def stripe_webhook(
     request: Request,
     db: PublicSession,

@@ -10,6 +10,7 @@ from profiler.personas import service
 from profiler.personas.schemas import PersonaPending, PersonaPublic
 from servicekit.auth import CurrentPrincipal
 from servicekit.deps import DbSession
+from servicekit.openapi import problem_responses
 
 router = APIRouter(tags=["personas"])
 
@@ -32,7 +33,9 @@ async def get_session_persona(session_id: uuid.UUID, db: DbSession, request: Req
     return _public(persona)
 
 
-@router.get("/personas/current", response_model=PersonaPublic)
+@router.get(
+    "/personas/current", response_model=PersonaPublic, responses=problem_responses((404, "no ready persona yet"))
+)
 async def get_current_persona(db: DbSession, principal: CurrentPrincipal) -> Response:
     # The hottest read: serialise once here rather than validate again in the response model.
     persona = _public(await service.current(db, principal.user_id))

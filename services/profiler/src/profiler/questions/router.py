@@ -6,11 +6,12 @@ from profiler.questions import service
 from profiler.questions.bank import BANK_VERSION
 from profiler.questions.schemas import QuestionBankPublic, QuestionPublic
 from servicekit.deps import DbSession
+from servicekit.openapi import problem_responses
 
 router = APIRouter(tags=["questions"])
 
 
-@router.get("/questions")
+@router.get("/questions", responses=problem_responses((404, "the question bank is not loaded")))
 async def get_questions(session: DbSession) -> QuestionBankPublic:
     questions = await service.questions_for(session, BANK_VERSION)
     return QuestionBankPublic(

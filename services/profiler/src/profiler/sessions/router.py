@@ -9,6 +9,7 @@ from profiler.sessions import service
 from profiler.sessions.schemas import AnswerIn, AnswerPublic, CompletionAccepted, Progress, SessionPublic
 from servicekit.auth import CurrentPrincipal
 from servicekit.deps import DbSession
+from servicekit.openapi import problem_responses
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
 IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
@@ -29,7 +30,9 @@ async def _public(db: DbSession, session_id: uuid.UUID) -> SessionPublic:
     )
 
 
-@router.post("", status_code=status.HTTP_201_CREATED)
+@router.post(
+    "", status_code=status.HTTP_201_CREATED, responses=problem_responses((404, "the question bank is not loaded"))
+)
 async def start_session(
     db: DbSession, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None
 ) -> SessionPublic:
@@ -42,7 +45,10 @@ async def get_session(session_id: uuid.UUID, db: DbSession) -> SessionPublic:
     return await _public(db, session_id)
 
 
-@router.put("/{session_id}/answers/{question_id}")
+@router.put(
+    "/{session_id}/answers/{question_id}",
+    responses=problem_responses((409, "the session is completed"), (422, "the value breaks its question's rules")),
+)
 async def put_answer(
     session_id: uuid.UUID, question_id: str, body: AnswerIn, db: DbSession, principal: CurrentPrincipal
 ) -> AnswerPublic:
@@ -50,7 +56,15 @@ async def put_answer(
     return AnswerPublic.model_validate(answer, from_attributes=True)
 
 
-@router.post("/{session_id}/complete", status_code=status.HTTP_202_ACCEPTED)
+@router.post(
+    "/{session_id}/complete",
+    status_code=status.HTTP_202_ACCEPTED,
+    responses=problem_responses(
+        (402, "the persona rule refuses: the problem names the limit and the tier that lifts it"),
+        (409, "the session is already completed (and this is not a replay with its key)"),
+        (422, "required questions are unanswered"),
+    ),
+)
 async def complete_session(
     session_id: uuid.UUID,
     db: DbSession,

@@ -14,6 +14,7 @@ from servicekit.health import router as health_router
 from servicekit.logging import configure_logging
 from servicekit.middleware import BodyLimitMiddleware, RequestContextMiddleware
 from servicekit.openapi import problem_openapi
+from servicekit.outage import install_outage_handlers
 from servicekit.settings import ServiceSettings
 
 
@@ -45,6 +46,7 @@ def create_app(settings: ServiceSettings, routers: Sequence[APIRouter], *, versi
     app.state.token_verifier = TokenVerifier(settings)
     app.openapi = problem_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)
+    install_outage_handlers(app)
     # Probes are for the platform on the service port; the gateway does not route them.
     app.include_router(health_router, include_in_schema=False)
     app.include_router(gateway_problem_pages())

@@ -8,6 +8,7 @@ from contextlib import asynccontextmanager
 from typing import Any
 
 from sqlalchemy import Column, DateTime, func, text
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
 from sqlmodel import Field
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -25,8 +26,20 @@ def libpq_url(dsn: str) -> str:
     return dsn.replace("postgresql+psycopg://", "postgresql://", 1)
 
 
+CONNECT_TIMEOUT_SECONDS = 5
+
+
 def create_engine(dsn: str, *, pool_size: int = 10) -> AsyncEngine:
-    return create_async_engine(sqlalchemy_url(dsn), pool_size=pool_size, max_overflow=pool_size, pool_recycle=1800)
+    """A pooled engine. No ping per checkout: a connection that died while pooled is replaced
+    by `user_transaction` when its first statement fails (SQLAlchemy then invalidates the
+    pool's older connections too). A server that does not answer fails within the timeout."""
+    return create_async_engine(
+        sqlalchemy_url(dsn),
+        pool_size=pool_size,
+        max_overflow=pool_size,
+        pool_recycle=1800,
+        connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
+    )
 
 
 _SET_USER = text("SELECT set_config('app.user_id', :uid, true)")
@@ -37,13 +50,38 @@ async def set_rls_user(session: AsyncSession, user_id: uuid.UUID | None) -> None
     await session.exec(_SET_USER, params={"uid": str(user_id) if user_id else ""})  # type: ignore[call-overload]
 
 
+async def _begin_as(engine: AsyncEngine, user_id: uuid.UUID | None) -> AsyncSession:
+    """A session whose transaction has begun as `user_id`.
+
+    `set_config` is the transaction's first statement, so if it fails because the pooled
+    connection died (the server restarted since it was last used), nothing has been done yet
+    and the transaction is begun once more on a fresh connection: the caller never sees it."""
+    for attempt in (1, 2):
+        session = AsyncSession(engine, expire_on_commit=False)
+        try:
+            await set_rls_user(session, user_id)  # autobegins the transaction
+            return session
+        except DBAPIError as exc:
+            await session.close()
+            if attempt == 2 or not exc.connection_invalidated:
+                raise
+        except BaseException:
+            await session.close()
+            raise
+    raise AssertionError("unreachable")
+
+
 @asynccontextmanager
 async def user_transaction(engine: AsyncEngine, user_id: uuid.UUID | None) -> AsyncIterator[AsyncSession]:
     """One transaction as `user_id`: commits on success, rolls back on any error."""
-    async with AsyncSession(engine, expire_on_commit=False) as session:
-        async with session.begin():
-            await set_rls_user(session, user_id)
+    session = await _begin_as(engine, user_id)
+    async with session:
+        try:
             yield session
+        except BaseException:
+            await session.rollback()
+            raise
+        await session.commit()
 
 
 def timestamp_field(*, nullable: bool = True, defaults_to_now: bool = False) -> Any:

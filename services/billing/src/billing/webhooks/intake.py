@@ -1,4 +1,4 @@
-"""Webhook intake: verify with Stripe's own check, store by event id, queue for the worker.
+"""Webhook intake: verify with Stripe's own signature check, store by event id, queue for the worker.
 
 The local payment provider hands its events to `store_event` too, so a local purchase
 takes the same path as a verified Stripe webhook from there on."""
@@ -6,6 +6,7 @@ takes the same path as a verified Stripe webhook from there on."""
 from __future__ import annotations
 
 import json
+import time
 from typing import Any
 
 import stripe
@@ -19,34 +20,81 @@ from contracts import billing as events
 from servicekit.errors import ProblemError
 from servicekit.events import new_event
 from servicekit.events.outbox import add_event
+from servicekit.text_guard import find_unstorable, json_depth_exceeds
 
 
 class BadWebhook(ProblemError):
     status = 400
 
 
-def verify(payload: bytes, signature: str | None, settings: BillingSettings) -> dict[str, Any]:
-    """The event as a dict, or 400: missing/bad signature, stale timestamp, or not an event."""
+MAX_DEPTH = 64  # Stripe events nest a handful of levels; the SDK recurses without a bound
+MAX_CREATED = 2**53  # `created` is stored as bigint and read as a JSON number
+
+
+def _signed_at(signature: str) -> int | None:
+    for item in signature.split(","):
+        key, _, value = item.strip().partition("=")
+        if key == "t" and value.isdigit():
+            return int(value)
+    return None
+
+
+def _refuse_constant(name: str) -> Any:
+    raise ValueError(f"{name} is not JSON PostgreSQL can store")
+
+
+def _parse(payload: bytes) -> Any:
+    """The body as JSON, refusing what PostgreSQL or the SDK cannot take."""
+    try:
+        # Very deep input exhausts the recursion of json.loads itself.
+        return json.loads(payload, parse_constant=_refuse_constant)
+    except RecursionError as exc:
+        raise BadWebhook(f"body nests deeper than {MAX_DEPTH} levels") from exc
+    except ValueError as exc:  # JSONDecodeError and UnicodeDecodeError included
+        raise BadWebhook("body is not a JSON Stripe event") from exc
+
+
+def verify(
+    payload: bytes, signature: str | None, settings: BillingSettings, *, now: float | None = None
+) -> dict[str, Any]:
+    """The event as a dict, or 400: missing/bad signature, a timestamp more than the tolerance
+    away (either direction), a body that is not a storable JSON object, or not an event."""
     if not signature:
         raise BadWebhook("missing Stripe-Signature header")
+    tolerance = settings.stripe_webhook_tolerance_seconds
     try:
-        stripe.Webhook.construct_event(
-            payload,
-            signature,
-            settings.stripe_webhook_secret.get_secret_value(),
-            tolerance=settings.stripe_webhook_tolerance_seconds,
+        # Only the HMAC and the past bound: the body is not handed to the SDK's parser.
+        stripe.WebhookSignature.verify_header(
+            payload, signature, settings.stripe_webhook_secret.get_secret_value(), tolerance
         )
-        event = json.loads(payload)
     except stripe.SignatureVerificationError as exc:
         raise BadWebhook(f"signature verification failed: {exc.user_message or exc}") from exc
-    except ValueError as exc:
+    except ValueError as exc:  # a body that is not UTF-8
         raise BadWebhook("body is not a JSON Stripe event") from exc
+    signed_at = _signed_at(signature)
+    if signed_at is None or abs((now or time.time()) - signed_at) > tolerance:
+        # The SDK only rejects old timestamps; a future one would make a replay window.
+        raise BadWebhook(f"signature timestamp is more than {tolerance} s away from now")
+    event = _parse(payload)
+    if not isinstance(event, dict):
+        raise BadWebhook("body is not a JSON object")
+    if json_depth_exceeds(event, MAX_DEPTH):
+        raise BadWebhook(f"body nests deeper than {MAX_DEPTH} levels")
+    unstorable = find_unstorable(event)
+    if unstorable is not None:
+        path, reason = unstorable
+        # The location may hold the offending character itself: escape it for the answer.
+        where = ".".join(map(str, path)).encode("ascii", "backslashreplace").decode() or "the top level"
+        raise BadWebhook(f"body {reason} at {where}")
+    created = event.get("created")
     if not (
-        isinstance(event, dict)
-        and isinstance(event.get("id"), str)
+        isinstance(event.get("id"), str)
         and isinstance(event.get("type"), str)
-        and isinstance(event.get("created"), int)
-        and isinstance((event.get("data") or {}).get("object"), dict)
+        and isinstance(created, int)
+        and not isinstance(created, bool)
+        and 0 <= created < MAX_CREATED
+        and isinstance(event.get("data"), dict)
+        and isinstance(event["data"].get("object"), dict)
     ):
         raise BadWebhook("body is not a Stripe event (id, type, created, data.object)")
     return event

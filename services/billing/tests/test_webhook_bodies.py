@@ -1,0 +1,126 @@
+"""Validly signed webhooks with bodies PostgreSQL or the SDK cannot take, and signatures from
+the future: each is a 400 problem+json with nothing stored, never a 500."""
+
+from __future__ import annotations
+
+import json
+import time
+import uuid
+from typing import Any
+
+import httpx
+import pytest
+
+from servicekit.testing import Users
+
+B = "/api/v1/billing"
+
+
+async def _post(stripe_kit: Any, client: httpx.AsyncClient, payload: str, **sign: Any) -> httpx.Response:
+    headers = {"Content-Type": "application/json", "Stripe-Signature": stripe_kit.sign(payload, **sign)}
+    return await client.post(f"{B}/webhooks/stripe", content=payload, headers=headers)
+
+
+def _assert_refused(response: httpx.Response, stripe_kit: Any, event_id: str) -> None:
+    assert response.status_code == 400, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    assert stripe_kit.row("SELECT count(*) FROM billing.stripe_events WHERE id = %s", event_id) == (0,)
+
+
+@pytest.mark.parametrize("offset", [301, 1_000_000])
+async def test_a_signature_from_the_future_is_refused(
+    offset: int, stripe_kit: Any, users: Users, billing_client: httpx.AsyncClient
+) -> None:
+    event = stripe_kit.event("customer.subscription.created", stripe_kit.subscription(users.id(users.new())))
+    response = await _post(stripe_kit, billing_client, json.dumps(event), timestamp=int(time.time()) + offset)
+    _assert_refused(response, stripe_kit, event["id"])
+
+
+async def test_a_signature_just_inside_the_tolerance_is_accepted(
+    stripe_kit: Any, users: Users, billing_client: httpx.AsyncClient
+) -> None:
+    event = stripe_kit.event("invoice.created", {"id": "in_x", "object": "invoice"})
+    response = await _post(stripe_kit, billing_client, json.dumps(event), timestamp=int(time.time()) + 250)
+    assert response.status_code == 200, response.text
+
+
+def _deep(levels: int) -> Any:
+    value: Any = {}
+    for _ in range(levels):
+        value = {"a": value}
+    return value
+
+
+@pytest.mark.parametrize(
+    "shape", ["array", "string", "deep 65", "deep 900", "deep 100000", "nan", "huge created", "not utf-8"]
+)
+async def test_bodies_that_are_not_a_plain_event_are_refused(
+    shape: str, stripe_kit: Any, users: Users, billing_client: httpx.AsyncClient
+) -> None:
+    event = stripe_kit.event("customer.subscription.created", stripe_kit.subscription(users.id(users.new())))
+    if shape == "array":
+        payload = json.dumps([event])
+    elif shape == "string":
+        payload = json.dumps("evt")
+    elif shape.startswith("deep"):
+        levels = int(shape.split()[1])
+        if levels > 10_000:  # too deep for json.dumps itself: written by hand
+            payload = json.dumps(event)[:-1] + ', "x": ' + "[" * levels + "]" * levels + "}"
+        else:
+            event["data"]["object"]["metadata"]["deep"] = _deep(levels)
+            payload = json.dumps(event)
+    elif shape == "nan":
+        event["data"]["object"]["quantity"] = float("nan")
+        payload = json.dumps(event)
+    elif shape == "huge created":
+        event["created"] = 10**30
+        payload = json.dumps(event)
+    else:  # the SDK signs text: invalid UTF-8 must still be a 400, not a decode error
+        response = await billing_client.post(
+            f"{B}/webhooks/stripe",
+            content=json.dumps(event).encode().replace(b'"object"', b'"obj\xffct"', 1),
+            headers={"Content-Type": "application/json", "Stripe-Signature": stripe_kit.sign("x")},
+        )
+        _assert_refused(response, stripe_kit, event["id"])
+        return
+    _assert_refused(await _post(stripe_kit, billing_client, payload), stripe_kit, event["id"])
+
+
+@pytest.mark.parametrize(
+    ("where", "bad"),
+    [("id", "\x00"), ("type", "\x00"), ("object", "\x00"), ("id", "\ud800"), ("type", "\udfff"), ("object", "\ud83d")],
+)
+async def test_unstorable_strings_anywhere_are_refused(
+    where: str, bad: str, stripe_kit: Any, users: Users, billing_client: httpx.AsyncClient
+) -> None:
+    event = stripe_kit.event("customer.subscription.created", stripe_kit.subscription(users.id(users.new())))
+    clean_id = event["id"]
+    if where == "id":
+        event["id"] = f"{clean_id}{bad}"
+    elif where == "type":
+        event["type"] = f"customer.subscription.created{bad}"
+    else:
+        event["data"]["object"]["metadata"][f"note{bad}"] = f"x{bad}y"
+    response = await _post(stripe_kit, billing_client, json.dumps(event))  # \u escapes: valid JSON text
+    _assert_refused(response, stripe_kit, clean_id)
+    assert stripe_kit.row("SELECT count(*) FROM billing.stripe_events WHERE id LIKE %s", f"{clean_id}%") == (0,)
+
+
+async def test_the_local_portal_never_answers_500_on_a_nul(billing_settings: Any) -> None:
+    """The local router parses its own path parameters: a NUL is a 4xx there, whatever the kit does."""
+    from billing.main import app as build_app
+    from servicekit.testing import app_client
+
+    local = billing_settings.model_copy(update={"stripe_secret_key": None})
+    async with app_client(build_app(local)) as client:
+        for path in (
+            f"{B}/local/portal/{uuid.uuid4()}/cus%00x",
+            f"{B}/local/portal/{uuid.uuid4()}/cus%00x/cancel",
+            f"{B}/local/checkout/{uuid.uuid4()}/ab%00cd",
+            f"{B}/local/portal/{uuid.uuid4()}/%ED%A0%80",
+        ):
+            get = await client.get(path)
+            post = await client.post(path if path.endswith("cancel") else f"{path}/confirm")
+            for response in (get, post):
+                assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
+                assert response.headers["content-type"] == "application/problem+json"

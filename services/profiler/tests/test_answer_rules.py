@@ -70,3 +70,10 @@ def test_invalid_answers_name_the_question_and_the_problem(question: Q, value: A
     assert caught.value.status == 422
     assert message in caught.value.detail
     assert caught.value.extra["errors"][0]["question_id"] == question.id
+
+
+def test_a_huge_rejected_value_is_not_echoed_back() -> None:
+    with pytest.raises(Unprocessable) as caught:
+        normalise_answer(SINGLE, "x" * 900_000)
+    assert len(caught.value.detail) < 100
+    assert all(len(str(e)) < 200 for e in caught.value.extra["errors"])

@@ -2,17 +2,20 @@
 
 from __future__ import annotations
 
+import re
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
+from fastapi.routing import APIRoute, iter_route_contexts
+from starlette.routing import compile_path
 
 from servicekit.auth import TokenVerifier
 from servicekit.db import create_engine
 from servicekit.errors import gateway_problem_pages, install_error_handlers
 from servicekit.health import router as health_router
 from servicekit.logging import configure_logging
-from servicekit.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from servicekit.middleware import BodyLimitMiddleware, RequestContextMiddleware, UnstorableInputMiddleware
 from servicekit.openapi import problem_openapi
 from servicekit.outage import install_outage_handlers
 from servicekit.settings import ServiceSettings
@@ -52,7 +55,20 @@ def create_app(settings: ServiceSettings, routers: Sequence[APIRouter], *, versi
     app.include_router(gateway_problem_pages())
     for router in routers:
         app.include_router(router, prefix=prefix)
-    # Outermost first: the request id must be bound before the body cap can reject.
+    # Bodies the framework parses for a route are guarded; a route that reads its exact bytes
+    # (a signed webhook) judges them itself.
+    app.add_middleware(UnstorableInputMiddleware, parsed_body_routes=_parsed_body_routes(app))
+    # Outermost last: the request id must be bound before the body cap or the guard can reject.
     app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
     app.add_middleware(RequestContextMiddleware)
     return app
+
+
+def _parsed_body_routes(app: FastAPI) -> list[tuple[re.Pattern[str], frozenset[str]]]:
+    """Full path pattern and methods of every route whose body the framework parses."""
+    routes = []
+    for context in iter_route_contexts(app.routes):
+        route = context.original_route
+        if isinstance(route, APIRoute) and route.body_field is not None and context.path:
+            routes.append((compile_path(context.path)[0], frozenset(context.methods or route.methods or ())))
+    return routes

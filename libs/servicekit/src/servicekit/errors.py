@@ -10,10 +10,7 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
-from servicekit.logging import get_logger
-
 PROBLEM_JSON = "application/problem+json"
-log = get_logger(__name__)
 
 
 class ProblemError(Exception):
@@ -62,6 +59,12 @@ class Unauthorized(ProblemError):
         super().__init__(detail)
         # RFC 6750: a request without credentials gets no error code.
         self.headers = {"WWW-Authenticate": f'Bearer error="{error}"' if error else "Bearer"}
+
+
+def brief(value: Any, limit: int = 40) -> str:
+    """A client's value quoted for an error message, cut short: a 422 never echoes a huge input."""
+    text = repr(value)
+    return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
 def problem_response(
@@ -116,10 +119,7 @@ def install_error_handlers(app: FastAPI) -> None:
             exc.status_code, str(exc.detail), instance=request.url.path, headers=getattr(exc, "headers", None)
         )
 
-    @app.exception_handler(Exception)
-    async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
-        log.exception("unhandled_error", path=request.url.path)
-        return problem_response(500, "internal error", instance=request.url.path)
+    # Anything else is answered 500 by RequestContextMiddleware, which adds the request id.
 
 
 _GATEWAY_PROBLEMS = {

@@ -1,17 +1,22 @@
-"""Pure ASGI middleware: request id and a body-size cap (the gateway is not the only guard)."""
+"""Pure ASGI middleware: request id, a body-size cap (the gateway is not the only guard), and
+the guard that keeps strings PostgreSQL cannot store out of every request."""
 
 from __future__ import annotations
 
 import json
+import re
 import time
 import uuid
+from collections.abc import Iterable
 from typing import Any
+from urllib.parse import parse_qsl
 
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.errors import PROBLEM_JSON
 from servicekit.logging import get_logger
+from servicekit.text_guard import find_unstorable, json_depth_exceeds, unstorable_reason
 
 REQUEST_ID_HEADER = "x-request-id"
 log = get_logger("servicekit.request")
@@ -32,7 +37,7 @@ class RequestContextMiddleware:
         request_id = raw if raw.isprintable() and raw else uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
         started = time.perf_counter()
-        status = 500
+        status = 0
 
         async def send_with_id(message: Message) -> None:
             nonlocal status
@@ -43,6 +48,12 @@ class RequestContextMiddleware:
 
         try:
             await self.app(scope, receive, send_with_id)
+        except Exception:
+            # Answered here, not by the framework's outermost handler, so a 500 carries the id too.
+            log.exception("unhandled_error", path=scope["path"])
+            if status:
+                raise  # the response already started: all that is left is to drop the connection
+            await _send_problem(send_with_id, 500, "Internal Server Error", "internal error")
         finally:
             if status >= 500:
                 log.error("request_failed", path=scope["path"], status=status)
@@ -98,22 +109,130 @@ class BodyLimitMiddleware:
             pass
 
     async def _reject(self, send: Send) -> None:
-        body: dict[str, Any] = {
-            "type": "about:blank",
-            "title": "Content Too Large",
-            "status": 413,
-            "detail": f"request body exceeds {self.max_bytes} bytes",
-        }
-        payload = json.dumps(body).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(payload)).encode())],
-            }
-        )
-        await send({"type": "http.response.body", "body": payload})
+        await _send_problem(send, 413, "Content Too Large", f"request body exceeds {self.max_bytes} bytes")
 
 
 class _BodyTooLarge(Exception):
+    pass
+
+
+MAX_JSON_DEPTH = 32
+_JSON_TYPE = re.compile(rb"^application/([a-z0-9.+-]*\+)?json\s*(;|$)", re.IGNORECASE)
+_BODY_METHODS = frozenset({"POST", "PUT", "PATCH", "DELETE"})
+
+
+class UnstorableInputMiddleware:
+    """422 problem+json naming the field when a path, query parameter or JSON body string holds
+    a NUL or a lone surrogate (PostgreSQL refuses both), or a JSON body nests absurdly deep.
+
+    Only bodies the framework will parse for a route are read (`parsed_body_routes`: path pattern
+    and methods); a route that takes raw bytes (a signed webhook) verifies and judges them itself."""
+
+    def __init__(self, app: ASGIApp, parsed_body_routes: Iterable[tuple[re.Pattern[str], frozenset[str]]] = ()) -> None:
+        self.app = app
+        self.parsed_body_routes = tuple(parsed_body_routes)
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        problem = self._path_or_query_problem(scope)
+        if problem is None and self._has_json_body(scope):
+            try:
+                body = await _read_body(receive)
+            except _ClientGone:
+                return
+            problem = _json_body_problem(body)
+            receive = _replay(body, receive)
+        if problem is None:
+            await self.app(scope, receive, send)
+        else:
+            await _send_unprocessable(send, *problem)
+
+    def _path_or_query_problem(self, scope: Scope) -> tuple[str, str] | None:
+        reason = unstorable_reason(scope["path"])
+        if reason:
+            return "path", reason
+        query = scope.get("query_string", b"")
+        if query:
+            for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
+                reason = unstorable_reason(name) or unstorable_reason(value)
+                if reason:
+                    return f"query.{name.replace(chr(0), '?')}", reason
+        return None
+
+    def _has_json_body(self, scope: Scope) -> bool:
+        if scope["method"] not in _BODY_METHODS:
+            return False
+        content_type = dict(scope["headers"]).get(b"content-type")
+        if content_type is not None and not _JSON_TYPE.match(content_type):
+            return False  # the framework parses JSON only (and bodies without a content type)
+        method, path = scope["method"], scope["path"]
+        return any(method in methods and pattern.match(path) for pattern, methods in self.parsed_body_routes)
+
+
+async def _read_body(receive: Receive) -> bytes:
+    chunks = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":  # the client went away: nothing to answer
+            raise _ClientGone
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+def _replay(body: bytes, receive: Receive) -> Receive:
+    """The app reads the body we already read, then whatever comes next (a disconnect)."""
+    sent = False
+
+    async def replayed() -> Message:
+        nonlocal sent
+        if not sent:
+            sent = True
+            return {"type": "http.request", "body": body, "more_body": False}
+        return await receive()
+
+    return replayed
+
+
+def _json_body_problem(body: bytes) -> tuple[str, str] | None:
+    if not body:
+        return None
+    try:
+        value = json.loads(body)
+    except RecursionError:
+        return "body", f"nests deeper than {MAX_JSON_DEPTH} levels"
+    except ValueError:
+        return None  # not JSON: the framework answers with its own 422 for that
+    if json_depth_exceeds(value, MAX_JSON_DEPTH):
+        return "body", f"nests deeper than {MAX_JSON_DEPTH} levels"
+    found = find_unstorable(value)
+    if found is None:
+        return None
+    location, reason = found
+    field = ".".join(str(part).replace("\x00", "?") for part in location) or "body"
+    return field, reason
+
+
+async def _send_unprocessable(send: Send, field: str, reason: str) -> None:
+    field = field.encode("utf-8", "replace").decode("utf-8")[:200]  # a surrogate key must still encode
+    errors = [{"field": field, "message": reason}]
+    await _send_problem(send, 422, "Unprocessable Content", f"invalid request: {field} {reason}", errors=errors)
+
+
+async def _send_problem(send: Send, status: int, title: str, detail: str, **extra: Any) -> None:
+    """A problem+json answer from middleware, below the framework's own error handlers."""
+    payload = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}).encode()
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(payload)).encode())],
+        }
+    )
+    await send({"type": "http.response.body", "body": payload})
+
+
+class _ClientGone(Exception):
     pass

@@ -11,7 +11,7 @@ from billing.payments.provider import PaymentProvider
 from billing.plans import service as plans_service
 from billing.subscriptions import repository as subscriptions_repository
 from billing.subscriptions import service as subscriptions_service
-from servicekit.errors import Conflict, NotFound, Unprocessable
+from servicekit.errors import Conflict, NotFound, Unprocessable, brief
 
 
 async def customer_id_for(db: AsyncSession, provider: PaymentProvider, user_id: uuid.UUID) -> str:
@@ -29,7 +29,7 @@ async def start_checkout(
 ) -> CheckoutOut:
     plan = await plans_service.get_plan(db, plan_id)
     if plan.stripe_price_id is None:
-        raise Unprocessable(f"plan {plan_id!r} is free: there is nothing to buy", errors=[{"field": "plan_id"}])
+        raise Unprocessable(f"plan {brief(plan_id)} is free: there is nothing to buy", errors=[{"field": "plan_id"}])
     current = await subscriptions_service.current_subscription(db)
     if current is not None and current.status in ("active", "trialing", "past_due"):
         if current.plan_id == plan.id:

@@ -8,7 +8,7 @@ from billing.models import Plan
 from billing.plans import repository
 from billing.plans.schemas import LimitPublic, PlanPublic
 from entitlements.matrix import FEATURES, LIMITS, Tier, has_feature
-from servicekit.errors import NotFound
+from servicekit.errors import NotFound, brief
 
 
 def limits_of(tier: Tier) -> list[LimitPublic]:
@@ -34,5 +34,5 @@ async def list_plans(db: AsyncSession) -> list[PlanPublic]:
 async def get_plan(db: AsyncSession, plan_id: str) -> Plan:
     plan = await repository.by_id(db, plan_id)
     if plan is None:
-        raise NotFound(f"plan {plan_id!r} does not exist")
+        raise NotFound(f"plan {brief(plan_id)} does not exist")
     return plan

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any, Protocol
 
-from servicekit.errors import Unprocessable
+from servicekit.errors import Unprocessable, brief
 
 
 class QuestionLike(Protocol):
@@ -30,7 +30,7 @@ def normalise_answer(question: QuestionLike, value: Any) -> Any:
         if not isinstance(value, str):
             raise _invalid(question, "expected one option value (a string)")
         if value not in allowed:
-            raise _invalid(question, f"{value!r} is not an offered option")
+            raise _invalid(question, f"{brief(value)} is not an offered option")
         return value
     if question.kind == "multiple_choice":
         if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
@@ -41,7 +41,7 @@ def normalise_answer(question: QuestionLike, value: Any) -> Any:
             raise _invalid(question, "options must not repeat")
         unknown = [v for v in value if v not in allowed]
         if unknown:
-            raise _invalid(question, f"not offered: {', '.join(map(repr, unknown))}")
+            raise _invalid(question, f"not offered: {', '.join(brief(v) for v in unknown[:5])}")
         if question.max_choices is not None and len(value) > question.max_choices:
             raise _invalid(question, f"choose at most {question.max_choices}")
         return value

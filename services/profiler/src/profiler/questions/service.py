@@ -7,7 +7,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from profiler.models import Question
 from profiler.questions import repository
 from profiler.questions.bank import BANK_VERSION
-from servicekit.errors import NotFound
+from servicekit.errors import NotFound, brief
 
 _cache: dict[int, list[Question]] = {}
 
@@ -25,4 +25,4 @@ async def question_by_id(session: AsyncSession, bank_version: int, question_id: 
     for question in await questions_for(session, bank_version):
         if question.id == question_id:
             return question
-    raise NotFound(f"question {question_id!r} does not exist")
+    raise NotFound(f"question {brief(question_id)} does not exist")

@@ -1,0 +1,125 @@
+"""Strings PostgreSQL cannot store never reach a handler: 422 naming the field, from any app
+the factory builds; and every 500 still carries the request id."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import AsyncIterator
+
+import httpx
+import pytest
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
+
+from servicekit.app import create_app
+from servicekit.settings import ServiceSettings
+from servicekit.testing import app_client
+
+
+class Answer(BaseModel):
+    value: str | list[str] | dict[str, str]
+
+
+router = APIRouter()
+seen: list[object] = []
+
+
+@router.put("/answers/{answer_id}")
+async def put_answer(answer_id: str, body: Answer, q: str | None = None) -> dict[str, object]:
+    seen.append(body.value)
+    return {"id": answer_id, "value": body.value, "q": q}
+
+
+@router.post("/raw")
+async def raw(request: Request) -> dict[str, int]:
+    return {"bytes": len(await request.body())}  # takes exact bytes: the route judges them
+
+
+@router.get("/boom")
+async def boom() -> None:
+    raise RuntimeError("a bug")
+
+
+@pytest.fixture(scope="module")
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    settings = ServiceSettings(service_name="guarded", environment="test")
+    async with app_client(create_app(settings, [router])) as c:
+        yield c
+
+
+def _json(text: str) -> dict[str, str]:
+    return {"content-type": "application/json", "x-body": text[:0]}
+
+
+@pytest.mark.parametrize(
+    ("raw_body", "field", "reason"),
+    [
+        ('{"value": "robots\\u0000farmers"}', "value", "NUL"),
+        ('{"value": "\\u0000"}', "value", "NUL"),
+        ('{"value": "abc\\ud800def"}', "value", "surrogate"),
+        ('{"value": "\\udfff"}', "value", "surrogate"),
+        ('{"value": ["ok", "bad\\u0000"]}', "value.1", "NUL"),
+        ('{"value": {"k\\u0000": "v"}}', "value.k?", "NUL"),
+        ('{"value": "x", "extra\\ud800": 1}', "extra?", "surrogate"),
+    ],
+)
+async def test_unstorable_body_strings_are_422_naming_the_field(
+    client: httpx.AsyncClient, raw_body: str, field: str, reason: str
+) -> None:
+    before = len(seen)
+    response = await client.put("/api/v1/guarded/answers/a1", content=raw_body, headers=_json(raw_body))
+    assert response.status_code == 422
+    assert response.headers["content-type"] == "application/problem+json"
+    problem = response.json()
+    assert problem["errors"][0]["field"] == field
+    assert reason in problem["errors"][0]["message"]
+    assert response.headers["x-request-id"]
+    assert len(seen) == before  # the handler never ran
+
+
+async def test_a_valid_surrogate_pair_is_ordinary_text(client: httpx.AsyncClient) -> None:
+    body = '{"value": "smile \\ud83d\\ude00"}'
+    response = await client.put("/api/v1/guarded/answers/a1", content=body, headers=_json(body))
+    assert response.status_code == 200
+    assert response.json()["value"] == "smile \U0001f600"
+
+
+async def test_over_deep_json_is_422_not_a_recursion_error(client: httpx.AsyncClient) -> None:
+    for depth in (40, 5000):
+        body = '{"value": ' + "[" * depth + "]" * depth + "}"
+        response = await client.put("/api/v1/guarded/answers/a1", content=body, headers=_json(body))
+        assert response.status_code == 422, depth
+        assert "deeper" in response.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    ("url", "field"),
+    [
+        ("/api/v1/guarded/answers/cus%00x", "path"),
+        ("/api/v1/guarded/answers/a1?q=x%00y", "query.q"),
+        ("/api/v1/guarded/answers/a1?q%00=1", "query.q?"),
+        ("/api/v1/guarded/answers/%ED%A0%80", None),  # undecodable bytes are replaced, never stored raw
+    ],
+)
+async def test_nul_in_path_and_query_is_422(client: httpx.AsyncClient, url: str, field: str | None) -> None:
+    response = await client.put(url, json={"value": "ok"})
+    if field is None:
+        assert response.status_code in (200, 404, 422)
+        assert "\ud800" not in json.dumps(response.json(), ensure_ascii=False)
+        return
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == field
+
+
+async def test_raw_body_routes_judge_their_own_bytes(client: httpx.AsyncClient) -> None:
+    body = '{"id": "evt\\u0000"}'
+    response = await client.post("/api/v1/guarded/raw", content=body, headers=_json(body))
+    assert response.json() == {"bytes": len(body)}
+
+
+async def test_a_500_carries_the_request_id_and_problem_json(client: httpx.AsyncClient) -> None:
+    response = await client.get("/api/v1/guarded/boom", headers={"X-Request-Id": "req-500"})
+    assert response.status_code == 500
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-request-id"] == "req-500"
+    assert response.json()["detail"] == "internal error"

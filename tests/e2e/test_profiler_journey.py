@@ -65,15 +65,26 @@ def test_the_profiler_journey_through_the_gateway(stack: Stack, example_answer: 
     assert unauthenticated.headers["content-type"] == "application/problem+json"
 
 
+def assert_gateway_answer_like_any_other(response: httpx.Response, request_id: str) -> None:
+    """The gateway's own refusals carry the same security headers and request id as any answer."""
+    assert response.headers["content-type"] == "application/problem+json"
+    assert response.headers["x-content-type-options"] == "nosniff"
+    assert response.headers["x-frame-options"] == "DENY"
+    assert response.headers["referrer-policy"] == "no-referrer"
+    assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
+    assert "server" not in response.headers
+    assert response.headers["x-request-id"] == request_id
+
+
 def test_the_gateway_rejects_large_bodies_as_problem_json(stack: Stack, auth_headers: Any) -> None:
     response = httpx.put(
         f"{stack.gateway_url}{P}/sessions/00000000-0000-0000-0000-000000000000/answers/career_dream",
         content=json.dumps({"value": "x" * 200_000}),
-        headers={**auth_headers("e2e-big"), "Content-Type": "application/json"},
+        headers={**auth_headers("e2e-big"), "Content-Type": "application/json", "X-Request-Id": "e2e-413"},
     )
     assert response.status_code == 413
-    assert response.headers["content-type"] == "application/problem+json"
     assert response.json()["status"] == 413
+    assert_gateway_answer_like_any_other(response, "e2e-413")
 
 
 def test_the_gateway_writes_json_access_logs(stack: Stack) -> None:
@@ -91,7 +102,9 @@ def test_the_gateway_writes_json_access_logs(stack: Stack) -> None:
 def test_the_gateway_rate_limits_per_client(stack: Stack) -> None:
     async def burst() -> list[httpx.Response]:
         async with httpx.AsyncClient(base_url=stack.gateway_url) as client:
-            return await asyncio.gather(*(client.get("/api/v1/profiler/questions") for _ in range(200)))
+            return await asyncio.gather(
+                *(client.get("/api/v1/profiler/questions", headers={"X-Request-Id": f"burst-{i}"}) for i in range(200))
+            )
 
     responses = asyncio.run(burst())
     limited = [r for r in responses if r.status_code == 429]
@@ -99,4 +112,6 @@ def test_the_gateway_rate_limits_per_client(stack: Stack) -> None:
     assert any(r.status_code == 401 for r in responses)  # what got through reached the service
     assert {r.headers["content-type"] for r in limited} == {"application/problem+json"}
     assert limited[0].json()["status"] == 429
+    request_id = limited[0].request.headers["x-request-id"]
+    assert_gateway_answer_like_any_other(limited[0], request_id)
     time.sleep(2)  # let the bucket refill for whatever runs next

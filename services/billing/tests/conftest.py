@@ -167,6 +167,30 @@ async def billing_worker(billing_settings: BillingSettings) -> AsyncIterator[Wor
 
 
 @pytest.fixture(scope="session")
+def local_settings(billing_settings: BillingSettings) -> BillingSettings:
+    """The same database and secrets with the local payment provider (`make run` without keys)."""
+    return billing_settings.model_copy(update={"stripe_secret_key": None, "stripe_api_base": None})
+
+
+@pytest.fixture(scope="session")
+async def local_client(local_settings: BillingSettings) -> AsyncIterator[httpx.AsyncClient]:
+    async with app_client(build_app(local_settings)) as client:
+        yield client
+
+
+@pytest.fixture
+async def local_worker(billing_worker: Worker, local_settings: BillingSettings) -> AsyncIterator[Worker]:
+    """The billing worker with the local provider. The Stripe one shares the durable consumer,
+    so it is stopped meanwhile: only one provider applies the queued events."""
+    await billing_worker.stop()
+    try:
+        async with running_worker(local_settings, SCHEMA, subscriptions(local_settings)) as worker:
+            yield worker
+    finally:
+        await billing_worker.start()
+
+
+@pytest.fixture(scope="session")
 def users(billing_settings: BillingSettings) -> Users:
     return Users(billing_settings)
 
@@ -256,6 +280,17 @@ class Stripe:
     def tier(self, user_id: uuid.UUID) -> str | None:
         row = self.row("SELECT tier FROM billing.user_tiers WHERE user_id = %s", user_id)
         return row[0] if row else None
+
+    def events_of(self, user_id: uuid.UUID) -> list[tuple[str, str, bool, str | None]]:
+        """(id, type, processed, error) of the stored events naming `user_id`, oldest first."""
+        return [
+            (r[0], r[1], r[2], r[3])
+            for r in self.rows(
+                "SELECT id, type, processed_at IS NOT NULL, error FROM billing.stripe_events "
+                "WHERE payload->'data'->'object'->'metadata'->>'user_id' = %s ORDER BY received_at, id",
+                str(user_id),
+            )
+        ]
 
     def processed(self, event_id: str) -> bool:
         row = self.row("SELECT processed_at IS NOT NULL FROM billing.stripe_events WHERE id = %s", event_id)

@@ -47,3 +47,19 @@ async def customer(db: AsyncSession, user_id: uuid.UUID) -> Customer | None:
 async def ensure_customer(db: AsyncSession, user_id: uuid.UUID, stripe_customer_id: str) -> None:
     statement = insert(Customer).values(user_id=user_id, stripe_customer_id=stripe_customer_id)
     await db.exec(statement.on_conflict_do_nothing())
+
+
+async def owner_of_subscription(db: AsyncSession, stripe_subscription_id: str) -> uuid.UUID | None:
+    """Whose subscription this is, whatever the RLS user (a SECURITY DEFINER function, 0004)."""
+    row = await db.exec(  # type: ignore[call-overload]
+        text("SELECT billing.owner_of_subscription(:id)"), params={"id": stripe_subscription_id}
+    )
+    return row.scalar_one()  # type: ignore[no-any-return]
+
+
+async def owner_of_customer(db: AsyncSession, stripe_customer_id: str) -> uuid.UUID | None:
+    """Whose customer this is, whatever the RLS user (a SECURITY DEFINER function, 0004)."""
+    row = await db.exec(  # type: ignore[call-overload]
+        text("SELECT billing.owner_of_customer(:id)"), params={"id": stripe_customer_id}
+    )
+    return row.scalar_one()  # type: ignore[no-any-return]

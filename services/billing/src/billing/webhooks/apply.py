@@ -31,12 +31,28 @@ INVOICE_EVENTS = {"invoice.paid", "invoice.payment_failed", "invoice.payment_suc
 
 
 async def _user_of(db: AsyncSession, provider: PaymentProvider, subscription: dict[str, Any]) -> uuid.UUID:
-    """We put the user id in the metadata of every customer and subscription we create."""
-    user_id = metadata_user(subscription)
-    if user_id is None and subscription.get("customer"):
-        user_id = metadata_user(await provider.retrieve_customer(db, str(subscription["customer"])))
+    """We put the user id in the metadata of every customer and subscription we create; when
+    it is missing, a row we already hold names the user (read across users by the narrow
+    SECURITY DEFINER lookups), and last the provider's customer metadata."""
+    user_id = metadata_user(subscription) or await subscriptions_repository.owner_of_subscription(
+        db, str(subscription.get("id"))
+    )
+    customer = subscription.get("customer")
+    if user_id is None and customer:
+        user_id = await subscriptions_repository.owner_of_customer(db, str(customer))
+        if user_id is None:
+            user_id = metadata_user(await provider.retrieve_customer(db, str(customer)))
     if user_id is None:
         raise LookupError(f"subscription {subscription.get('id')} names no Journey user")
+    return user_id
+
+
+async def _known_owner(db: AsyncSession, subscription_id: str, customer_id: Any) -> uuid.UUID | None:
+    """The user of rows we already hold, before the provider is asked (the local provider
+    reads its own rows, which RLS hides until the user is set)."""
+    user_id = await subscriptions_repository.owner_of_subscription(db, subscription_id)
+    if user_id is None and isinstance(customer_id, str):
+        user_id = await subscriptions_repository.owner_of_customer(db, customer_id)
     return user_id
 
 
@@ -68,9 +84,14 @@ async def apply_stripe_event(
     elif kind in INVOICE_EVENTS:
         subscription_id = invoice_subscription_id(obj)
         if subscription_id:
+            known = await _known_owner(db, subscription_id, obj.get("customer"))
+            if known is not None:
+                await set_rls_user(db, known)
             # An invoice carries no subscription state: take Stripe's current one.
             subscription = await provider.retrieve_subscription(db, subscription_id)
             user_id = await _user_of(db, provider, subscription)
+            if known is not None and user_id != known:
+                raise LookupError(f"subscription {subscription_id} is held for another user than its metadata names")
             await set_rls_user(db, user_id)
             await subscriptions_service.apply_subscription(db, user_id, subscription, created, settings)
     else:

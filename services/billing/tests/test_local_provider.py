@@ -1,0 +1,78 @@
+"""The local payment provider (`make run` without Stripe keys) through its real worker path:
+checkouts, invoices and events that name no user, under row-level security."""
+
+from __future__ import annotations
+
+import time
+import uuid
+from typing import Any
+
+import httpx
+
+from servicekit.testing import Users, eventually
+from servicekit.worker import Worker
+
+B = "/api/v1/billing"
+
+
+async def _buy(client: httpx.AsyncClient, users: Users, name: str, plan_id: str = "plus_monthly") -> dict[str, Any]:
+    """Checkout and confirm with the local provider; returns the confirmation."""
+    checkout = await client.post(
+        f"{B}/checkout", json={"plan_id": plan_id}, headers={**users.headers(name), "Idempotency-Key": plan_id}
+    )
+    assert checkout.status_code == 200, checkout.text
+    assert checkout.json()["provider"] == "local"
+    path = checkout.json()["url"].split("127.0.0.1:8080", 1)[1]
+    confirmed = await client.post(f"{path}/confirm")
+    assert confirmed.status_code == 200, confirmed.text
+    return dict(confirmed.json())
+
+
+async def _all_processed(stripe_kit: Any, user_id: uuid.UUID, count: int) -> None:
+    async def done() -> bool:
+        events = stripe_kit.events_of(user_id)
+        return len(events) >= count and all(processed for _, _, processed, _ in events)
+
+    try:
+        await eventually(done)
+    except AssertionError as exc:
+        raise AssertionError(f"not all applied: {stripe_kit.events_of(user_id)}") from exc
+
+
+async def test_local_checkout_invoices_and_events_without_a_user_are_applied(
+    local_client: httpx.AsyncClient, stripe_kit: Any, users: Users, local_worker: Worker, wait_processed: Any
+) -> None:
+    name = users.new("local")
+    user = users.id(name)
+    confirmed = await _buy(local_client, users, name)
+    await _all_processed(stripe_kit, user, 2)  # checkout.session.completed, customer.subscription.created
+    assert stripe_kit.tier(user) == "plus"
+    sub_id = confirmed["subscription_id"]
+    customer = stripe_kit.row("SELECT stripe_customer_id FROM billing.customers WHERE user_id = %s", user)[0]
+
+    # Invoices name only the subscription and customer: their envelope subject is `system`.
+    now = int(time.time())
+    later = [
+        stripe_kit.event(
+            "invoice.paid",
+            {"id": "in_l1", "object": "invoice", "customer": customer, "subscription": sub_id},
+            created=now,
+        ),
+        stripe_kit.event(
+            "invoice.payment_failed",
+            {"id": "in_l2", "object": "invoice", "customer": customer, "subscription": sub_id},
+            created=now + 1,
+        ),
+    ]
+    local_object = stripe_kit.row("SELECT object FROM billing.local_subscriptions WHERE id = %s", sub_id)[0]
+    without_user = {**local_object, "metadata": {}, "cancel_at_period_end": True}
+    later.append(stripe_kit.event("customer.subscription.updated", without_user, created=now + 2))
+    for event in later:
+        assert (await stripe_kit.deliver(event)).status_code == 200
+        await wait_processed(event["id"])
+        row = stripe_kit.row("SELECT error FROM billing.stripe_events WHERE id = %s", event["id"])
+        assert row == (None,), row
+    assert stripe_kit.row(
+        "SELECT status, cancel_at_period_end FROM billing.subscriptions WHERE stripe_subscription_id = %s", sub_id
+    ) == ("active", True)
+    assert [c["new_tier"] for c in stripe_kit.tier_events(user)] == ["plus"]

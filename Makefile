@@ -3,7 +3,7 @@ PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PACKAGES := -e libs/servicekit -e libs/contracts -e libs/entitlements -e services/profiler -e services/billing -e deploy/local
-DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy
+DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy import-linter
 USER ?= student
 
 .PHONY: install run test lint fmt token bench clean
@@ -32,6 +32,7 @@ lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy libs services deploy/local/src tests conftest.py bench
+	$(BIN)/lint-imports --no-cache
 
 fmt: install
 	$(BIN)/ruff format .

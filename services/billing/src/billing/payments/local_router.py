@@ -7,8 +7,9 @@ from __future__ import annotations
 
 import html
 import uuid
+from typing import Annotated
 
-from fastapi import APIRouter, Request
+from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -98,7 +99,12 @@ async def portal_page(user_id: uuid.UUID, customer_id: str, request: Request) ->
     responses=problem_responses((409, "already set to cancel / not set to cancel / the period has ended")),
 )
 async def portal_action(
-    user_id: uuid.UUID, customer_id: str, action: str, request: Request, settings: Settings
+    user_id: uuid.UUID,
+    customer_id: str,
+    # Documented, not enforced: any other action is a 404, as for an unknown page.
+    action: Annotated[str, Path(description="cancel or resume", examples=["cancel", "resume"])],
+    request: Request,
+    settings: Settings,
 ) -> dict[str, object]:
     if action not in ("cancel", "resume"):
         raise NotFound(f"no portal action {action!r}")

@@ -1,0 +1,96 @@
+"""A test user who walks the services' APIs from their OpenAPI documents: well-formed requests
+with the user's own ids where known (learned from earlier answers), schema examples elsewhere."""
+
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+from urllib.parse import urlsplit
+
+import httpx
+
+from servicekit.auth import dev_user_id, mint_dev_token
+from servicekit.openapi_walk import Operation, example
+from servicekit.settings import ServiceSettings
+
+
+@dataclass
+class Request:
+    method: str
+    url: str
+    headers: dict[str, str] = field(default_factory=dict)
+    content: bytes | None = None
+
+
+Send = Callable[[Operation, Request], Awaitable[httpx.Response]]
+
+
+class Caller:
+    def __init__(self, label: str, settings: ServiceSettings, operations: Sequence[Operation]) -> None:
+        self.operations = operations
+        self.name = f"{label}-{uuid.uuid4().hex[:10]}"
+        self.user_id = dev_user_id(self.name)
+        self.token = mint_dev_token(settings, self.name)
+        self.ids: dict[str, str] = {"user_id": str(self.user_id)}
+
+    @property
+    def auth(self) -> dict[str, str]:
+        return {"Authorization": f"Bearer {self.token}"}
+
+    def request(self, op: Operation, *, path: dict[str, str] | None = None, body: Any = None) -> Request:
+        """A well-formed request for `op` as this user; `path` overrides parameter values."""
+        values = {
+            p["name"]: self.ids.get(p["name"]) or str(example(op.document, p["schema"])) for p in op.params("path")
+        }
+        headers = {p["name"]: str(example(op.document, p["schema"])) for p in op.params("header") if p.get("required")}
+        request = Request(op.method, op.url({**values, **(path or {})}), {**self.auth, **headers})
+        if op.body_schema is not None:
+            request.content = json.dumps(self.body(op) if body is None else body).encode()
+            request.headers["Content-Type"] = "application/json"
+        return request
+
+    def body(self, op: Operation) -> Any:
+        assert op.body_schema is not None
+        value = example(op.document, op.body_schema)
+        if isinstance(value, dict):  # a property named like a learned id takes it (plan_id, …)
+            value.update({name: self.ids[name] for name in op.body_schema.get("properties", {}) if name in self.ids})
+        return value
+
+    async def produce(self, send: Send) -> None:
+        """Call every operation without path parameters once, reads first, and learn the ids."""
+        producers = [op for op in self.operations if not op.path_params]
+        for op in sorted(producers, key=lambda op: op.method != "GET"):
+            response = await send(op, self.request(op))
+            if response.is_success and response.headers.get("content-type", "").startswith("application/json"):
+                self.learn(op, response.json())
+
+    def learn(self, op: Operation, payload: Any) -> None:
+        """Ids from an answer: `*_id` fields, `id` under a collection path, path values inside URLs."""
+        collection = [s for s in op.path.split("/") if s and "{" not in s][-1].removesuffix("s")
+        stack = [payload]
+        while stack:
+            item = stack.pop()
+            if isinstance(item, list):
+                stack.extend(item)  # popped last first: paid plans come after the free one
+            elif isinstance(item, dict):
+                for key, value in item.items():
+                    if isinstance(value, dict | list):
+                        stack.append(value)
+                    elif key == "id" and value is not None:
+                        self.ids.setdefault(f"{collection}_id", str(value))
+                    elif key.endswith("_id") and value is not None:
+                        self.ids.setdefault(key, str(value))
+                    elif isinstance(value, str) and "/api/" in value:
+                        self.ids.update(self._path_values(urlsplit(value).path))
+
+    def _path_values(self, path: str) -> dict[str, str]:
+        for op in self.operations:
+            pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(op.path))
+            match = re.fullmatch(pattern, path)
+            if match:
+                return match.groupdict()
+        return {}

@@ -90,6 +90,22 @@ class FaultStack:
             cursor = conn.execute(query, params)
             return cursor.fetchall() if cursor.description else []
 
+    def persona_statuses(self, session_ids: list[str]) -> Counter[str]:
+        rows = self.sql("SELECT status FROM profiler.personas WHERE session_id::text = ANY(%s)", session_ids)
+        return Counter(r[0] for r in rows)
+
+    def generated_events(self, session_ids: list[str]) -> Counter[str]:
+        """persona.generated outbox rows per persona: 1 each means applied once."""
+        rows = self.sql(
+            "SELECT payload->'data'->>'persona_id' FROM profiler.outbox "
+            "WHERE subject = 'journey.profiler.persona.generated' AND payload->'data'->>'session_id' = ANY(%s)",
+            session_ids,
+        )
+        return Counter(r[0] for r in rows)
+
+    def dead_letters(self, consumer: str) -> list[tuple[Any, ...]]:
+        return self.sql("SELECT event_id, deliveries, error FROM profiler.dead_letters WHERE consumer = %s", consumer)
+
 
 @pytest.fixture(scope="session")
 def faults() -> Iterator[FaultStack]:
@@ -172,25 +188,6 @@ class Students:
 @pytest.fixture
 def students(api: httpx.AsyncClient, fault_settings: ProfilerSettings) -> Students:
     return Students(api, fault_settings)
-
-
-def persona_statuses(faults: FaultStack, session_ids: list[str]) -> Counter[str]:
-    rows = faults.sql("SELECT status FROM profiler.personas WHERE session_id::text = ANY(%s)", session_ids)
-    return Counter(r[0] for r in rows)
-
-
-def generated_events(faults: FaultStack, session_ids: list[str]) -> Counter[str]:
-    """persona.generated outbox rows per persona: 1 each means applied once."""
-    rows = faults.sql(
-        "SELECT payload->'data'->>'persona_id' FROM profiler.outbox "
-        "WHERE subject = 'journey.profiler.persona.generated' AND payload->'data'->>'session_id' = ANY(%s)",
-        session_ids,
-    )
-    return Counter(r[0] for r in rows)
-
-
-def dead_letters(faults: FaultStack, consumer: str) -> list[tuple[Any, ...]]:
-    return faults.sql("SELECT event_id, deliveries, error FROM profiler.dead_letters WHERE consumer = %s", consumer)
 
 
 async def stream_msg_ids(nats_url: str, subject: str, stream: str = "PROFILER") -> Counter[str]:

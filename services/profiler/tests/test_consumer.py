@@ -16,14 +16,16 @@ from profiler.settings import ProfilerSettings
 from servicekit.db import create_engine
 from servicekit.events import Event
 from servicekit.events.consumer import ConsumerRunner, Subscription
-from servicekit.events.streams import connect
+from servicekit.events.streams import connect, ensure_stream
 from servicekit.testing import eventually
 
 
 @pytest.fixture
 async def nats_js(settings: ProfilerSettings) -> AsyncIterator[Any]:
     nc = await connect(settings.nats_url, "consumer-test")
-    yield nc.jetstream()
+    js = nc.jetstream()
+    await ensure_stream(js, "profiler")  # whether or not a worker ran first
+    yield js
     await nc.close()
 
 
@@ -167,3 +169,44 @@ async def test_prepared_work_runs_before_the_transaction_and_once_per_event(
 def test_a_subscription_needs_exactly_one_of_handler_and_prepare() -> None:
     with pytest.raises(ValueError, match="exactly one"):
         Subscription("x", "PROFILER", "journey.profiler.x.y")
+
+
+async def test_messages_in_hand_are_kept_alive_past_ack_wait(settings: ProfilerSettings, nats_js: Any) -> None:
+    """A slow preparation, and the message queued behind it in the same batch, are not
+    redelivered while the worker still holds them: ack_wait can be short."""
+    topic = f"journey.profiler.probe{uuid.uuid4().hex[:8]}.slow"
+    durable = f"probe-{uuid.uuid4().hex[:8]}"
+    applied: list[uuid.UUID] = []
+
+    async def prepare(engine: Any, event: Event) -> Any:
+        await asyncio.sleep(2.5)  # well past ack_wait
+
+        async def apply(session: AsyncSession, event: Event) -> None:
+            applied.append(event.id)
+
+        return apply
+
+    engine = create_engine(settings.worker_dsn, pool_size=2)
+    sub = Subscription(durable, "PROFILER", topic, prepare=prepare, ack_wait=1.0)
+    task = await _run(ConsumerRunner(nats_js, engine, "profiler", sub))
+    try:
+        sent = [Event(type=topic, source="profiler", subject=str(uuid.uuid4())) for _ in range(2)]
+        for event in sent:
+            await nats_js.publish(topic, event.model_dump_json().encode())
+
+        async def both_applied() -> bool:
+            return len(applied) == 2
+
+        await eventually(both_applied, within=20)
+
+        async def settled() -> Any:
+            info = await nats_js.consumer_info("PROFILER", durable)
+            return info if info.num_ack_pending == 0 else None
+
+        info = await eventually(settled)
+        # Two messages, two deliveries: neither was sent again while in hand.
+        assert (info.delivered.consumer_seq, info.num_redelivered) == (2, 0)
+        assert sorted(applied) == sorted(e.id for e in sent)
+    finally:
+        task.cancel()
+        await engine.dispose()

@@ -12,6 +12,7 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from nats import errors as nats_errors
+from nats.js import errors as js_errors
 from sqlalchemy import exc as sa_exc
 
 from servicekit.errors import problem_response
@@ -35,6 +36,8 @@ NATS_OUTAGES: tuple[type[Exception], ...] = (
     nats_errors.OutboundBufferLimitError,
     nats_errors.NoRespondersError,
     nats_errors.TimeoutError,
+    js_errors.NoStreamResponseError,  # JetStream not answering (restarting)
+    js_errors.ServiceUnavailableError,
 )
 
 

@@ -41,8 +41,8 @@ def subscriptions(settings: ProfilerSettings) -> list[Subscription]:
             durable="profiler-persona-writer",
             stream=stream_name("profiler"),
             filter_subject=events.PERSONA_REQUESTED,
+            # The default short ack_wait: the consumer keeps the message alive with in-progress acks
+            # while the model thinks, so only a crashed worker waits it out.
             prepare=write_persona,
-            # The model call happens before the ack: never let JetStream redeliver while it may still answer.
-            ack_wait=settings.ai_timeout_seconds * settings.ai_max_attempts + 30,
         ),
     ]

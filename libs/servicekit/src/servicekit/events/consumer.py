@@ -1,5 +1,15 @@
-"""Durable pull consumers: explicit ack, bounded redelivery with backoff, dead letters,
-an inbox so a redelivered event is applied once, and a watchdog for stalled pulls."""
+"""Durable pull consumers: explicit ack, bounded retries of a handler's own errors with
+backoff, dead letters, an inbox so a redelivered event is applied once, and a watchdog for
+stalled pulls.
+
+Two kinds of failure are told apart (`servicekit.outage`):
+- an **outage** (database or broker unreachable) pauses the consumer: the message stays in
+  hand, kept alive with in-progress acks, and the failed step is tried again once the
+  dependency answers. It costs no delivery, however long it lasts;
+- a **handler error** counts: after `max_deliver` deliveries the event is dead-lettered.
+
+JetStream's own `max_deliver` is unlimited, so the server never gives up on a message by
+itself: only this runner ends a message, and only after its dead letter is written."""
 
 from __future__ import annotations
 
@@ -7,6 +17,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from typing import TypeVar
 
 import structlog
 from nats.aio.msg import Msg
@@ -22,20 +33,31 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from servicekit.db import user_transaction
 from servicekit.events.envelope import Event
 from servicekit.logging import get_logger
+from servicekit.outage import is_outage, outage_kind
 
 log = get_logger(__name__)
 
+T = TypeVar("T")
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
 # Slow work (a model call) done before the transaction opens; returns the handler to run in it,
 # or None when there is nothing left to do.
 Preparer = Callable[[AsyncEngine, Event], Awaitable[Handler | None]]
 FailureHook = Callable[[AsyncEngine, Event, str, int], Awaitable[None]]
 
+# A message delivered this many times over its `max_deliver` never reached a verdict: the
+# worker keeps dying on it (or its acks keep getting lost). It is dead-lettered, not retried
+# forever.
+UNFINISHED_DELIVERIES_FACTOR = 2
+
 
 @dataclass(frozen=True)
 class Subscription:
     """One durable consumer: `handler` runs in a transaction scoped to the event's user. With
-    `prepare`, slow work runs first with no transaction open and returns that handler."""
+    `prepare`, slow work runs first with no transaction open and returns that handler.
+
+    `max_deliver` counts deliveries that ended in a handler error (or never ended: a worker
+    killed mid-event); outages do not count. `ack_wait` can be short: messages in hand are
+    kept alive with in-progress acks, so it only bounds how long a crashed worker delays one."""
 
     durable: str
     stream: str
@@ -44,7 +66,7 @@ class Subscription:
     prepare: Preparer | None = None
     max_deliver: int = 5
     backoff: Sequence[float] = field(default=(1.0, 5.0, 30.0, 120.0))
-    ack_wait: float = 60.0
+    ack_wait: float = 10.0
     batch: int = 20
     on_failure: FailureHook | None = None  # told of each failed attempt (error, deliveries so far)
     # Messages of one fetched batch handled at once; only for handlers that are safe to
@@ -65,12 +87,14 @@ class ConsumerRunner:
         sub: Subscription,
         *,
         watchdog_interval: float = 15.0,
+        outage_probe_max: float = 5.0,
     ) -> None:
         self.js = js
         self.engine = engine
         self.schema = schema
         self.sub = sub
         self.watchdog_interval = watchdog_interval
+        self.outage_probe_max = outage_probe_max  # longest wait between two probes of a dependency
         self._psub: JetStreamContext.PullSubscription | None = None
         self._last_progress = time.monotonic()
         self.resubscriptions = 0
@@ -81,7 +105,7 @@ class ConsumerRunner:
             ack_policy=AckPolicy.EXPLICIT,
             deliver_policy=DeliverPolicy.ALL,
             filter_subject=self.sub.filter_subject,
-            max_deliver=self.sub.max_deliver,
+            max_deliver=-1,  # the runner decides when to give up (see the module docstring)
             ack_wait=self.sub.ack_wait,
             max_ack_pending=1000,
         )
@@ -97,33 +121,118 @@ class ConsumerRunner:
             await self.js.add_consumer(self.sub.stream, self._config())
         except NotFoundError:
             raise
-        except Exception as exc:  # a change JetStream cannot apply in place: keep the existing durable
+        except Exception as exc:
+            if is_outage(exc):  # nothing was refused: the broker did not answer; try again later
+                log.warning(
+                    "consumer_resubscribe_deferred",
+                    consumer=self.sub.durable,
+                    reason="broker unreachable",
+                    error=repr(exc),
+                )
+                raise
+            # A change JetStream cannot apply in place: keep the existing durable.
             log.warning("consumer_update_refused", consumer=self.sub.durable, error=repr(exc))
         self._psub = await self.js.pull_subscribe_bind(durable=self.sub.durable, stream=self.sub.stream)
         self._last_progress = time.monotonic()
 
     async def handle(self, msg: Msg) -> None:
+        """Apply one message and settle it: ack, nak with the next delay, or dead letter + term.
+        Returns only once the dependencies it needs have answered (outages are waited out)."""
         try:
             event = Event.model_validate_json(msg.data)
         except ValidationError as exc:
-            await self._dead_letter(None, msg, f"unparsable envelope: {exc}")
+            error = f"unparsable envelope: {exc}"
+            await self._until_available(lambda: self._dead_letter(None, msg, error))
             await msg.term()
             return
         # Logs, and events the handler emits, carry the originating request id on.
         structlog.contextvars.bind_contextvars(request_id=event.request_id, event_id=str(event.id))
         try:
-            handler = self.sub.handler
-            if self.sub.prepare is not None:
-                handler = None if await self._processed(event) else await self.sub.prepare(self.engine, event)
-            if handler is not None:
-                async with user_transaction(self.engine, event.user_id()) as session:
-                    if await self._claim(session, event):
-                        await handler(session, event)
+            if await self._never_finished(msg, event):
+                return
+            try:
+                await self._apply(event)
+            except Exception as exc:  # the handler's own error: outages were waited out in _apply
+                await self._failed(msg, event, exc)
+                return
             await msg.ack()
-        except Exception as exc:
-            await self._failed(msg, event, exc)
         finally:
             structlog.contextvars.unbind_contextvars("request_id", "event_id")
+
+    async def _apply(self, event: Event) -> None:
+        """Prepare (if any), then claim + handle in one transaction. Each step is retried on
+        its own after an outage, so a model call that succeeded is not made again because the
+        database went away before its result was stored."""
+        handler = self.sub.handler
+        if self.sub.prepare is not None:
+            prepare = self.sub.prepare
+            if await self._until_available(lambda: self._processed(event)):
+                return
+            handler = await self._until_available(lambda: prepare(self.engine, event))
+        if handler is None:
+            return
+        run = handler
+
+        async def store() -> None:
+            # After an outage at commit the commit may have happened: the inbox claim then
+            # finds the event and the handler is not run again.
+            async with user_transaction(self.engine, event.user_id()) as session:
+                if await self._claim(session, event):
+                    await run(session, event)
+
+        await self._until_available(store)
+
+    async def _until_available(self, operation: Callable[[], Awaitable[T]]) -> T:
+        """Run `operation`; while it fails because a dependency is unreachable, pause and try
+        again once the dependency answers. Any other error is raised."""
+        paused_at: float | None = None
+        while True:
+            try:
+                result = await operation()
+            except Exception as exc:
+                kind = outage_kind(exc)
+                if kind is None:
+                    raise
+                if paused_at is None:
+                    paused_at = time.monotonic()
+                    log.warning("consumer_paused", consumer=self.sub.durable, dependency=kind, error=repr(exc))
+                await self._wait_for(kind)
+                continue
+            if paused_at is not None:
+                log.info(
+                    "consumer_resumed", consumer=self.sub.durable, paused_seconds=round(time.monotonic() - paused_at, 1)
+                )
+            return result
+
+    async def _wait_for(self, kind: str) -> None:
+        """Until the database answers a probe; for the broker, one backoff step (the retried
+        operation is the probe)."""
+        delay = 0.25
+        while True:
+            await asyncio.sleep(delay)
+            delay = min(delay * 2, self.outage_probe_max)
+            if kind != "database":
+                return
+            try:
+                async with self.engine.connect() as conn:
+                    await conn.execute(text("SELECT 1"))
+                return
+            except Exception as exc:
+                if not is_outage(exc):
+                    return  # answering, but not happily: let the real operation tell
+
+    async def _never_finished(self, msg: Msg, event: Event) -> bool:
+        """Dead-letter a message delivered far more often than its handler failed."""
+        delivered = msg.metadata.num_delivered if msg.metadata else 1
+        if delivered <= UNFINISHED_DELIVERIES_FACTOR * self.sub.max_deliver:
+            return False
+        if await self._until_available(lambda: self._processed(event)):
+            return False  # applied already; only its ack went missing
+        error = f"delivered {delivered} times without finishing (the worker died on it or its acks were lost)"
+        log.error("event_dead_lettered", consumer=self.sub.durable, event_id=str(event.id), error=error)
+        await self._until_available(lambda: self._dead_letter(event, msg, error))
+        await msg.term()
+        return True
 
     async def _failed(self, msg: Msg, event: Event, exc: Exception) -> None:
         delivered = msg.metadata.num_delivered if msg.metadata else 1
@@ -134,7 +243,9 @@ class ConsumerRunner:
                 log.warning("failure_hook_failed", consumer=self.sub.durable, error=repr(hook_exc))
         if delivered >= self.sub.max_deliver:
             log.error("event_dead_lettered", consumer=self.sub.durable, event_id=str(event.id), error=repr(exc))
-            await self._dead_letter(event, msg, repr(exc))
+            # Recorded first, terminated after: if the record cannot be written the message
+            # stays with us (or comes back), it is never dropped.
+            await self._until_available(lambda: self._dead_letter(event, msg, repr(exc)))
             await msg.term()
         else:
             delay = self.sub.backoff[min(delivered, len(self.sub.backoff)) - 1]
@@ -185,6 +296,10 @@ class ConsumerRunner:
                 info = await self.js.consumer_info(self.sub.stream, self.sub.durable)
                 stalled = info.num_pending > 0
             except Exception as exc:
+                if is_outage(exc):
+                    # Resubscribing cannot work until the broker is back; the next round will.
+                    log.info("consumer_resubscribe_deferred", consumer=self.sub.durable, reason="broker unreachable")
+                    continue
                 log.warning("consumer_info_failed", consumer=self.sub.durable, error=repr(exc))
                 stalled = True
             if stalled:
@@ -194,6 +309,10 @@ class ConsumerRunner:
                     self.resubscriptions += 1
                 except Exception as exc:
                     log.warning("resubscribe_failed", consumer=self.sub.durable, error=repr(exc))
+
+    def nudge(self) -> None:
+        """Let the watchdog check at its next tick (the broker just came back)."""
+        self._last_progress = time.monotonic() - self.watchdog_interval
 
     async def run(self) -> None:
         while True:
@@ -222,20 +341,41 @@ class ConsumerRunner:
             watchdog.cancel()
 
     async def _handle_batch(self, msgs: list[Msg]) -> None:
-        if self.sub.concurrency <= 1:
-            for msg in msgs:
-                await self._handle_safely(msg)
-            return
-        limit = asyncio.Semaphore(self.sub.concurrency)
+        held = {id(msg): msg for msg in msgs}
+        keeper = asyncio.create_task(self._keep_alive(held))
+        try:
+            if self.sub.concurrency <= 1:
+                for msg in msgs:
+                    await self._handle_safely(msg, held)
+                return
+            limit = asyncio.Semaphore(self.sub.concurrency)
 
-        async def bounded(msg: Msg) -> None:
-            async with limit:
-                await self._handle_safely(msg)
+            async def bounded(msg: Msg) -> None:
+                async with limit:
+                    await self._handle_safely(msg, held)
 
-        await asyncio.gather(*(bounded(msg) for msg in msgs))
+            await asyncio.gather(*(bounded(msg) for msg in msgs))
+        finally:
+            keeper.cancel()
 
-    async def _handle_safely(self, msg: Msg) -> None:
+    async def _keep_alive(self, held: dict[int, Msg]) -> None:
+        """In-progress acks for every message of the batch still in hand (being handled,
+        waiting its turn, or paused by an outage), so none is redelivered meanwhile."""
+        interval = max(self.sub.ack_wait / 3, 0.1)
+        while True:
+            await asyncio.sleep(interval)
+            for msg in list(held.values()):
+                if msg.is_acked:
+                    continue
+                try:
+                    await msg.in_progress()
+                except Exception as exc:  # broker away: it redelivers later, the inbox dedupes
+                    log.debug("in_progress_failed", consumer=self.sub.durable, error=repr(exc))
+
+    async def _handle_safely(self, msg: Msg, held: dict[int, Msg]) -> None:
         try:
             await self.handle(msg)
-        except Exception as exc:  # ack/nak or the dead-letter write failed: redelivered later
+        except Exception as exc:  # ack/nak or a dead-letter write failed: redelivered after ack_wait
             log.warning("message_handling_failed", consumer=self.sub.durable, error=repr(exc))
+        finally:
+            held.pop(id(msg), None)

@@ -6,7 +6,7 @@ PACKAGES := -e libs/servicekit -e libs/contracts -e libs/entitlements -e service
 DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy import-linter
 USER ?= student
 
-.PHONY: install run test lint fmt token bench clean
+.PHONY: install run test lint fmt token bench fuzz clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -43,5 +43,15 @@ bench: install
 	$(BIN)/python bench/webhook_intake.py
 	$(BIN)/python bench/jetstream_sync.py
 
+# Schemathesis in its own environment (its pins must not move the services'); not part of `make test`.
+FUZZ_VENV := .venv-fuzz
+$(FUZZ_VENV)/.installed: tests/fuzz/constraints.txt
+	$(PYTHON) -m venv $(FUZZ_VENV)
+	$(FUZZ_VENV)/bin/pip install --quiet --disable-pip-version-check -c tests/fuzz/constraints.txt schemathesis
+	touch $@
+
+fuzz: install $(FUZZ_VENV)/.installed
+	$(BIN)/python tests/fuzz/run.py --schemathesis $(FUZZ_VENV)/bin/schemathesis
+
 clean:
-	rm -rf $(VENV) .data
+	rm -rf $(VENV) $(FUZZ_VENV) .data

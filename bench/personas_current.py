@@ -23,9 +23,9 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import json
 import math
 import os
-import re
 import subprocess
 import sys
 import tempfile
@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
+from journey_local.gateway_routes import HEALTH_CHECK
 from journey_local.procs import free_port, spawn, stop, wait_for_port
 from journey_local.services import SERVICES, role_dsn
 from journey_local.stack import Stack
@@ -57,51 +58,34 @@ TARGET_RATIO = 0.8
 
 
 class BenchTraefik(EmbeddedTraefik):
-    """The stack's Traefik, rendering gateway/dynamic.yml as usual and then adding a `reference`
-    router (same middlewares as the `profiler` router) and service."""
+    """The stack's Traefik, rendering the product's gateway configuration as usual plus a
+    `reference` router (the same `journey` middleware chain as every service) and service."""
 
     def __init__(self, base: EmbeddedTraefik, reference_url: str) -> None:
-        super().__init__(base.data_dir, base.port, dict(base.values))
+        super().__init__(base.data_dir, base.port, dict(base.values), dict(base.service_urls))
         self.reference_url = reference_url
 
     def _render(self) -> Path:
         static = super()._render()
-        dynamic = self.data_dir / "dynamic.yml"
-        dynamic.write_text(add_reference_route(dynamic.read_text(), self.reference_url))
+        reference = {
+            "http": {
+                "routers": {
+                    "reference": {
+                        "rule": "PathPrefix(`/ref`)",
+                        "entryPoints": ["web"],
+                        "service": "reference",
+                        "middlewares": ["journey"],
+                    }
+                },
+                "services": {
+                    "reference": {
+                        "loadBalancer": {"servers": [{"url": self.reference_url}], "healthCheck": HEALTH_CHECK}
+                    }
+                },
+            }
+        }
+        (self.data_dir / "dynamic" / "reference.yml").write_text(json.dumps(reference))
         return static
-
-
-def _insert_after(text: str, pattern: str, block: str) -> str:
-    matches = list(re.finditer(pattern, text, flags=re.MULTILINE))
-    if len(matches) != 1:
-        raise RuntimeError(f"gateway/dynamic.yml changed shape: expected one {pattern!r}, found {len(matches)}")
-    at = matches[0].end()
-    return text[:at] + block + text[at:]
-
-
-def add_reference_route(dynamic_yml: str, reference_url: str) -> str:
-    middlewares = re.search(r"^    profiler:\n(?:      .*\n)*?      middlewares: (\[.*\])$", dynamic_yml, re.MULTILINE)
-    if middlewares is None:
-        raise RuntimeError("gateway/dynamic.yml changed shape: no middlewares on the profiler router")
-    router = (
-        "    reference:\n"
-        '      rule: "PathPrefix(`/ref`)"\n'
-        "      entryPoints: [web]\n"
-        "      service: reference\n"
-        f"      middlewares: {middlewares.group(1)}\n"
-    )
-    service = (
-        "    reference:\n"
-        "      loadBalancer:\n"
-        "        servers:\n"
-        f'          - url: "{reference_url}"\n'
-        "        healthCheck:\n"
-        "          path: /healthz\n"
-        "          interval: 5s\n"
-        "          timeout: 2s\n"
-    )
-    text = _insert_after(dynamic_yml, r"^  routers:\n", router)
-    return _insert_after(text, r"^  services:\n", service)
 
 
 # --- seeding: complete one questionnaire per user through the gateway ---------------------------

@@ -17,6 +17,7 @@ from pydantic import SecretStr
 
 from billing import SCHEMA
 from billing.main import app as build_app
+from billing.main import service as billing_service
 from billing.settings import BillingSettings
 from billing.worker import subscriptions
 from servicekit.testing import Users, app_client, running_worker
@@ -148,9 +149,7 @@ def billing_settings(infra: Any, fake_stripe: FakeStripe) -> BillingSettings:
         past_due_grace_seconds=3 * 24 * 3600,
         stripe_apply_ack_wait_seconds=2.0,
     )
-    from billing.plans.seed import seed_plans
-
-    seed_plans(infra.admin_dsn, settings)  # this environment's price ids
+    billing_service.run_seed(infra.admin_dsn, settings)  # this environment's price ids
     return settings
 
 

@@ -32,4 +32,5 @@ def test_production_refuses_the_local_provider_and_missing_secrets() -> None:
             jwt_algorithm="RS256",
             jwks_url="https://idp.example/jwks",
             stripe_secret_key=SecretStr("sk_live_x"),
+            stripe_webhook_secret=SecretStr(""),  # as when STRIPE_WEBHOOK_SECRET is unset
         )

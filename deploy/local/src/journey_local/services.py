@@ -1,29 +1,20 @@
-"""Every Journey service the stack runs: migrations, seeds, API and worker processes."""
+"""Every Journey service the stack runs (found from their definitions, never listed here):
+migrations, seeds, API and worker processes."""
 
 from __future__ import annotations
 
 import os
 import subprocess
 import sys
-from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
 from journey_local.procs import spawn, stop, wait_for_port
+from servicekit.service import ServiceDefinition, discover
 
-
-@dataclass(frozen=True)
-class ServiceSpec:
-    name: str
-    default_port: int
-    seeds: bool = False
-    system_role: bool = False
-
-
-SERVICES: tuple[ServiceSpec, ...] = (
-    ServiceSpec("profiler", 8101, seeds=True),
-    ServiceSpec("billing", 8104, seeds=True, system_role=True),
-)
+ServiceSpec = ServiceDefinition[Any]
+SERVICES: tuple[ServiceSpec, ...] = tuple(discover())
 
 
 def role_dsn(admin_dsn: str, role: str) -> str:
@@ -51,7 +42,7 @@ def service_env(
 def prepare(spec: ServiceSpec, admin_dsn: str, extra: dict[str, str] | None = None) -> None:
     """Migrate and seed; both are idempotent, so every start runs them."""
     env = {"ADMIN_DATABASE_URL": admin_dsn, **(extra or {})}
-    commands = ["migrate", "seed"] if spec.seeds else ["migrate"]
+    commands = ["migrate", "seed"] if spec.seed is not None else ["migrate"]
     for command in commands:
         subprocess.run([sys.executable, "-m", spec.name, command], check=True, env={**os.environ, **env})
 

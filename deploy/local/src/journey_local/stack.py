@@ -72,9 +72,9 @@ class Stack:
             "RATE_AVERAGE": str(config.rate_average),
             "RATE_BURST": str(config.rate_burst),
             "MAX_BODY_BYTES": str(config.max_body_bytes),
-            **{f"{s.spec.name.upper()}_URL": s.url for s in self.services},
         }
-        self.traefik = EmbeddedTraefik(data / "gateway", config.gateway_port, values)
+        urls = {s.spec.name: s.url for s in self.services}
+        self.traefik = EmbeddedTraefik(data / "gateway", config.gateway_port, values, urls)
 
     @staticmethod
     def gateway_url_for(config: StackConfig) -> str:

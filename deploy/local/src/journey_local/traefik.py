@@ -6,16 +6,18 @@ import subprocess
 from pathlib import Path
 from string import Template
 
+from journey_local.gateway_routes import render_routes
 from journey_local.procs import bin_path, spawn, stop, wait_for_port
 
 GATEWAY_DIR = Path(__file__).resolve().parents[4] / "gateway"
 
 
 class EmbeddedTraefik:
-    def __init__(self, data_dir: Path, port: int, values: dict[str, str]) -> None:
+    def __init__(self, data_dir: Path, port: int, values: dict[str, str], service_urls: dict[str, str]) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
         self.values = {"GATEWAY_PORT": str(port), **values}
+        self.service_urls = service_urls
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -27,11 +29,12 @@ class EmbeddedTraefik:
         return self.data_dir / "access.log"
 
     def _render(self) -> Path:
-        self.data_dir.mkdir(parents=True, exist_ok=True)
-        dynamic = self.data_dir / "dynamic.yml"
+        dynamic = self.data_dir / "dynamic"
+        dynamic.mkdir(parents=True, exist_ok=True)
         static = self.data_dir / "traefik.yml"
-        values = {**self.values, "DYNAMIC_CONFIG": str(dynamic), "ACCESS_LOG": str(self.access_log)}
-        dynamic.write_text(Template((GATEWAY_DIR / "dynamic.yml").read_text()).substitute(values))
+        values = {**self.values, "DYNAMIC_CONFIG_DIR": str(dynamic), "ACCESS_LOG": str(self.access_log)}
+        (dynamic / "dynamic.yml").write_text(Template((GATEWAY_DIR / "dynamic.yml").read_text()).substitute(values))
+        (dynamic / "routes.yml").write_text(render_routes(self.service_urls))
         static.write_text(Template((GATEWAY_DIR / "traefik.yml").read_text()).substitute(values))
         return static
 

@@ -1,10 +1,10 @@
-"""The app factory every service's `main.py` calls."""
+"""The app factory behind `ServiceDefinition.app()`."""
 
 from __future__ import annotations
 
 import re
-from collections.abc import AsyncIterator, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable, Sequence
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 
 from fastapi import APIRouter, FastAPI
 from fastapi.routing import APIRoute, iter_route_contexts
@@ -21,8 +21,16 @@ from servicekit.outage import install_outage_handlers
 from servicekit.settings import ServiceSettings
 
 
-def create_app(settings: ServiceSettings, routers: Sequence[APIRouter], *, version: str = "0.1.0") -> FastAPI:
+def create_app(
+    settings: ServiceSettings,
+    routers: Sequence[APIRouter],
+    *,
+    version: str = "0.1.0",
+    lifespan: Callable[[FastAPI], AbstractAsyncContextManager[None]] | None = None,
+) -> FastAPI:
     """Assemble a service: logging, engine, auth, problem+json errors, health, OpenAPI.
+    `lifespan` runs inside the kit's own (the engine is open) for the service's per-process
+    resources.
 
     The OpenAPI document and Swagger UI are served only when settings allow (not in production
     unless API_DOCS_ENABLED); the document declares every problem response (servicekit.openapi)."""
@@ -30,17 +38,21 @@ def create_app(settings: ServiceSettings, routers: Sequence[APIRouter], *, versi
     prefix = f"/api/v1/{settings.service_name}"
 
     @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+    async def kit_lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
         try:
-            yield
+            if lifespan is None:
+                yield
+            else:
+                async with lifespan(app):
+                    yield
         finally:
             await app.state.engine.dispose()
 
     app = FastAPI(
         title=f"Journey {settings.service_name}",
         version=version,
-        lifespan=lifespan,
+        lifespan=kit_lifespan,
         openapi_url=f"{prefix}/openapi.json" if settings.serves_api_docs else None,
         docs_url=f"{prefix}/docs" if settings.serves_api_docs else None,
         redoc_url=None,

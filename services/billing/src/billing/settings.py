@@ -1,7 +1,5 @@
 from __future__ import annotations
 
-from functools import lru_cache
-
 from pydantic import SecretStr, model_validator
 
 from servicekit.settings import ServiceSettings
@@ -42,8 +40,3 @@ class BillingSettings(ServiceSettings):
             if not self.system_database_url:
                 raise ValueError("production billing needs SYSTEM_DATABASE_URL for period-end downgrades")
         return self
-
-
-@lru_cache
-def get_settings() -> BillingSettings:
-    return BillingSettings()

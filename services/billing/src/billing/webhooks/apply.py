@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -47,6 +48,13 @@ async def _user_of(db: AsyncSession, provider: PaymentProvider, subscription: di
     return user_id
 
 
+def _fetched_at(event_created: int) -> int:
+    """A re-fetched subscription is the state as of the fetch, not as of the event that made
+    us fetch it: an older event delivered later must not override it. Never below the event's
+    own time, in case our clock runs behind Stripe's."""
+    return max(int(time.time()), event_created)
+
+
 async def _known_owner(db: AsyncSession, subscription_id: str, customer_id: Any) -> uuid.UUID | None:
     """The user of rows we already hold, before the provider is asked (the local provider
     reads its own rows, which RLS hides until the user is set)."""
@@ -76,7 +84,7 @@ async def apply_stripe_event(
             await subscriptions_repository.ensure_customer(db, user_id, str(obj["customer"]))
         if obj.get("subscription"):
             subscription = await provider.retrieve_subscription(db, str(obj["subscription"]))
-            await subscriptions_service.apply_subscription(db, user_id, subscription, created, settings)
+            await subscriptions_service.apply_subscription(db, user_id, subscription, _fetched_at(created), settings)
     elif kind in SUBSCRIPTION_EVENTS:
         user_id = await _user_of(db, provider, obj)
         await set_rls_user(db, user_id)
@@ -93,7 +101,7 @@ async def apply_stripe_event(
             if known is not None and user_id != known:
                 raise LookupError(f"subscription {subscription_id} is held for another user than its metadata names")
             await set_rls_user(db, user_id)
-            await subscriptions_service.apply_subscription(db, user_id, subscription, created, settings)
+            await subscriptions_service.apply_subscription(db, user_id, subscription, _fetched_at(created), settings)
     else:
         log.info("stripe_event_ignored", type=kind)
 

@@ -111,7 +111,7 @@ async def test_every_delivery_order_ends_in_stripes_current_state(
             ([str(user) for user, _, _ in orders],),
         ):
             changes.setdefault(subject, []).append(tier)
-        held = dict(
+        held: dict[str, tuple[str, str, str]] = dict(
             conn.execute(
                 "SELECT s.stripe_subscription_id, (s.plan_id, s.status, t.tier) FROM billing.subscriptions s "
                 "JOIN billing.user_tiers t USING (user_id) WHERE s.stripe_subscription_id = ANY(%s)",

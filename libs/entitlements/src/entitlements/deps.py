@@ -7,7 +7,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends
 
 from entitlements.matrix import Tier, has_feature, lowest_tier_with, tier_rank
 from entitlements.quota import PaymentRequired
@@ -23,8 +23,8 @@ class Entitlement:
         return has_feature(self.tier, feature)
 
 
-async def entitlement(request: Request, db: DbSession) -> Entitlement:
-    return Entitlement(await current_tier(db, request.app.state.settings.service_name))
+async def entitlement(db: DbSession) -> Entitlement:
+    return Entitlement(await current_tier(db))
 
 
 CurrentEntitlement = Annotated[Entitlement, Depends(entitlement)]

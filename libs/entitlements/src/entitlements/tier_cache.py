@@ -9,11 +9,10 @@ from alembic import op
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from contracts import billing as billing_events
+from contracts.billing import TierChanged
 from entitlements.matrix import TIERS, Tier
-from servicekit.events import Event
+from servicekit.events import Event, on
 from servicekit.events.consumer import Subscription
-from servicekit.events.streams import stream_name
 from servicekit.migrations import protect_user_table
 
 
@@ -31,19 +30,21 @@ def create_tier_cache_table(schema: str) -> None:
     protect_user_table(schema, "tier_cache", app="SELECT", worker="SELECT, INSERT, UPDATE")
 
 
-async def current_tier(db: AsyncSession, schema: str) -> Tier:
-    """The caller's tier (the RLS user of `db`); one primary-key read."""
-    row = (await db.exec(text(f"SELECT tier FROM {schema}.tier_cache"))).first()  # type: ignore[call-overload]
+_CURRENT_TIER = text("SELECT tier FROM tier_cache")
+
+
+async def current_tier(db: AsyncSession) -> Tier:
+    """The caller's tier (the RLS user of `db`, in the service's own schema); one primary-key read."""
+    row = (await db.exec(_CURRENT_TIER)).first()  # type: ignore[call-overload]
     tier = row[0] if row else "free"
     return cast(Tier, tier) if tier in TIERS else "free"
 
 
-async def apply_tier_changed(db: AsyncSession, schema: str, event: Event) -> None:
+async def apply_tier_changed(db: AsyncSession, change: TierChanged, event: Event) -> None:
     """Upsert unless a later change is already recorded (events may arrive out of order)."""
-    change = billing_events.TierChanged.model_validate(event.data)
     await db.exec(  # type: ignore[call-overload]
         text(
-            f"INSERT INTO {schema}.tier_cache AS c (user_id, tier, changed_at, event_id) "
+            "INSERT INTO tier_cache AS c (user_id, tier, changed_at, event_id) "
             "VALUES (:user_id, :tier, :changed_at, :event_id) "
             "ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, changed_at = excluded.changed_at, "
             "event_id = excluded.event_id WHERE c.changed_at <= excluded.changed_at"
@@ -51,13 +52,6 @@ async def apply_tier_changed(db: AsyncSession, schema: str, event: Event) -> Non
     )
 
 
-def tier_cache_subscription(schema: str) -> Subscription:
-    async def handle(db: AsyncSession, event: Event) -> None:
-        await apply_tier_changed(db, schema, event)
-
-    return Subscription(
-        durable=f"{schema}-tier-cache",
-        stream=stream_name("billing"),
-        filter_subject=billing_events.TIER_CHANGED,
-        handler=handle,
-    )
+def tier_cache_subscription(service: str) -> Subscription:
+    """The consumer that keeps `service`'s tier cache (its durable is named for the service)."""
+    return on(TierChanged, apply_tier_changed, durable=f"{service}-tier-cache")

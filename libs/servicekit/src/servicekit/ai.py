@@ -121,11 +121,11 @@ def build_provider(settings: ServiceSettings) -> AIProvider:
     return OfflineProvider()
 
 
-async def spend_ai_call(session: AsyncSession, schema: str, user_id: uuid.UUID, daily_budget: int) -> bool:
+async def spend_ai_call(session: AsyncSession, user_id: uuid.UUID, daily_budget: int) -> bool:
     """Count one AI call for today (UTC); False once the user's daily budget is used."""
     result = await session.exec(  # type: ignore[call-overload]
         text(
-            f"INSERT INTO {schema}.ai_usage AS u (user_id, day, calls) "
+            "INSERT INTO ai_usage AS u (user_id, day, calls) "
             "VALUES (:uid, (now() AT TIME ZONE 'UTC')::date, 1) "
             "ON CONFLICT (user_id, day) DO UPDATE SET calls = u.calls + 1 WHERE u.calls < :budget "
             "RETURNING calls"

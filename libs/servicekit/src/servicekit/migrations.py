@@ -53,6 +53,13 @@ def ensure_schema_and_roles(admin_dsn: str, schema: str, *, system_role: bool = 
             conn.execute(
                 sql.SQL("GRANT USAGE ON SCHEMA {} TO {}").format(sql.Identifier(schema), sql.Identifier(roles[kind]))
             )
+            # The service's own tables resolve unqualified for its roles, so kit code (tier cache,
+            # AI budget, outbox) never has the schema name threaded through it.
+            conn.execute(
+                sql.SQL("ALTER ROLE {} SET search_path TO {}").format(
+                    sql.Identifier(roles[kind]), sql.Identifier(schema)
+                )
+            )
 
 
 def upgrade(admin_dsn: str, schema: str, migrations_dir: Path, *, system_role: bool = False) -> None:

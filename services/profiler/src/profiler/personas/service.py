@@ -11,7 +11,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from contracts import profiler as events
 from entitlements import has_feature
 from entitlements.tier_cache import current_tier
-from profiler import SCHEMA
 from profiler.models import Persona
 from profiler.personas import repository
 from profiler.personas.offline_writer import write_persona
@@ -21,8 +20,7 @@ from profiler.sessions import service as sessions_service
 from servicekit.ai import AIProvider, AIResult, OfflineProvider, StructuredTask, generate_if_allowed, spend_ai_call
 from servicekit.db import user_transaction
 from servicekit.errors import NotFound
-from servicekit.events import new_event
-from servicekit.events.outbox import add_event
+from servicekit.events import emit
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
@@ -82,10 +80,10 @@ async def prepare_generation(
         if persona is None or persona.status != "pending":
             log.info("persona_skip", persona_id=str(persona_id), reason="missing or already generated")
             return None
-        if not has_feature(await current_tier(db, SCHEMA), "model_ai"):
+        if not has_feature(await current_tier(db), "model_ai"):
             provider = OfflineProvider()  # the free tier runs on the offline writer only
         task = await persona_task(db, persona.session_id)
-        within_budget = provider.name == "offline" or await spend_ai_call(db, SCHEMA, user_id, daily_budget)
+        within_budget = provider.name == "offline" or await spend_ai_call(db, user_id, daily_budget)
     return await generate_if_allowed(provider, task, within_budget=within_budget)
 
 
@@ -114,6 +112,4 @@ async def store_generation(
         provider=result.provider,
         fallback=result.fallback,
     )
-    await add_event(
-        db, SCHEMA, new_event(events.PERSONA_GENERATED, user_id=user_id, data=generated.model_dump(mode="json"))
-    )
+    await emit(db, generated, user_id=user_id)

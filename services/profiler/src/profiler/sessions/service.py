@@ -13,7 +13,6 @@ from contracts import profiler as events
 from entitlements import check_quota, enforce_quota
 from entitlements.quota import period_start
 from entitlements.tier_cache import current_tier
-from profiler import SCHEMA
 from profiler.models import Persona, ProfilerAnswer, ProfilerSession
 from profiler.personas import repository as personas_repository
 from profiler.questions import service as questions_service
@@ -21,8 +20,7 @@ from profiler.questions.answer_rules import normalise_answer
 from profiler.questions.bank import BANK_VERSION
 from profiler.sessions import repository
 from servicekit.errors import Conflict, NotFound, Unprocessable
-from servicekit.events import new_event
-from servicekit.events.outbox import add_event
+from servicekit.events import emit
 
 
 async def start(db: AsyncSession, user_id: uuid.UUID, idempotency_key: str | None) -> ProfilerSession:
@@ -69,7 +67,7 @@ async def _enforce_persona_rule(db: AsyncSession) -> None:
     """The first persona is everyone's; after that the tier decides (402 naming the limit)."""
     # Two sessions completed at once must not both pass the count: one user at a time.
     await db.exec(text("SELECT pg_advisory_xact_lock(hashtextextended(current_setting('app.user_id'), 1))"))  # type: ignore[call-overload]
-    tier = await current_tier(db, SCHEMA)
+    tier = await current_tier(db)
     now = datetime.now(UTC)
     month_start = period_start("month", now)
     assert month_start is not None
@@ -109,11 +107,6 @@ async def complete(
     db.add(persona)
     await db.flush()
     completed = events.SessionCompleted(session_id=session_id, bank_version=row.bank_version, answered=len(answers))
-    requested = events.PersonaRequested(persona_id=persona.id, session_id=session_id)
-    await add_event(
-        db, SCHEMA, new_event(events.SESSION_COMPLETED, user_id=user_id, data=completed.model_dump(mode="json"))
-    )
-    await add_event(
-        db, SCHEMA, new_event(events.PERSONA_REQUESTED, user_id=user_id, data=requested.model_dump(mode="json"))
-    )
+    await emit(db, completed, user_id=user_id)
+    await emit(db, events.PersonaRequested(persona_id=persona.id, session_id=session_id), user_id=user_id)
     return persona

@@ -103,8 +103,51 @@ class FaultStack:
         )
         return Counter(r[0] for r in rows)
 
+    def queue_outbox_probes(self, count: int) -> list[str]:
+        """Rows straight into the outbox, as committed producers leave them, for the relay to
+        publish (a subject no consumer reads)."""
+        ids = [str(uuid.uuid4()) for _ in range(count)]
+        subject = "journey.profiler.drainprobe.queued"
+        with psycopg.connect(self.admin_dsn, autocommit=True) as conn:
+            with conn.cursor() as cursor:
+                cursor.executemany(
+                    "INSERT INTO profiler.outbox (id, subject, payload) VALUES (%s, %s, %s::jsonb)",
+                    [(i, subject, f'{{"id": "{i}", "type": "{subject}"}}') for i in ids],
+                )
+            conn.execute("SELECT pg_notify('profiler_outbox', '')")
+        return ids
+
+    def unpublished(self) -> int:
+        return int(self.sql("SELECT count(*) FROM profiler.outbox WHERE published_at IS NULL")[0][0])
+
     def dead_letters(self, consumer: str) -> list[tuple[Any, ...]]:
         return self.sql("SELECT event_id, deliveries, error FROM profiler.dead_letters WHERE consumer = %s", consumer)
+
+    async def stream_msg_ids(self, subject: str, stream: str = "PROFILER") -> Counter[str]:
+        """Every Nats-Msg-Id stored on `stream` for `subject` (how many copies of each event)."""
+        nc = await nats.connect(self.nats_url)
+        try:
+            js = nc.jetstream()
+            durable = f"count-{uuid.uuid4().hex[:8]}"
+            config = ConsumerConfig(
+                durable_name=durable,
+                filter_subject=subject,
+                deliver_policy=DeliverPolicy.ALL,
+                ack_policy=AckPolicy.NONE,
+            )
+            await js.add_consumer(stream, config)
+            remaining = (await js.consumer_info(stream, durable)).num_pending
+            psub = await js.pull_subscribe_bind(durable=durable, stream=stream)
+            ids: Counter[str] = Counter()
+            while remaining > 0:
+                msgs = await psub.fetch(min(remaining, 256), timeout=5)
+                for msg in msgs:
+                    ids[(msg.headers or {}).get("Nats-Msg-Id", "")] += 1
+                remaining -= len(msgs)
+            await js.delete_consumer(stream, durable)
+            return ids
+        finally:
+            await nc.close()
 
 
 @pytest.fixture(scope="session")
@@ -188,30 +231,3 @@ class Students:
 @pytest.fixture
 def students(api: httpx.AsyncClient, fault_settings: ProfilerSettings) -> Students:
     return Students(api, fault_settings)
-
-
-async def stream_msg_ids(nats_url: str, subject: str, stream: str = "PROFILER") -> Counter[str]:
-    """Every Nats-Msg-Id stored on `stream` for `subject` (how many copies of each event)."""
-    nc = await nats.connect(nats_url)
-    try:
-        js = nc.jetstream()
-        durable = f"count-{uuid.uuid4().hex[:8]}"
-        config = ConsumerConfig(
-            durable_name=durable,
-            filter_subject=subject,
-            deliver_policy=DeliverPolicy.ALL,
-            ack_policy=AckPolicy.NONE,
-        )
-        await js.add_consumer(stream, config)
-        remaining = (await js.consumer_info(stream, durable)).num_pending
-        psub = await js.pull_subscribe_bind(durable=durable, stream=stream)
-        ids: Counter[str] = Counter()
-        while remaining > 0:
-            msgs = await psub.fetch(min(remaining, 256), timeout=5)
-            for msg in msgs:
-                ids[(msg.headers or {}).get("Nats-Msg-Id", "")] += 1
-            remaining -= len(msgs)
-        await js.delete_consumer(stream, durable)
-        return ids
-    finally:
-        await nc.close()

@@ -36,13 +36,23 @@ class Worker:
         self.subscriptions = subscriptions
         self.engine = create_engine(settings.worker_dsn, pool_size=8)
         self.nc: NATS | None = None
+        self.relay: OutboxRelay | None = None
         self.runners: list[ConsumerRunner] = []
         self._tasks: list[asyncio.Task[None]] = []
+
+    def _broker_back(self) -> None:
+        # Drain the outbox now rather than after the relay's backoff, and let each watchdog
+        # check its pull subscription at once (they can stall across a server restart).
+        if self.relay is not None:
+            self.relay.wake()
+        for runner in self.runners:
+            runner.nudge()
 
     async def _connect(self) -> NATS:
         while True:
             try:
-                return await connect(self.settings.nats_url, f"{self.settings.service_name}-worker")
+                name = f"{self.settings.service_name}-worker"
+                return await connect(self.settings.nats_url, name, on_reconnected=self._broker_back)
             except Exception as exc:
                 log.warning("nats_connect_failed", error=repr(exc))
                 await asyncio.sleep(1)
@@ -53,7 +63,7 @@ class Worker:
         for service in PRODUCING_SERVICES:
             # Every stream a consumer binds to must exist, whoever starts first.
             await ensure_stream(js, service)
-        relay = OutboxRelay(self.settings.worker_dsn, self.schema, js)
+        self.relay = relay = OutboxRelay(self.settings.worker_dsn, self.schema, js)
         self.runners = [
             ConsumerRunner(js, self.engine, self.schema, sub, watchdog_interval=self.settings.consumer_watchdog_seconds)
             for sub in self.subscriptions

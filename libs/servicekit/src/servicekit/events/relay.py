@@ -19,7 +19,8 @@ log = get_logger(__name__)
 
 
 class OutboxRelay:
-    """Wakes on the outbox NOTIFY (sent at commit) and on a timer as a safety net."""
+    """Wakes on the outbox NOTIFY (sent at commit), on `wake()` (the broker reconnected) and on
+    a timer as a safety net. After a failure it backs off; `wake()` cuts that wait short."""
 
     def __init__(
         self,
@@ -30,6 +31,7 @@ class OutboxRelay:
         interval: float = 1.0,
         batch: int = 200,
         retention_days: int = 7,
+        max_backoff: float = 10.0,
     ) -> None:
         self.dsn = libpq_url(dsn)
         self.schema = schema
@@ -37,9 +39,23 @@ class OutboxRelay:
         self.interval = interval
         self.batch = batch
         self.retention_days = retention_days
+        self.max_backoff = max_backoff
         self._wake = asyncio.Event()
+        self._resume = asyncio.Event()  # only wake(): a NOTIFY during an outage keeps the backoff
         self._last_prune = 0.0
         self._conn: psycopg.AsyncConnection[Any] | None = None
+
+    def wake(self) -> None:
+        """Publish now: called when the broker is back, so the outbox drains at once instead
+        of after the rest of a backoff."""
+        self._wake.set()
+        self._resume.set()
+
+    @staticmethod
+    async def _wait(event: asyncio.Event, seconds: float) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(event.wait(), timeout=seconds)
+        event.clear()
 
     async def _connection(self) -> psycopg.AsyncConnection[Any]:
         """One connection for publishing and pruning, opened again only after it broke."""
@@ -108,9 +124,8 @@ class OutboxRelay:
         backoff = self.interval
         try:
             while True:
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(self._wake.wait(), timeout=self.interval)
-                self._wake.clear()
+                await self._wait(self._wake, self.interval)
+                self._resume.clear()
                 try:
                     while await self.publish_pending() == self.batch:
                         pass
@@ -122,8 +137,8 @@ class OutboxRelay:
                     log.warning("outbox_publish_failed", error=repr(exc))
                     if isinstance(exc, psycopg.Error | OSError):
                         await self._drop_connection()
-                    await asyncio.sleep(backoff)
-                    backoff = min(backoff * 2, 10.0)
+                    await self._wait(self._resume, backoff)
+                    backoff = min(backoff * 2, self.max_backoff)
         finally:
             listener.cancel()
             await self._drop_connection()

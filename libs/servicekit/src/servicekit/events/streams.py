@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
+
 import nats
 from nats.aio.client import Client as NATS
 from nats.js import JetStreamContext
@@ -24,14 +26,21 @@ def stream_subjects(service: str) -> list[str]:
     return [f"journey.{service}.>"]
 
 
-async def connect(url: str, name: str) -> NATS:
-    """Connect once; afterwards nats-py reconnects forever on its own."""
+async def connect(url: str, name: str, *, on_reconnected: Callable[[], None] | None = None) -> NATS:
+    """Connect once; afterwards nats-py reconnects forever on its own. `on_reconnected` runs
+    each time the broker is back (the worker wakes its relay with it)."""
 
     async def _disconnected() -> None:
         log.warning("nats_disconnected")
 
+    async def _error(exc: Exception) -> None:
+        # nats-py's default logs a traceback per failed reconnect attempt (two a second).
+        log.warning("nats_error", error=repr(exc))
+
     async def _reconnected() -> None:
         log.info("nats_reconnected")
+        if on_reconnected is not None:
+            on_reconnected()
 
     return await nats.connect(
         url,
@@ -39,6 +48,7 @@ async def connect(url: str, name: str) -> NATS:
         max_reconnect_attempts=-1,
         reconnect_time_wait=0.5,
         connect_timeout=2,
+        error_cb=_error,
         disconnected_cb=_disconnected,
         reconnected_cb=_reconnected,
     )

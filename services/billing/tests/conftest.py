@@ -46,23 +46,30 @@ class FakeStripe:
         self.requests: list[dict[str, Any]] = []
         self.subscriptions: dict[str, dict[str, Any]] = {}
         self.customers: dict[str, dict[str, Any]] = {}
+        self.sessions: dict[str, dict[str, Any]] = {}
         self.idempotent: dict[str, dict[str, Any]] = {}
         self.block_retrieve = threading.Event()
         self.block_retrieve.set()
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
-            def _reply(self, status: int, body: dict[str, Any]) -> None:
+            def _reply(self, status: int, body: dict[str, Any], *, replayed: bool = False) -> None:
                 payload = json.dumps(body).encode()
                 self.send_response(status)
                 self.send_header("Content-Type", "application/json")
+                if replayed:
+                    self.send_header("Idempotent-Replayed", "true")
                 self.send_header("Content-Length", str(len(payload)))
                 self.end_headers()
                 self.wfile.write(payload)
 
             def do_GET(self) -> None:
-                outer.requests.append({"method": "GET", "path": self.path})
-                kind, _, ident = self.path.removeprefix("/v1/").partition("/")
+                path, _, query = self.path.partition("?")
+                outer.requests.append({"method": "GET", "path": path, "params": dict(parse_qsl(query))})
+                if path == "/v1/checkout/sessions":
+                    self._reply(200, outer.list_sessions(dict(parse_qsl(query))))
+                    return
+                kind, _, ident = path.removeprefix("/v1/").partition("/")
                 outer.block_retrieve.wait(30)
                 store = {"subscriptions": outer.subscriptions, "customers": outer.customers}.get(kind, {})
                 if ident in store:
@@ -78,7 +85,7 @@ class FakeStripe:
                 key = self.headers.get("Idempotency-Key")
                 outer.requests.append({"method": "POST", "path": self.path, "params": params, "idempotency_key": key})
                 if key and key in outer.idempotent:
-                    self._reply(200, outer.idempotent[key])
+                    self._reply(200, outer.idempotent[key], replayed=True)
                     return
                 body = outer.create(self.path, params)
                 if body is None:
@@ -87,6 +94,18 @@ class FakeStripe:
                 if key:
                     outer.idempotent[key] = body
                 self._reply(200, body)
+
+            def do_DELETE(self) -> None:
+                path, _, query = self.path.partition("?")
+                length = int(self.headers.get("Content-Length") or 0)
+                params = {**dict(parse_qsl(query)), **dict(parse_qsl(self.rfile.read(length).decode()))}
+                outer.requests.append({"method": "DELETE", "path": path, "params": params})
+                sub = outer.subscriptions.get(path.removeprefix("/v1/subscriptions/"))
+                if sub is None or sub["status"] == "canceled":
+                    self._reply(400, {"error": {"type": "invalid_request_error", "message": "no live subscription"}})
+                    return
+                sub.update(status="canceled", canceled_at=int(time.time()), ended_at=int(time.time()))
+                self._reply(200, sub)
 
             def log_message(self, *args: Any) -> None:
                 pass
@@ -102,14 +121,24 @@ class FakeStripe:
             self.customers[customer["id"]] = customer
             return customer
         if path == "/v1/checkout/sessions":
-            return {
+            session = {
                 "id": f"cs_test_{n}",
                 "object": "checkout.session",
                 "url": f"https://checkout.stripe.test/c/pay/cs_test_{n}",
                 "mode": params.get("mode"),
                 "customer": params.get("customer"),
                 "client_reference_id": params.get("client_reference_id"),
+                "status": "open",
+                "created": int(time.time()),
             }
+            self.sessions[session["id"]] = session
+            return dict(session)
+        if path.startswith("/v1/checkout/sessions/") and path.endswith("/expire"):
+            session = self.sessions.get(path.split("/")[4])
+            if session is None or session["status"] != "open":
+                return None
+            session["status"] = "expired"
+            return dict(session)
         if path == "/v1/billing_portal/sessions":
             return {"id": f"bps_{n}", "object": "billing_portal.session", "url": f"https://billing.stripe.test/p/{n}"}
         if path.startswith("/v1/subscriptions/"):
@@ -119,6 +148,14 @@ class FakeStripe:
             sub["cancel_at_period_end"] = params.get("cancel_at_period_end") == "true"
             return sub
         return None
+
+    def list_sessions(self, query: dict[str, str]) -> dict[str, Any]:
+        found = [
+            dict(s)
+            for s in self.sessions.values()
+            if all(s.get(k) == query[k] for k in ("customer", "status") if k in query)
+        ]
+        return {"object": "list", "url": "/v1/checkout/sessions", "has_more": False, "data": found}
 
     def posts(self, path: str) -> list[dict[str, Any]]:
         return [r for r in self.requests if r["method"] == "POST" and r["path"] == path]
@@ -211,11 +248,13 @@ class Stripe:
         period_end: int | None = None,
         cancel_at_period_end: bool = False,
         sub_id: str | None = None,
+        created: int | None = None,
     ) -> dict[str, Any]:
         period_end = period_end or int(time.time()) + 30 * 86400
         sub = {
             "id": sub_id or f"sub_{uuid.uuid4().hex[:14]}",
             "object": "subscription",
+            "created": created or int(time.time()),
             "customer": f"cus_{uuid.uuid4().hex[:10]}",
             "status": status,
             "cancel_at_period_end": cancel_at_period_end,

@@ -90,8 +90,9 @@ class LocalCheckout(SQLModel, table=True):
     plan_id: str
     stripe_customer_id: str
     idempotency_key: str
-    status: str = "open"
+    status: str = "open"  # open, completed, or expired (timed out or superseded)
     created_at: datetime | None = timestamp_field(nullable=False, defaults_to_now=True)
+    expires_at: datetime = timestamp_field(nullable=False)
     completed_at: datetime | None = timestamp_field()
 
 
@@ -103,3 +104,15 @@ class LocalSubscription(SQLModel, table=True):
     user_id: uuid.UUID
     object: dict[str, Any] = Field(sa_column=Column(JSONB, nullable=False))
     updated_at: datetime | None = timestamp_field(nullable=False, defaults_to_now=True)
+
+
+class LocalPortalSession(SQLModel, table=True):
+    __tablename__ = "local_portal_sessions"
+    __table_args__ = {"schema": SCHEMA}
+
+    id: uuid.UUID = Field(default_factory=uuid.uuid4, primary_key=True)
+    user_id: uuid.UUID
+    stripe_customer_id: str
+    created_at: datetime | None = timestamp_field(nullable=False, defaults_to_now=True)
+    expires_at: datetime = timestamp_field(nullable=False)
+    used_at: datetime | None = timestamp_field()

@@ -22,6 +22,9 @@ class BillingSettings(ServiceSettings):
     stripe_price_pro_yearly: str = "price_journey_pro_yearly"
 
     public_base_url: str = "http://127.0.0.1:8080"
+    # The local provider's capability URLs live as long as Stripe's shortest hosted sessions.
+    local_checkout_ttl_seconds: int = 30 * 60
+    local_portal_ttl_seconds: int = 5 * 60
     past_due_grace_seconds: int = 7 * 24 * 3600
     tier_check_interval_seconds: float = 60.0
     stripe_apply_ack_wait_seconds: float = 60.0

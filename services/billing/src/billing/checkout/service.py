@@ -9,9 +9,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from billing.checkout.schemas import CheckoutOut
 from billing.payments.provider import PaymentProvider
 from billing.plans import service as plans_service
+from billing.subscriptions import one_paid
 from billing.subscriptions import repository as subscriptions_repository
-from billing.subscriptions import service as subscriptions_service
-from servicekit.errors import Conflict, NotFound, Unprocessable, brief
+from servicekit.errors import NotFound, Unprocessable, brief
 
 
 async def customer_id_for(db: AsyncSession, provider: PaymentProvider, user_id: uuid.UUID) -> str:
@@ -30,12 +30,9 @@ async def start_checkout(
     plan = await plans_service.get_plan(db, plan_id)
     if plan.stripe_price_id is None:
         raise Unprocessable(f"plan {brief(plan_id)} is free: there is nothing to buy", errors=[{"field": "plan_id"}])
-    current = await subscriptions_service.current_subscription(db)
-    if current is not None and current.status in ("active", "trialing", "past_due"):
-        if current.plan_id == plan.id:
-            raise Conflict(f"you already have the {plan.name} plan")
-        # One paid subscription per student: a plan change goes through the portal (prorated).
-        raise Conflict(f"you already have the {current.plan_id} plan: change plans in the billing portal")
+    # Concurrent checkouts of one user in turn, so each sees (and expires) the ones before it.
+    await subscriptions_repository.lock_user(db, user_id)
+    await one_paid.refuse_second(db, plan)
     customer_id = await customer_id_for(db, provider, user_id)
     link = await provider.create_checkout(
         db,

@@ -1,22 +1,25 @@
 """Pages of the local payment provider, served through the gateway like Stripe's hosted ones.
 
 The checkout and portal URLs are capabilities (an unguessable id scoped to one user), as
-Stripe's are; they carry no bearer token because a browser follows them."""
+Stripe's are; they carry no bearer token because a browser follows them. Like Stripe's hosted
+sessions they are short-lived and spent by the action they carry out; every id in the path is
+a UUID, so anything else is a 422 before a query runs."""
 
 from __future__ import annotations
 
 import html
 import uuid
+from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from billing.deps import Settings
-from billing.models import Customer, LocalCheckout
-from billing.payments.local_provider import LocalProvider
+from billing.models import LocalCheckout, LocalPortalSession
+from billing.payments import local_repository
+from billing.payments.local_provider import LinkExpired, LocalProvider
 from billing.plans import service as plans_service
 from billing.subscriptions import service as subscriptions_service
 from servicekit.db import user_transaction
@@ -35,30 +38,40 @@ def _page(title: str, body: str) -> HTMLResponse:
 
 
 async def _checkout(db: AsyncSession, checkout_id: uuid.UUID) -> LocalCheckout:
-    checkout = await db.get(LocalCheckout, checkout_id, with_for_update=True)
+    checkout = await local_repository.checkout(db, checkout_id)
     if checkout is None:
         raise NotFound("no such checkout")
     return checkout
 
 
-@router.get("/checkout/{user_id}/{checkout_id}", response_class=HTMLResponse)
+@router.get(
+    "/checkout/{user_id}/{checkout_id}",
+    response_class=HTMLResponse,
+    responses=problem_responses((410, "the checkout has expired or a newer one replaced it")),
+)
 async def checkout_page(user_id: uuid.UUID, checkout_id: uuid.UUID, request: Request) -> HTMLResponse:
     async with user_transaction(request.app.state.engine, user_id) as db:
         checkout = await _checkout(db, checkout_id)
         plan = await plans_service.get_plan(db, checkout.plan_id)
+    if checkout.status == "completed":
+        return _page("Checkout", "<p>This checkout is completed.</p>")
+    if checkout.status == "expired" or checkout.expires_at <= datetime.now(UTC):
+        raise LinkExpired("this checkout has expired: start a new one")
     price = f"{plan.amount_cents / 100:.2f} {plan.currency.upper()} per {plan.interval}"
     action = f"{request.url.path}/confirm"
     form = (
         f"<p>{html.escape(plan.name)}: {html.escape(price)}</p>"
         f"<form method='post' action='{html.escape(action)}'><button>Pay (locally)</button></form>"
-        if checkout.status == "open"
-        else "<p>This checkout is completed.</p>"
     )
     return _page("Checkout", form)
 
 
 @router.post(
-    "/checkout/{user_id}/{checkout_id}/confirm", responses=problem_responses((409, "the checkout is already completed"))
+    "/checkout/{user_id}/{checkout_id}/confirm",
+    responses=problem_responses(
+        (409, "the checkout is already completed, or a paid subscription is already live"),
+        (410, "the checkout has expired or a newer one replaced it"),
+    ),
 )
 async def confirm_checkout(user_id: uuid.UUID, checkout_id: uuid.UUID, request: Request) -> dict[str, str]:
     """Completes the purchase: the subscription and Stripe-shaped events, applied by the worker."""
@@ -70,17 +83,23 @@ async def confirm_checkout(user_id: uuid.UUID, checkout_id: uuid.UUID, request: 
     return {"status": "completed", "subscription_id": subscription["id"], "plan_id": plan.id}
 
 
-async def _customer(db: AsyncSession, customer_id: str) -> Customer:
-    customer = (await db.exec(select(Customer).where(Customer.stripe_customer_id == customer_id))).first()
-    if customer is None:
-        raise NotFound("no such billing account")
-    return customer
+async def _portal_session(db: AsyncSession, session_id: uuid.UUID) -> LocalPortalSession:
+    session = await local_repository.portal_session(db, session_id)
+    if session is None:
+        raise NotFound("no such billing portal session")
+    if session.used_at is not None or session.expires_at <= datetime.now(UTC):
+        raise LinkExpired("this billing portal link is used or expired: open the portal again")
+    return session
 
 
-@router.get("/portal/{user_id}/{customer_id}", response_class=HTMLResponse)
-async def portal_page(user_id: uuid.UUID, customer_id: str, request: Request) -> HTMLResponse:
+@router.get(
+    "/portal/{user_id}/{session_id}",
+    response_class=HTMLResponse,
+    responses=problem_responses((410, "the portal session is used or expired")),
+)
+async def portal_page(user_id: uuid.UUID, session_id: uuid.UUID, request: Request) -> HTMLResponse:
     async with user_transaction(request.app.state.engine, user_id) as db:
-        await _customer(db, customer_id)
+        await _portal_session(db, session_id)
         view = await subscriptions_service.view(db, user_id)
     action = "resume" if view.cancel_at_period_end else "cancel"
     summary = (
@@ -95,21 +114,27 @@ async def portal_page(user_id: uuid.UUID, customer_id: str, request: Request) ->
 
 
 @router.post(
-    "/portal/{user_id}/{customer_id}/{action}",
-    responses=problem_responses((409, "already set to cancel / not set to cancel / the period has ended")),
+    "/portal/{user_id}/{session_id}/{action}",
+    responses=problem_responses(
+        (409, "already set to cancel / not set to cancel / the period has ended"),
+        (410, "the portal session is used or expired"),
+    ),
 )
 async def portal_action(
     user_id: uuid.UUID,
-    customer_id: str,
+    session_id: uuid.UUID,
     # Documented, not enforced: any other action is a 404, as for an unknown page.
     action: Annotated[str, Path(description="cancel or resume", examples=["cancel", "resume"])],
     request: Request,
     settings: Settings,
 ) -> dict[str, object]:
+    """Single use: the session is spent by the action it carries out."""
     if action not in ("cancel", "resume"):
         raise NotFound(f"no portal action {action!r}")
     async with user_transaction(request.app.state.engine, user_id) as db:
-        await _customer(db, customer_id)
+        session = await _portal_session(db, session_id)
+        session.used_at = datetime.now(UTC)
+        db.add(session)
         view = await subscriptions_service.set_cancel_at_period_end(
             db, request.app.state.payment_provider, user_id, settings, cancel=action == "cancel"
         )

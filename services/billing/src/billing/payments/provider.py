@@ -23,7 +23,7 @@ class PaymentProvider(Protocol):
 
     async def create_customer(self, db: AsyncSession, user_id: uuid.UUID) -> str: ...
 
-    async def create_checkout(
+    async def create_checkout(  # also expires the customer's older open checkouts
         self,
         db: AsyncSession,
         *,
@@ -41,3 +41,7 @@ class PaymentProvider(Protocol):
     async def retrieve_customer(self, db: AsyncSession, customer_id: str) -> StripeObject: ...
 
     async def set_cancel_at_period_end(self, db: AsyncSession, subscription_id: str, cancel: bool) -> StripeObject: ...
+
+    async def cancel_subscription(self, db: AsyncSession, subscription_id: str) -> StripeObject:
+        """End it now, crediting the unused time (proration); the canceled subscription."""
+        ...

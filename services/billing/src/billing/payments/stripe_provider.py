@@ -13,6 +13,9 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from billing.payments.provider import CheckoutLink, StripeObject
 from billing.settings import BillingSettings
 from servicekit.errors import Conflict, ProblemError
+from servicekit.logging import get_logger
+
+log = get_logger(__name__)
 
 
 class PaymentProviderUnavailable(ProblemError):
@@ -83,7 +86,24 @@ class StripeProvider:
                 },
                 options={"idempotency_key": f"journey-checkout-{user_id}-{idempotency_key}"},
             )
+        replayed = session.last_response is not None and session.last_response.headers.get("Idempotent-Replayed")
+        if not replayed:  # a retried request returns an older session: it must not expire a newer one
+            await self._expire_other_sessions(customer_id, session)
         return CheckoutLink(id=str(session.id), url=str(session.url))
+
+    async def _expire_other_sessions(self, customer_id: str, newest: stripe.checkout.Session) -> None:
+        """One payable checkout per student: the customer's other open sessions expire."""
+        with stripe_errors():
+            open_sessions = await self.client.v1.checkout.sessions.list_async(
+                params={"customer": customer_id, "status": "open", "limit": 100}
+            )
+            for session in open_sessions.data:
+                if session.id == newest.id:
+                    continue
+                try:
+                    await self.client.v1.checkout.sessions.expire_async(session.id)
+                except stripe.InvalidRequestError as exc:  # completed meanwhile: keep_newest settles it
+                    log.warning("checkout_expire_refused", session=session.id, error=str(exc))
 
     async def portal_url(self, db: AsyncSession, *, user_id: uuid.UUID, customer_id: str) -> str:
         with stripe_errors():
@@ -99,6 +119,19 @@ class StripeProvider:
     async def retrieve_customer(self, db: AsyncSession, customer_id: str) -> StripeObject:
         with stripe_errors():
             return _plain(await self.client.v1.customers.retrieve_async(customer_id))
+
+    async def cancel_subscription(self, db: AsyncSession, subscription_id: str) -> StripeObject:
+        try:
+            canceled = await self.client.v1.subscriptions.cancel_async(
+                subscription_id, params={"prorate": True, "invoice_now": True}
+            )
+        except stripe.InvalidRequestError:
+            # Canceled already (a retried attempt): its current state is the answer.
+            current = await self.retrieve_subscription(db, subscription_id)
+            if current.get("status") == "canceled":
+                return current
+            raise
+        return _plain(canceled)
 
     async def set_cancel_at_period_end(self, db: AsyncSession, subscription_id: str, cancel: bool) -> StripeObject:
         with stripe_errors():

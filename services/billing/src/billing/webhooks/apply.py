@@ -12,6 +12,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from billing.models import StripeEventRecord
 from billing.payments.provider import PaymentProvider
 from billing.settings import BillingSettings
+from billing.subscriptions import one_paid
 from billing.subscriptions import repository as subscriptions_repository
 from billing.subscriptions import service as subscriptions_service
 from billing.subscriptions.stripe_objects import invoice_subscription_id, metadata_user
@@ -64,6 +65,19 @@ async def _known_owner(db: AsyncSession, subscription_id: str, customer_id: Any)
     return user_id
 
 
+async def _apply(
+    db: AsyncSession,
+    provider: PaymentProvider,
+    user_id: uuid.UUID,
+    subscription: dict[str, Any],
+    stamp: int,
+    settings: BillingSettings,
+) -> None:
+    await subscriptions_service.apply_subscription(db, user_id, subscription, stamp, settings)
+    # Money may have moved twice (two checkouts paid within seconds): settle it here.
+    await one_paid.keep_newest(db, provider, user_id, settings)
+
+
 async def apply_stripe_event(
     db: AsyncSession, provider: PaymentProvider, settings: BillingSettings, stripe_event_id: str
 ) -> None:
@@ -84,11 +98,11 @@ async def apply_stripe_event(
             await subscriptions_repository.ensure_customer(db, user_id, str(obj["customer"]))
         if obj.get("subscription"):
             subscription = await provider.retrieve_subscription(db, str(obj["subscription"]))
-            await subscriptions_service.apply_subscription(db, user_id, subscription, _fetched_at(created), settings)
+            await _apply(db, provider, user_id, subscription, _fetched_at(created), settings)
     elif kind in SUBSCRIPTION_EVENTS:
         user_id = await _user_of(db, provider, obj)
         await set_rls_user(db, user_id)
-        await subscriptions_service.apply_subscription(db, user_id, obj, created, settings)
+        await _apply(db, provider, user_id, obj, created, settings)
     elif kind in INVOICE_EVENTS:
         subscription_id = invoice_subscription_id(obj)
         if subscription_id:
@@ -101,7 +115,7 @@ async def apply_stripe_event(
             if known is not None and user_id != known:
                 raise LookupError(f"subscription {subscription_id} is held for another user than its metadata names")
             await set_rls_user(db, user_id)
-            await subscriptions_service.apply_subscription(db, user_id, subscription, _fetched_at(created), settings)
+            await _apply(db, provider, user_id, subscription, _fetched_at(created), settings)
     else:
         log.info("stripe_event_ignored", type=kind)
 

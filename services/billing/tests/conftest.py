@@ -121,7 +121,7 @@ class FakeStripe:
             self.customers[customer["id"]] = customer
             return customer
         if path == "/v1/checkout/sessions":
-            session = {
+            session: dict[str, Any] = {
                 "id": f"cs_test_{n}",
                 "object": "checkout.session",
                 "url": f"https://checkout.stripe.test/c/pay/cs_test_{n}",
@@ -134,11 +134,11 @@ class FakeStripe:
             self.sessions[session["id"]] = session
             return dict(session)
         if path.startswith("/v1/checkout/sessions/") and path.endswith("/expire"):
-            session = self.sessions.get(path.split("/")[4])
-            if session is None or session["status"] != "open":
+            expiring = self.sessions.get(path.split("/")[4])
+            if expiring is None or expiring["status"] != "open":
                 return None
-            session["status"] = "expired"
-            return dict(session)
+            expiring["status"] = "expired"
+            return dict(expiring)
         if path == "/v1/billing_portal/sessions":
             return {"id": f"bps_{n}", "object": "billing_portal.session", "url": f"https://billing.stripe.test/p/{n}"}
         if path.startswith("/v1/subscriptions/"):

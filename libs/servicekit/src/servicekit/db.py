@@ -84,6 +84,15 @@ async def user_transaction(engine: AsyncEngine, user_id: uuid.UUID | None) -> As
         await session.commit()
 
 
+async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> None:
+    """Serialise this transaction with every other that locks the same user (quota checks,
+    one paid subscription): a transaction-scoped advisory lock, released at commit."""
+    await session.exec(_LOCK_USER, params={"uid": str(user_id)})  # type: ignore[call-overload]
+
+
+_LOCK_USER = text("SELECT pg_advisory_xact_lock(hashtextextended(:uid, 0))")
+
+
 def timestamp_field(*, nullable: bool = True, defaults_to_now: bool = False) -> Any:
     """A `timestamptz` model field; `defaults_to_now` leaves the value to the column's now()."""
     column = Column(DateTime(timezone=True), nullable=nullable, server_default=func.now() if defaults_to_now else None)

@@ -95,6 +95,27 @@ def _grant(schema: str, table: str, privileges: str, role: str) -> None:
     op.execute(f'GRANT {privileges} ON "{schema}"."{table}" TO "{role}"')
 
 
+def user_table_ddl(
+    schema: str,
+    table: str,
+    *,
+    app: str = "SELECT, INSERT, UPDATE, DELETE",
+    worker: str = "SELECT, INSERT, UPDATE, DELETE",
+) -> list[str]:
+    """ENABLE + FORCE RLS with the deny-by-default user policy, then the roles' grants."""
+    roles = role_names(schema)
+    qualified = f'"{schema}"."{table}"'
+    statements = [
+        f"ALTER TABLE {qualified} ENABLE ROW LEVEL SECURITY",
+        f"ALTER TABLE {qualified} FORCE ROW LEVEL SECURITY",
+        f"CREATE POLICY {table}_owner_only ON {qualified} USING ({USER_POLICY}) WITH CHECK ({USER_POLICY})",
+    ]
+    for privileges, role in ((app, roles["app"]), (worker, roles["worker"])):
+        if privileges:
+            statements.append(f'GRANT {privileges} ON {qualified} TO "{role}"')
+    return statements
+
+
 def protect_user_table(
     schema: str,
     table: str,
@@ -102,16 +123,31 @@ def protect_user_table(
     app: str = "SELECT, INSERT, UPDATE, DELETE",
     worker: str = "SELECT, INSERT, UPDATE, DELETE",
 ) -> None:
-    """ENABLE + FORCE RLS with the deny-by-default user policy, then grant the roles."""
-    roles = role_names(schema)
-    qualified = f'"{schema}"."{table}"'
-    op.execute(f"ALTER TABLE {qualified} ENABLE ROW LEVEL SECURITY")
-    op.execute(f"ALTER TABLE {qualified} FORCE ROW LEVEL SECURITY")
-    op.execute(f"CREATE POLICY {table}_owner_only ON {qualified} USING ({USER_POLICY}) WITH CHECK ({USER_POLICY})")
-    if app:
-        _grant(schema, table, app, roles["app"])
-    if worker:
-        _grant(schema, table, worker, roles["worker"])
+    """Migration helper: `user_table_ddl` applied."""
+    for statement in user_table_ddl(schema, table, app=app, worker=worker):
+        op.execute(statement)
+
+
+def idempotency_table_ddl(schema: str) -> list[str]:
+    """The user-owned table behind `servicekit.idempotency` (answers kept per user, route, key)."""
+    create = f"""
+        CREATE TABLE "{schema}".idempotency_keys (
+            user_id uuid NOT NULL,
+            route text NOT NULL,
+            key text NOT NULL,
+            request_hash text NOT NULL,
+            status integer NOT NULL,
+            body jsonb NOT NULL,
+            created_at timestamptz NOT NULL DEFAULT now(),
+            PRIMARY KEY (user_id, route, key)
+        )"""
+    return [create, *user_table_ddl(schema, "idempotency_keys", worker="SELECT, DELETE")]
+
+
+def create_idempotency_table(schema: str) -> None:
+    """Migration helper: `idempotency_table_ddl` applied."""
+    for statement in idempotency_table_ddl(schema):
+        op.execute(statement)
 
 
 def grant_reference_table(schema: str, table: str) -> None:

@@ -6,7 +6,6 @@ import uuid
 from datetime import UTC, datetime
 from typing import Any
 
-from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import profiler as events
@@ -19,6 +18,7 @@ from profiler.questions import service as questions_service
 from profiler.questions.answer_rules import normalise_answer
 from profiler.questions.bank import BANK_VERSION
 from profiler.sessions import repository
+from servicekit.db import lock_user
 from servicekit.errors import Conflict, NotFound, Unprocessable
 from servicekit.events import emit
 
@@ -63,10 +63,10 @@ async def missing_required(db: AsyncSession, row: ProfilerSession, answers: list
     return [q.id for q in questions if q.required and q.id not in answered]
 
 
-async def _enforce_persona_rule(db: AsyncSession) -> None:
+async def _enforce_persona_rule(db: AsyncSession, user_id: uuid.UUID) -> None:
     """The first persona is everyone's; after that the tier decides (402 naming the limit)."""
     # Two sessions completed at once must not both pass the count: one user at a time.
-    await db.exec(text("SELECT pg_advisory_xact_lock(hashtextextended(current_setting('app.user_id'), 1))"))  # type: ignore[call-overload]
+    await lock_user(db, user_id)
     tier = await current_tier(db)
     now = datetime.now(UTC)
     month_start = period_start("month", now)
@@ -98,7 +98,7 @@ async def complete(
             f"required questions unanswered: {', '.join(missing)}",
             errors=[{"field": q, "message": "required"} for q in missing],
         )
-    await _enforce_persona_rule(db)
+    await _enforce_persona_rule(db, user_id)
     row.status = "completed"
     row.completion_key = idempotency_key
     row.completed_at = datetime.now(UTC)

@@ -24,6 +24,7 @@ service = ServiceDefinition(
     settings_class=ProfilerSettings,
     routers=_routers,
     subscriptions=worker.subscriptions,
+    background=worker.background,
     seed=lambda conn, _settings: f"seeded {seed_questions(conn)} questions",
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     default_port=8101,

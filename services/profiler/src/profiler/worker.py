@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
+from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -11,6 +12,7 @@ from contracts import profiler as events
 from entitlements.tier_cache import tier_cache_subscription
 from profiler import SCHEMA
 from profiler.personas import service as personas_service
+from profiler.personas.sweeper import run_sweeper
 from profiler.settings import ProfilerSettings
 from servicekit.ai import build_provider
 from servicekit.events import Event, on
@@ -43,3 +45,7 @@ def subscriptions(settings: ProfilerSettings) -> list[Subscription]:
         # while the model thinks, so only a crashed worker waits it out.
         on(events.PersonaRequested, durable="profiler-persona-writer", prepare=write_persona),
     ]
+
+
+def background(settings: ProfilerSettings) -> list[Callable[[], Coroutine[Any, Any, None]]]:
+    return [lambda: run_sweeper(settings)]

@@ -37,3 +37,16 @@ def test_cursor_round_trip_and_garbage() -> None:
     with pytest.raises(ProblemError) as caught:
         decode_cursor("!!!not-a-cursor")
     assert caught.value.status == 400
+
+
+def test_events_carry_the_w3c_traceparent_of_their_cause() -> None:
+    traceparent = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    structlog.contextvars.bind_contextvars(traceparent=traceparent)
+    try:
+        event = new_event("journey.profiler.persona.generated", user_id=None, data={})
+    finally:
+        structlog.contextvars.unbind_contextvars("traceparent")
+    assert event.traceparent == traceparent
+    assert new_event("journey.profiler.persona.generated", user_id=None, data={}).traceparent is None
+    with pytest.raises(ValueError, match="traceparent"):
+        Event(type="journey.a.b.c", source="a", subject="system", traceparent="not-a-trace")

@@ -59,3 +59,22 @@ async def test_request_id_is_taken_or_made() -> None:
         made = await client.post("/echo", content=b"")
     assert given.headers["x-request-id"] == "abc"
     assert len(made.headers["x-request-id"]) == 32
+
+
+async def test_a_valid_traceparent_is_bound_for_the_request_and_a_bad_one_ignored() -> None:
+    import structlog
+    from starlette.types import Receive, Scope, Send
+
+    seen: list[object] = []
+
+    async def app(scope: Scope, receive: Receive, send: Send) -> None:
+        seen.append(structlog.contextvars.get_contextvars().get("traceparent"))
+        await send({"type": "http.response.start", "status": 204, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
+    transport = httpx.ASGITransport(app=RequestContextMiddleware(app))
+    async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
+        await client.get("/", headers={"traceparent": good})
+        await client.get("/", headers={"traceparent": "00-garbage"})
+    assert seen == [good, None]

@@ -15,10 +15,12 @@ import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.errors import PROBLEM_JSON
+from servicekit.events.envelope import TRACEPARENT_PATTERN
 from servicekit.logging import get_logger
 from servicekit.text_guard import find_unstorable, json_depth_exceeds, unstorable_reason
 
 REQUEST_ID_HEADER = "x-request-id"
+_TRACEPARENT = re.compile(TRACEPARENT_PATTERN)
 log = get_logger("servicekit.request")
 
 
@@ -36,6 +38,9 @@ class RequestContextMiddleware:
         raw = headers.get(REQUEST_ID_HEADER.encode(), b"").decode("latin-1")[:128]
         request_id = raw if raw.isprintable() and raw else uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
+        traceparent = headers.get(b"traceparent", b"").decode("latin-1").strip().lower()
+        if _TRACEPARENT.match(traceparent):  # carried on by the events this request emits
+            structlog.contextvars.bind_contextvars(traceparent=traceparent)
         started = time.perf_counter()
         status = 0
 
@@ -61,7 +66,7 @@ class RequestContextMiddleware:
                 log.debug(
                     "request", path=scope["path"], status=status, ms=round((time.perf_counter() - started) * 1000, 2)
                 )
-            structlog.contextvars.unbind_contextvars("request_id")
+            structlog.contextvars.unbind_contextvars("request_id", "traceparent")
 
 
 class BodyLimitMiddleware:

@@ -146,7 +146,9 @@ class ConsumerRunner:
             await msg.term()
             return
         # Logs, and events the handler emits, carry the originating request id on.
-        structlog.contextvars.bind_contextvars(request_id=event.request_id, event_id=str(event.id))
+        structlog.contextvars.bind_contextvars(
+            request_id=event.request_id, event_id=str(event.id), traceparent=event.traceparent
+        )
         try:
             if await self._never_finished(msg, event):
                 return
@@ -157,7 +159,7 @@ class ConsumerRunner:
                 return
             await msg.ack()
         finally:
-            structlog.contextvars.unbind_contextvars("request_id", "event_id")
+            structlog.contextvars.unbind_contextvars("request_id", "event_id", "traceparent")
 
     async def _apply(self, event: Event) -> None:
         """Prepare (if any), then claim + handle in one transaction. Each step is retried on

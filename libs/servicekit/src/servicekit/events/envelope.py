@@ -9,6 +9,8 @@ from typing import Any
 import structlog
 from pydantic import BaseModel, Field
 
+TRACEPARENT_PATTERN = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
+
 
 class Event(BaseModel):
     """`type` is also the NATS subject; `subject` is the user the event is about."""
@@ -21,6 +23,8 @@ class Event(BaseModel):
     version: int = 1
     data: dict[str, Any] = Field(default_factory=dict)
     request_id: str | None = None
+    # W3C trace context of the request (or event) that caused this one, carried on as is.
+    traceparent: str | None = Field(default=None, pattern=TRACEPARENT_PATTERN)
 
     def user_id(self) -> uuid.UUID | None:
         try:
@@ -34,8 +38,16 @@ SYSTEM_SUBJECT = "system"
 
 def new_event(type_: str, *, user_id: uuid.UUID | None, data: dict[str, Any], version: int = 1) -> Event:
     """Build an event for `user_id` (None: not yet known, subject "system"), carrying the
-    current request id on."""
+    current request id and trace context on."""
     source = type_.split(".")[1] if type_.count(".") >= 3 else "unknown"
-    request_id = structlog.contextvars.get_contextvars().get("request_id")
+    context = structlog.contextvars.get_contextvars()
     subject = str(user_id) if user_id else SYSTEM_SUBJECT
-    return Event(type=type_, source=source, subject=subject, data=data, version=version, request_id=request_id)
+    return Event(
+        type=type_,
+        source=source,
+        subject=subject,
+        data=data,
+        version=version,
+        request_id=context.get("request_id"),
+        traceparent=context.get("traceparent"),
+    )

@@ -72,9 +72,14 @@ def main(argv: list[str] | None = None) -> None:
     token_parser = sub.add_parser("token", help="print a development token for USER")
     token_parser.add_argument("user")
     token_parser.add_argument("--data-dir", type=Path, default=Path(".data"))
+    sub.add_parser("events-doc", help="regenerate the event catalogue in docs/events.md")
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.data_dir)
+    elif args.command == "events-doc":
+        from journey_local import event_catalogue
+
+        print("docs/events.md " + ("updated" if event_catalogue.write() else "already current"))
     else:
         try:
             secrets = DevSecrets.read(args.data_dir)

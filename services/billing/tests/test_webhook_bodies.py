@@ -106,21 +106,36 @@ async def test_unstorable_strings_anywhere_are_refused(
     assert stripe_kit.row("SELECT count(*) FROM billing.stripe_events WHERE id LIKE %s", f"{clean_id}%") == (0,)
 
 
-async def test_the_local_portal_never_answers_500_on_a_nul(billing_settings: Any) -> None:
-    """The local router parses its own path parameters: a NUL is a 4xx there, whatever the kit does."""
-    from billing.main import app as build_app
-    from servicekit.testing import app_client
+async def test_the_local_router_itself_never_answers_500_on_a_nul(billing_settings: Any) -> None:
+    """The local pages on a bare app, without the kit's request guards: a NUL or a lone
+    surrogate in a path id is refused by the router's own parameter types (4xx), before any query."""
+    from fastapi import FastAPI
+
+    from billing.payments.local_provider import LocalProvider
+    from billing.payments.local_router import router
+    from servicekit.db import create_engine
+    from servicekit.errors import install_error_handlers
 
     local = billing_settings.model_copy(update={"stripe_secret_key": None})
-    async with app_client(build_app(local)) as client:
-        for path in (
-            f"{B}/local/portal/{uuid.uuid4()}/cus%00x",
-            f"{B}/local/portal/{uuid.uuid4()}/cus%00x/cancel",
-            f"{B}/local/checkout/{uuid.uuid4()}/ab%00cd",
-            f"{B}/local/portal/{uuid.uuid4()}/%ED%A0%80",
-        ):
-            get = await client.get(path)
-            post = await client.post(path if path.endswith("cancel") else f"{path}/confirm")
-            for response in (get, post):
-                assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
-                assert response.headers["content-type"] == "application/problem+json"
+    app = FastAPI()
+    install_error_handlers(app)
+    app.include_router(router, prefix=B)
+    app.state.settings = local
+    app.state.engine = create_engine(local.database_url, pool_size=1)
+    app.state.payment_provider = LocalProvider(local)
+    transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
+    try:
+        async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+            for path in (
+                f"{B}/local/portal/{uuid.uuid4()}/cus%00x",
+                f"{B}/local/portal/{uuid.uuid4()}/cus%00x/cancel",
+                f"{B}/local/checkout/{uuid.uuid4()}/ab%00cd",
+                f"{B}/local/portal/{uuid.uuid4()}/%ED%A0%80",
+            ):
+                get = await client.get(path)
+                post = await client.post(path if path.endswith("cancel") else f"{path}/confirm")
+                for response in (get, post):
+                    assert 400 <= response.status_code < 500, (path, response.status_code, response.text)
+                    assert response.headers["content-type"] == "application/problem+json"
+    finally:
+        await app.state.engine.dispose()

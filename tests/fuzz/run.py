@@ -22,7 +22,15 @@ from servicekit.auth import mint_dev_token
 from servicekit.settings import ServiceSettings
 
 HERE = Path(__file__).resolve().parent
-CONFIG = HERE / "schemathesis.toml"
+CONFIG = HERE / "schemathesis.toml"  # relaxed expectations, each with its reason
+
+# Checks that are wrong for this API, and why (everything else in `--checks all` runs).
+EXCLUDED_CHECKS = {
+    # Judges a sub-resource by its parent: after POST /sessions it expects GET /sessions/{id}/persona
+    # to exist, but a persona exists only once the session is completed (404 until then, documented).
+    # Schemathesis applies it to the inferred link as a whole, so it cannot be narrowed to that path.
+    "ensure_resource_availability",
+}
 
 
 def main() -> int:
@@ -55,13 +63,15 @@ def main() -> int:
         for spec in SERVICES:
             document = f"{stack.gateway_url}/api/v1/{spec.name}/openapi.json"
             command = [
-                args.schemathesis,
+                str(Path(args.schemathesis).resolve()),
                 "--config-file",
                 str(CONFIG),
                 "run",
                 document,
                 "--checks",
                 "all",
+                "--exclude-checks",
+                ",".join(sorted(EXCLUDED_CHECKS)),
                 "--header",
                 f"Authorization: Bearer {token}",
                 "--max-examples",

@@ -86,7 +86,8 @@ def path_cases(caller: Caller, op: Operation) -> Iterator[tuple[str, Request]]:
 
 def _raw_path(caller: Caller, op: Operation, name: str, encoded: str) -> Request:
     request = caller.request(op)
-    values = {p: caller.ids.get(p, "x") for p in op.path_params}
+    known = caller.ids(op.service)
+    values = {p: known.get(p, "x") for p in op.path_params}
     request.url = op.url(values, raw={name: encoded})
     return request
 

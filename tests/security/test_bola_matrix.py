@@ -38,7 +38,8 @@ async def test_another_users_ids_are_a_404(
     send: Callable[[Operation, Request], Awaitable[Any]],
 ) -> None:
     owner, intruder = await new_caller("owner"), await new_caller("intruder")
-    owned = {name: owner.ids[name] for name in op.path_params if name in owner.ids and name != "user_id"}
+    known = owner.ids(op.service)
+    owned = {name: known[name] for name in op.path_params if name in known and name != "user_id"}
     assert owned, f"{op}: the owner has no id for {op.path_params}; the walk cannot reach it"
 
     # The intruder first, so a state-changing operation meets the owner's object untouched.
@@ -51,7 +52,7 @@ async def test_another_users_ids_are_a_404(
     own = await send(op, owner.request(op))
     if str(op) in NEEDS_A_DOMAIN_FLOW:
         return
-    assert (own.status_code, own.text) != (stolen.status_code, stolen.text.replace(intruder.ids["user_id"], "")), (
+    assert (own.status_code, own.text) != (stolen.status_code, stolen.text.replace(str(intruder.user_id), "")), (
         f"{op}: the owner gets the same answer as the intruder, so the 404 proves nothing"
     )
     assert own.status_code != 404 or own.json().get("detail") != stolen.json().get("detail"), (

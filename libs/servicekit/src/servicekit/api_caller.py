@@ -35,7 +35,12 @@ class Caller:
         self.name = f"{label}-{uuid.uuid4().hex[:10]}"
         self.user_id = dev_user_id(self.name)
         self.token = mint_dev_token(settings, self.name)
-        self.ids: dict[str, str] = {"user_id": str(self.user_id)}
+        # Per service: one name can mean different things (profiler's and billing's session_id).
+        self._ids: dict[str, dict[str, str]] = {}
+
+    def ids(self, service: str) -> dict[str, str]:
+        """What this user knows in `service`, by parameter name (their own user id included)."""
+        return {"user_id": str(self.user_id), **self._ids.get(service, {})}
 
     @property
     def auth(self) -> dict[str, str]:
@@ -43,9 +48,8 @@ class Caller:
 
     def request(self, op: Operation, *, path: dict[str, str] | None = None, body: Any = None) -> Request:
         """A well-formed request for `op` as this user; `path` overrides parameter values."""
-        values = {
-            p["name"]: self.ids.get(p["name"]) or str(example(op.document, p["schema"])) for p in op.params("path")
-        }
+        known = self.ids(op.service)
+        values = {p["name"]: known.get(p["name"]) or str(example(op.document, p["schema"])) for p in op.params("path")}
         headers = {p["name"]: str(example(op.document, p["schema"])) for p in op.params("header") if p.get("required")}
         request = Request(op.method, op.url({**values, **(path or {})}), {**self.auth, **headers})
         if op.body_schema is not None:
@@ -56,8 +60,9 @@ class Caller:
     def body(self, op: Operation) -> Any:
         assert op.body_schema is not None
         value = example(op.document, op.body_schema)
+        known = self.ids(op.service)
         if isinstance(value, dict):  # a property named like a learned id takes it (plan_id, …)
-            value.update({name: self.ids[name] for name in op.body_schema.get("properties", {}) if name in self.ids})
+            value.update({name: known[name] for name in op.body_schema.get("properties", {}) if name in known})
         return value
 
     async def produce(self, send: Send) -> None:
@@ -71,6 +76,7 @@ class Caller:
     def learn(self, op: Operation, payload: Any) -> None:
         """Ids from an answer: `*_id` fields, `id` under a collection path, path values inside URLs."""
         collection = [s for s in op.path.split("/") if s and "{" not in s][-1].removesuffix("s")
+        learned = self._ids.setdefault(op.service, {})
         stack = [payload]
         while stack:
             item = stack.pop()
@@ -81,16 +87,18 @@ class Caller:
                     if isinstance(value, dict | list):
                         stack.append(value)
                     elif key == "id" and value is not None:
-                        self.ids.setdefault(f"{collection}_id", str(value))
+                        learned.setdefault(f"{collection}_id", str(value))
                     elif key.endswith("_id") and value is not None:
-                        self.ids.setdefault(key, str(value))
+                        learned.setdefault(key, str(value))
                     elif isinstance(value, str) and "/api/" in value:
-                        self.ids.update(self._path_values(urlsplit(value).path))
+                        self._learn_path(urlsplit(value).path)
 
-    def _path_values(self, path: str) -> dict[str, str]:
+    def _learn_path(self, path: str) -> None:
+        """The path parameters of a URL to one of the operations (a checkout page, a persona)."""
         for op in self.operations:
             pattern = re.sub(r"\\\{(\w+)\\\}", r"(?P<\1>[^/]+)", re.escape(op.path))
             match = re.fullmatch(pattern, path)
             if match:
-                return match.groupdict()
-        return {}
+                values = {k: v for k, v in match.groupdict().items() if k != "user_id"}
+                self._ids.setdefault(op.service, {}).update(values)
+                return

@@ -6,7 +6,7 @@ import uuid
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import Column
+from sqlalchemy import BigInteger, Column
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel import Field, SQLModel
 
@@ -52,7 +52,8 @@ class Subscription(SQLModel, table=True):
     trial_end: datetime | None = timestamp_field()
     canceled_at: datetime | None = timestamp_field()
     past_due_since: datetime | None = timestamp_field()
-    stripe_timestamp: int
+    # Stripe's `created` of the state stored (seconds, or a fetch time): bigint in the table.
+    stripe_timestamp: int = Field(sa_column=Column(BigInteger, nullable=False))
     updated_at: datetime | None = timestamp_field(nullable=False, defaults_to_now=True)
 
 

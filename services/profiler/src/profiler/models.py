@@ -73,3 +73,4 @@ class Persona(SQLModel, table=True):
     fallback_reason: str | None = None
     created_at: datetime = timestamp_field(nullable=False)
     generated_at: datetime | None = timestamp_field()
+    requested_again_at: datetime | None = timestamp_field()  # the sweeper's one retry (personas.sweeper)

@@ -28,7 +28,8 @@ def test_generated_once_per_data_directory(tmp_path: Path) -> None:
 def test_stack_environment_is_explicitly_development(tmp_path: Path) -> None:
     env = DevSecrets.load_or_create(tmp_path).env()
     assert env["ENVIRONMENT"] == "development"
-    assert env["JWT_SECRET"] and env["STRIPE_WEBHOOK_SECRET"]
+    assert env["JWT_SECRET"]
+    assert env["STRIPE_WEBHOOK_SECRET"]
 
 
 def test_make_token_signs_with_the_data_directory_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

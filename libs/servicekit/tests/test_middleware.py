@@ -1,31 +1,40 @@
-"""The body cap and request id, on a bare app built by the app factory's pieces."""
+"""The body cap (the framework's per-route `max_body_size`, and the guard's bounded read of
+JSON bodies) and the request id, on an app the factory builds."""
 
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
 
 import httpx
-from fastapi import FastAPI, Request
+from fastapi import APIRouter, Request
+from pydantic import BaseModel
 
-from servicekit.errors import install_error_handlers
-from servicekit.middleware import BodyLimitMiddleware, RequestContextMiddleware
+from servicekit.app import create_app
+from servicekit.middleware import RequestContextMiddleware
+from servicekit.settings import ServiceSettings
 
 
-def _app() -> FastAPI:
-    app = FastAPI()
-    install_error_handlers(app)
+class Blob(BaseModel):
+    data: str
 
-    @app.post("/echo")
-    async def echo(request: Request) -> dict[str, int]:
-        return {"bytes": len(await request.body())}
 
-    app.add_middleware(BodyLimitMiddleware, max_bytes=1000)
-    app.add_middleware(RequestContextMiddleware)
-    return app
+router = APIRouter()
+
+
+@router.post("/echo")
+async def echo(request: Request) -> dict[str, int]:
+    return {"bytes": len(await request.body())}
+
+
+@router.post("/json")
+async def parsed(body: Blob) -> dict[str, int]:
+    return {"chars": len(body.data)}
 
 
 def _client() -> httpx.AsyncClient:
-    return httpx.AsyncClient(transport=httpx.ASGITransport(app=_app()), base_url="http://t")
+    settings = ServiceSettings(service_name="capped", environment="test", max_body_bytes=1000)
+    app = create_app(settings, [router])
+    return httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t/api/v1/capped")
 
 
 async def _chunks(total: int) -> AsyncIterator[bytes]:
@@ -39,18 +48,24 @@ async def test_bodies_within_the_cap_pass() -> None:
     assert response.json() == {"bytes": 1000}
 
 
-async def test_declared_oversized_body_is_413_problem() -> None:
+async def test_declared_oversized_body_is_413_problem_with_the_request_id() -> None:
     async with _client() as client:
-        response = await client.post("/echo", content=b"x" * 1001)
-    assert response.status_code == 413
-    assert response.headers["content-type"] == "application/problem+json"
+        for path, body in (("/echo", b"x" * 1001), ("/json", b'{"data": "' + b"x" * 1000 + b'"}')):
+            response = await client.post(
+                path, content=body, headers={"Content-Type": "application/json", "X-Request-Id": "big"}
+            )
+            assert response.status_code == 413, path
+            assert response.headers["content-type"] == "application/problem+json"
+            assert response.headers["x-request-id"] == "big"
 
 
 async def test_streamed_oversized_body_without_length_is_413() -> None:
     async with _client() as client:
-        response = await client.post("/echo", content=_chunks(5000))
-    assert response.status_code == 413
-    assert response.json()["detail"] == "request body exceeds 1000 bytes"
+        raw = await client.post("/echo", content=_chunks(5000))
+        parsed_json = await client.post("/json", content=_chunks(5000), headers={"Content-Type": "application/json"})
+    assert raw.status_code == parsed_json.status_code == 413
+    assert raw.headers["content-type"] == parsed_json.headers["content-type"] == "application/problem+json"
+    assert parsed_json.json()["detail"] == "request body exceeds 1000 bytes"
 
 
 async def test_request_id_is_taken_or_made() -> None:

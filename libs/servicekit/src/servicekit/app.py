@@ -15,7 +15,7 @@ from servicekit.db import create_engine
 from servicekit.errors import gateway_problem_pages, install_error_handlers
 from servicekit.health import router as health_router
 from servicekit.logging import configure_logging
-from servicekit.middleware import BodyLimitMiddleware, RequestContextMiddleware, UnstorableInputMiddleware
+from servicekit.middleware import RequestContextMiddleware, UnstorableInputMiddleware
 from servicekit.openapi import problem_openapi
 from servicekit.outage import install_outage_handlers
 from servicekit.settings import ServiceSettings
@@ -66,12 +66,14 @@ def create_app(
     app.include_router(health_router, include_in_schema=False)
     app.include_router(gateway_problem_pages())
     for router in routers:
-        app.include_router(router, prefix=prefix)
+        # The framework's own cap, per route: an upload route sets a larger `max_body_size`.
+        app.include_router(router, prefix=prefix, max_body_size=settings.max_body_bytes)
     # Bodies the framework parses for a route are guarded; a route that reads its exact bytes
     # (a signed webhook) judges them itself.
-    app.add_middleware(UnstorableInputMiddleware, parsed_body_routes=_parsed_body_routes(app))
-    # Outermost last: the request id must be bound before the body cap or the guard can reject.
-    app.add_middleware(BodyLimitMiddleware, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        UnstorableInputMiddleware, parsed_body_routes=_parsed_body_routes(app), max_bytes=settings.max_body_bytes
+    )
+    # Outermost last: the request id must be bound before the guard can reject.
     app.add_middleware(RequestContextMiddleware)
     return app
 

@@ -1,5 +1,6 @@
-"""Pure ASGI middleware: request id, a body-size cap (the gateway is not the only guard), and
-the guard that keeps strings PostgreSQL cannot store out of every request."""
+"""Pure ASGI middleware: the request id, and the guard that keeps strings PostgreSQL cannot
+store out of every request. Body size is capped by the framework's own `max_body_size` per
+route (servicekit.app), and by the guard for the JSON bodies it reads first."""
 
 from __future__ import annotations
 
@@ -44,11 +45,24 @@ class RequestContextMiddleware:
         started = time.perf_counter()
         status = 0
 
+        framework_413 = False
+
         async def send_with_id(message: Message) -> None:
-            nonlocal status
+            nonlocal status, framework_413
             if message["type"] == "http.response.start":
+                if message["status"] == 413 and _is_plain_text(message):
+                    # The framework's own body cap (`max_body_size`) answers in text/plain.
+                    framework_413 = True
+                    return
                 status = message["status"]
                 message.setdefault("headers", []).append((b"x-request-id", request_id.encode()))
+            elif framework_413:
+                if not message.get("more_body", False):
+                    framework_413 = False
+                    await _send_problem(
+                        send_with_id, 413, "Content Too Large", "request body is too large for this endpoint"
+                    )
+                return
             await send(message)
 
         try:
@@ -69,56 +83,8 @@ class RequestContextMiddleware:
             structlog.contextvars.unbind_contextvars("request_id", "traceparent")
 
 
-class BodyLimitMiddleware:
-    """413 problem+json when a body exceeds `max_bytes`, by header or while streaming."""
-
-    def __init__(self, app: ASGIApp, max_bytes: int) -> None:
-        self.app = app
-        self.max_bytes = max_bytes
-
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        length = dict(scope["headers"]).get(b"content-length")
-        if length is not None and length.isdigit() and int(length) > self.max_bytes:
-            await self._reject(send)
-            return
-        received = 0
-        started = rejected = False
-
-        async def guarded_receive() -> Message:
-            nonlocal received, rejected
-            message = await receive()
-            if message["type"] == "http.request":
-                received += len(message.get("body", b""))
-                if received > self.max_bytes:
-                    # Answer 413 now: whatever the app makes of the aborted body is dropped.
-                    if not started and not rejected:
-                        rejected = True
-                        await self._reject(send)
-                    raise _BodyTooLarge
-            return message
-
-        async def tracking_send(message: Message) -> None:
-            nonlocal started
-            if rejected:
-                return
-            if message["type"] == "http.response.start":
-                started = True
-            await send(message)
-
-        try:
-            await self.app(scope, guarded_receive, tracking_send)
-        except _BodyTooLarge:
-            pass
-
-    async def _reject(self, send: Send) -> None:
-        await _send_problem(send, 413, "Content Too Large", f"request body exceeds {self.max_bytes} bytes")
-
-
-class _BodyTooLarge(Exception):
-    pass
+def _is_plain_text(start: Message) -> bool:
+    return any(k.lower() == b"content-type" and v.startswith(b"text/plain") for k, v in start.get("headers", []))
 
 
 MAX_JSON_DEPTH = 32
@@ -133,9 +99,16 @@ class UnstorableInputMiddleware:
     Only bodies the framework will parse for a route are read (`parsed_body_routes`: path pattern
     and methods); a route that takes raw bytes (a signed webhook) verifies and judges them itself."""
 
-    def __init__(self, app: ASGIApp, parsed_body_routes: Iterable[tuple[re.Pattern[str], frozenset[str]]] = ()) -> None:
+    def __init__(
+        self,
+        app: ASGIApp,
+        parsed_body_routes: Iterable[tuple[re.Pattern[str], frozenset[str]]] = (),
+        *,
+        max_bytes: int = 1_048_576,
+    ) -> None:
         self.app = app
         self.parsed_body_routes = tuple(parsed_body_routes)
+        self.max_bytes = max_bytes
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         if scope["type"] != "http":
@@ -144,8 +117,11 @@ class UnstorableInputMiddleware:
         problem = self._path_or_query_problem(scope)
         if problem is None and self._has_json_body(scope):
             try:
-                body = await _read_body(receive)
+                body = await _read_body(receive, self.max_bytes)
             except _ClientGone:
+                return
+            except _TooLarge:
+                await _send_problem(send, 413, "Content Too Large", f"request body exceeds {self.max_bytes} bytes")
                 return
             problem = _json_body_problem(body)
             receive = _replay(body, receive)
@@ -176,13 +152,19 @@ class UnstorableInputMiddleware:
         return any(method in methods and pattern.match(path) for pattern, methods in self.parsed_body_routes)
 
 
-async def _read_body(receive: Receive) -> bytes:
+async def _read_body(receive: Receive, max_bytes: int) -> bytes:
+    """The whole body, never more than `max_bytes` of it in memory."""
     chunks = []
+    size = 0
     while True:
         message = await receive()
         if message["type"] != "http.request":  # the client went away: nothing to answer
             raise _ClientGone
-        chunks.append(message.get("body", b""))
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > max_bytes:
+            raise _TooLarge
+        chunks.append(chunk)
         if not message.get("more_body", False):
             return b"".join(chunks)
 
@@ -240,4 +222,8 @@ async def _send_problem(send: Send, status: int, title: str, detail: str, **extr
 
 
 class _ClientGone(Exception):
+    pass
+
+
+class _TooLarge(Exception):
     pass

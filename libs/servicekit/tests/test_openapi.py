@@ -44,9 +44,9 @@ def _statuses(document: dict[str, Any], path: str, method: str) -> set[str]:
 
 def test_problems_are_declared_from_what_the_operation_is() -> None:
     document = _app(environment="test").openapi()
-    assert _statuses(document, "/public", "get") == {"200", "422", "429"}
+    assert _statuses(document, "/public", "get") == {"200", "422", "429", "503"}
     assert _statuses(document, "/things/{thing_id}", "put") == {
-        "200", "400", "401", "404", "409", "413", "415", "422", "429"
+        "200", "400", "401", "404", "409", "413", "415", "422", "429", "503"
     }  # fmt: skip
     responses = document["paths"]["/api/v1/kit/things/{thing_id}"]["put"]["responses"]
     assert responses["409"]["description"] == "the thing is frozen"

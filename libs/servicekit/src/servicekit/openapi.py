@@ -2,9 +2,9 @@
 declared, as `application/problem+json` with the one `Problem` schema.
 
 The kit declares what the kit itself answers, read from the operation: 401 where it needs a
-token, 404 where it has path parameters, 400/413/415 where it takes a body, 422 and the
-gateway's 429 everywhere. A service declares what only its code raises (402, 409, 503, a 404
-without path parameters) with `problem_responses(...)` on the route."""
+token, 404 where it has path parameters, 400/413/415 where it takes a body, and everywhere 422,
+the gateway's 429 and the outage 503. A service declares what only its code raises (402, 409,
+a provider's 503, a 404 without path parameters) with `problem_responses(...)` on the route."""
 
 from __future__ import annotations
 
@@ -64,6 +64,7 @@ def kit_statuses(operation: dict[str, Any]) -> dict[int, str]:
     statuses = {
         422: "invalid request: path, query, header or body fails validation",
         429: "rate limited by the gateway (Retry-After: 1)",
+        503: "the database or the broker is unreachable (Retry-After); see servicekit.outage",
     }
     if operation.get("security"):
         statuses[401] = "missing or invalid bearer token"

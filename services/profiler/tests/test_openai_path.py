@@ -16,11 +16,13 @@ import psycopg
 import pytest
 from pydantic import SecretStr
 
+from contracts.profiler import PersonaRequested
 from profiler import SCHEMA
 from profiler.personas import service as personas_service
 from profiler.settings import ProfilerSettings
 from servicekit.ai import OpenAIProvider
 from servicekit.db import create_engine, user_transaction
+from servicekit.events import new_event
 from servicekit.testing import Users, eventually
 from servicekit.worker import Worker
 
@@ -137,13 +139,15 @@ class AIPath:
         engine = create_engine(settings.worker_dsn, pool_size=1)
         user_id = self.users.id(name)
         try:
-            # The worker's two halves, as the persona consumer runs them.
-            result = await personas_service.prepare_generation(
-                engine, OpenAIProvider(settings), user_id, uuid.UUID(persona_id), daily_budget=budget
-            )
-            assert result is not None
+            # The job's two halves, as the persona consumer runs them.
+            job = personas_service.persona_job.subscription(OpenAIProvider(settings), daily_budget=budget)
+            request = PersonaRequested(persona_id=uuid.UUID(persona_id), session_id=uuid.uuid4())
+            event = new_event(PersonaRequested.SUBJECT, user_id=user_id, data=request.model_dump(mode="json"))
+            assert job.prepare is not None
+            store = await job.prepare(engine, event)
+            assert store is not None
             async with user_transaction(engine, user_id) as db:
-                await personas_service.store_generation(db, user_id, uuid.UUID(persona_id), result)
+                await store(db, event)
         finally:
             await engine.dispose()
 

@@ -9,7 +9,7 @@ from datetime import UTC, datetime
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from entitlements.matrix import LIMITS
+from entitlements.matrix import LIMITS, has_feature
 from entitlements.quota import QuotaCheck, check_quota, enforce_quota, period_start
 from entitlements.tier_cache import current_tier
 from servicekit.auth import CurrentPrincipal
@@ -30,6 +30,11 @@ async def guard_quota(
     check = check_quota(limit_name, await current_tier(db), used, now)
     enforce_quota(check)
     return check
+
+
+async def model_ai_allowed(db: AsyncSession) -> bool:
+    """The AI-job policy (servicekit.ai_job): the model for tiers with `model_ai`, offline rules otherwise."""
+    return has_feature(await current_tier(db), "model_ai")
 
 
 def quota_guard(limit_name: str, count_used: UsageCounter) -> Callable[..., Awaitable[QuotaCheck]]:

@@ -5,22 +5,20 @@ from __future__ import annotations
 import uuid
 from datetime import UTC, datetime
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts import profiler as events
-from entitlements import has_feature
-from entitlements.tier_cache import current_tier
+from entitlements.guard import model_ai_allowed
 from profiler.models import Persona
 from profiler.personas import repository
 from profiler.personas.offline_writer import write_persona
 from profiler.personas.schemas import PersonaContent
 from profiler.questions import service as questions_service
 from profiler.sessions import service as sessions_service
-from servicekit.ai import AIProvider, AIResult, OfflineProvider, StructuredTask, generate_if_allowed, spend_ai_call
-from servicekit.db import user_transaction
+from servicekit.ai import AIResult, StructuredTask
+from servicekit.ai_job import AIJob
 from servicekit.errors import NotFound
-from servicekit.events import emit
+from servicekit.events import Event, emit
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
@@ -70,28 +68,23 @@ async def persona_task(db: AsyncSession, session_id: uuid.UUID) -> StructuredTas
     )
 
 
-async def prepare_generation(
-    engine: AsyncEngine, provider: AIProvider, user_id: uuid.UUID, persona_id: uuid.UUID, *, daily_budget: int
-) -> AIResult[PersonaContent] | None:
-    """Worker job, first half: read what the model needs in a short transaction, then call it
-    with no transaction open (no connection or row lock is held while it thinks)."""
-    async with user_transaction(engine, user_id) as db:
-        persona = await repository.by_id(db, persona_id)
-        if persona is None or persona.status != "pending":
-            log.info("persona_skip", persona_id=str(persona_id), reason="missing or already generated")
-            return None
-        if not has_feature(await current_tier(db), "model_ai"):
-            provider = OfflineProvider()  # the free tier runs on the offline writer only
-        task = await persona_task(db, persona.session_id)
-        within_budget = provider.name == "offline" or await spend_ai_call(db, user_id, daily_budget)
-    return await generate_if_allowed(provider, task, within_budget=within_budget)
+async def load_task(
+    db: AsyncSession, request: events.PersonaRequested, _event: Event
+) -> StructuredTask[PersonaContent] | None:
+    """The persona job's first step (servicekit.ai_job): what the model needs, or None when the
+    persona is gone or already written."""
+    persona = await repository.by_id(db, request.persona_id)
+    if persona is None or persona.status != "pending":
+        log.info("persona_skip", persona_id=str(request.persona_id), reason="missing or already generated")
+        return None
+    return await persona_task(db, persona.session_id)
 
 
-async def store_generation(
-    db: AsyncSession, user_id: uuid.UUID, persona_id: uuid.UUID, result: AIResult[PersonaContent]
+async def store_result(
+    db: AsyncSession, request: events.PersonaRequested, event: Event, result: AIResult[PersonaContent]
 ) -> None:
-    """Worker job, second half: fill the pending persona and announce it, in one transaction."""
-    persona = await repository.by_id_for_update(db, persona_id)
+    """The persona job's last step: fill the pending persona and announce it, in one transaction."""
+    persona = await repository.by_id_for_update(db, request.persona_id)
     if persona is None or persona.status != "pending":
         return
     persona.status = "ready"
@@ -112,4 +105,15 @@ async def store_generation(
         provider=result.provider,
         fallback=result.fallback,
     )
-    await emit(db, generated, user_id=user_id)
+    await emit(db, generated, user_id=event.user_id())
+
+
+# Work-queue consumer of persona.requested; the default short ack_wait holds, as the consumer
+# keeps the message alive with in-progress acks while the model thinks.
+persona_job = AIJob(
+    payload=events.PersonaRequested,
+    durable="profiler-persona-writer",
+    load=load_task,
+    store=store_result,
+    allows_model=model_ai_allowed,
+)

@@ -148,7 +148,15 @@ async def test_a_retried_complete_with_its_key_is_answered_again(users: Users, q
     again = await questionnaire.client.post(url, headers={**headers, "Idempotency-Key": "done-1"})
     assert first.status_code == again.status_code == 202
     assert first.json()["persona_id"] == again.json()["persona_id"]
+    assert again.headers["location"] == first.headers["location"]
+    assert again.headers["idempotent-replayed"] == "true"
     problem(await questionnaire.client.post(url, headers={**headers, "Idempotency-Key": "done-2"}), 409)
+    # The same key on another session's completion is a different request: 422, as the draft says.
+    other = await questionnaire.start(headers)
+    reused = await questionnaire.client.post(
+        f"{B}/sessions/{other}/complete", headers={**headers, "Idempotency-Key": "done-1"}
+    )
+    problem(reused, 422)
 
 
 async def test_persona_is_pending_then_ready(

@@ -41,8 +41,6 @@ class ProfilerSession(SQLModel, table=True):
     user_id: uuid.UUID
     bank_version: int
     status: str = "in_progress"
-    idempotency_key: str | None = None
-    completion_key: str | None = None
     created_at: datetime = timestamp_field(nullable=False)
     updated_at: datetime = timestamp_field(nullable=False)
     completed_at: datetime | None = timestamp_field()

@@ -18,22 +18,16 @@ async def get_session(db: AsyncSession, session_id: uuid.UUID, *, for_update: bo
     return (await db.exec(query)).first()
 
 
-async def get_by_idempotency_key(db: AsyncSession, user_id: uuid.UUID, key: str) -> ProfilerSession | None:
-    query = select(ProfilerSession).where(ProfilerSession.user_id == user_id, ProfilerSession.idempotency_key == key)
-    return (await db.exec(query)).first()
-
-
-async def insert_session(db: AsyncSession, user_id: uuid.UUID, bank_version: int, key: str | None) -> ProfilerSession:
-    """Insert unless the idempotency key was used; the caller then re-reads the existing row."""
+async def insert_session(db: AsyncSession, user_id: uuid.UUID, bank_version: int) -> ProfilerSession:
+    """A new session; its timestamps come from the table's defaults."""
     statement = (
         insert(ProfilerSession)
-        .values(id=uuid.uuid4(), user_id=user_id, bank_version=bank_version, idempotency_key=key)
-        .on_conflict_do_nothing()
+        .values(id=uuid.uuid4(), user_id=user_id, bank_version=bank_version)
         .returning(ProfilerSession.__table__.c.id)  # type: ignore[attr-defined]
     )
-    new_id = (await db.exec(statement)).scalar_one_or_none()
-    row = await get_session(db, new_id) if new_id else await get_by_idempotency_key(db, user_id, key or "")
-    assert row is not None, "the insert either created a row or hit the user's idempotency key"
+    new_id = (await db.exec(statement)).scalar_one()
+    row = await get_session(db, new_id)
+    assert row is not None, "the row was just inserted in this transaction"
     return row
 
 

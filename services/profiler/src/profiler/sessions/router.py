@@ -1,18 +1,18 @@
 from __future__ import annotations
 
 import uuid
-from typing import Annotated
 
-from fastapi import APIRouter, Header, Response, status
+from fastapi import APIRouter, Request, status
+from fastapi.responses import JSONResponse
 
 from profiler.sessions import service
 from profiler.sessions.schemas import AnswerIn, AnswerPublic, CompletionAccepted, Progress, SessionPublic
 from servicekit.auth import CurrentPrincipal
 from servicekit.deps import DbSession
+from servicekit.idempotency import IdempotencyKey, idempotent
 from servicekit.openapi import problem_responses
 
 router = APIRouter(prefix="/sessions", tags=["sessions"])
-IdempotencyKey = Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)]
 
 
 def persona_url(session_id: uuid.UUID) -> str:
@@ -23,7 +23,7 @@ async def _public(db: DbSession, session_id: uuid.UUID) -> SessionPublic:
     row = await service.owned(db, session_id)
     answers = await service.answers_of(db, session_id)
     return SessionPublic(
-        **row.model_dump(exclude={"user_id", "idempotency_key", "completion_key"}),
+        **row.model_dump(exclude={"user_id"}),
         answers=[AnswerPublic.model_validate(a, from_attributes=True) for a in answers],
         progress=Progress(answered=len(answers), required_missing=await service.missing_required(db, row, answers)),
         persona_url=persona_url(row.id) if row.status == "completed" else None,
@@ -31,13 +31,23 @@ async def _public(db: DbSession, session_id: uuid.UUID) -> SessionPublic:
 
 
 @router.post(
-    "", status_code=status.HTTP_201_CREATED, responses=problem_responses((404, "the question bank is not loaded"))
+    "",
+    status_code=status.HTTP_201_CREATED,
+    response_model=SessionPublic,
+    responses=problem_responses(
+        (404, "the question bank is not loaded"),
+        (409, "a request with this Idempotency-Key is still in progress"),
+        (422, "this Idempotency-Key was used for a different request"),
+    ),
 )
 async def start_session(
-    db: DbSession, principal: CurrentPrincipal, idempotency_key: IdempotencyKey = None
-) -> SessionPublic:
-    row = await service.start(db, principal.user_id, idempotency_key)
-    return await _public(db, row.id)
+    db: DbSession, principal: CurrentPrincipal, request: Request, idempotency_key: IdempotencyKey = None
+) -> JSONResponse:
+    async def start() -> SessionPublic:
+        row = await service.start(db, principal.user_id)
+        return await _public(db, row.id)
+
+    return await idempotent(db, request, idempotency_key, start, status_code=status.HTTP_201_CREATED)
 
 
 @router.get("/{session_id}")
@@ -59,21 +69,30 @@ async def put_answer(
 @router.post(
     "/{session_id}/complete",
     status_code=status.HTTP_202_ACCEPTED,
+    response_model=CompletionAccepted,
     responses=problem_responses(
         (402, "the persona rule refuses: the problem names the limit and the tier that lifts it"),
-        (409, "the session is already completed (and this is not a replay with its key)"),
-        (422, "required questions are unanswered"),
+        (
+            409,
+            "the session is already completed (and this is not a replay with its key), or a request with "
+            "this Idempotency-Key is still in progress",
+        ),
+        (422, "required questions are unanswered, or this Idempotency-Key was used for a different request"),
     ),
 )
 async def complete_session(
     session_id: uuid.UUID,
     db: DbSession,
     principal: CurrentPrincipal,
-    response: Response,
+    request: Request,
     idempotency_key: IdempotencyKey = None,
-) -> CompletionAccepted:
-    persona = await service.complete(db, principal.user_id, session_id, idempotency_key)
+) -> JSONResponse:
+    async def complete() -> CompletionAccepted:
+        persona = await service.complete(db, principal.user_id, session_id)
+        return CompletionAccepted(
+            session_id=session_id, persona_id=persona.id, status=persona.status, persona_url=persona_url(session_id)
+        )
+
+    response = await idempotent(db, request, idempotency_key, complete, status_code=status.HTTP_202_ACCEPTED)
     response.headers["Location"] = persona_url(session_id)
-    return CompletionAccepted(
-        session_id=session_id, persona_id=persona.id, status=persona.status, persona_url=persona_url(session_id)
-    )
+    return response

@@ -23,9 +23,9 @@ from servicekit.errors import Conflict, NotFound, Unprocessable
 from servicekit.events import emit
 
 
-async def start(db: AsyncSession, user_id: uuid.UUID, idempotency_key: str | None) -> ProfilerSession:
+async def start(db: AsyncSession, user_id: uuid.UUID) -> ProfilerSession:
     await questions_service.questions_for(db, BANK_VERSION)
-    return await repository.insert_session(db, user_id, BANK_VERSION, idempotency_key)
+    return await repository.insert_session(db, user_id, BANK_VERSION)
 
 
 async def owned(db: AsyncSession, session_id: uuid.UUID, *, for_update: bool = False) -> ProfilerSession:
@@ -78,18 +78,12 @@ async def _enforce_persona_rule(db: AsyncSession, user_id: uuid.UUID) -> None:
     enforce_quota(check_quota("persona_refreshes", tier, refreshes, now))
 
 
-async def complete(
-    db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, idempotency_key: str | None = None
-) -> Persona:
+async def complete(db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID) -> Persona:
     """Close the session and queue the persona job, all in the caller's one transaction.
 
-    A retry with the same Idempotency-Key gets the first answer back; any other repeat is 409.
+    A repeat is 409 (a retry with the same Idempotency-Key is answered by the kit before this runs).
     """
     row = await owned(db, session_id, for_update=True)
-    if row.status == "completed" and idempotency_key and row.completion_key == idempotency_key:
-        persona = await personas_repository.by_session(db, session_id)
-        if persona is not None:
-            return persona
     _ensure_open(row)
     answers = await repository.list_answers(db, session_id)
     missing = await missing_required(db, row, answers)
@@ -100,7 +94,6 @@ async def complete(
         )
     await _enforce_persona_rule(db, user_id)
     row.status = "completed"
-    row.completion_key = idempotency_key
     row.completed_at = datetime.now(UTC)
     await repository.touch(db, row)
     persona = Persona(user_id=user_id, session_id=session_id, created_at=datetime.now(UTC))

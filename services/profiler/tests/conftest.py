@@ -1,48 +1,23 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator, Callable
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 import psycopg
 import pytest
 
-from profiler import SCHEMA
-from profiler.main import app as build_app
-from profiler.settings import ProfilerSettings
-from profiler.worker import subscriptions
-from servicekit.testing import Users, app_client, running_worker
-from servicekit.worker import Worker
+from profiler.main import service
+from servicekit.testing import service_fixtures
+
+fixtures = service_fixtures(service)
+settings, client, worker, users = fixtures.settings, fixtures.client, fixtures.worker, fixtures.users
 
 
 @pytest.fixture(scope="session")
-def settings(infra: Any) -> ProfilerSettings:
-    return ProfilerSettings(
-        environment="test",
-        database_url=infra.dsn("profiler_app"),
-        worker_database_url=infra.dsn("profiler_worker"),
-        nats_url=infra.nats_url,
-        consumer_watchdog_seconds=2.0,
-        persona_retry_after_seconds=1,
-    )
-
-
-@pytest.fixture(scope="session")
-async def client(settings: ProfilerSettings) -> AsyncIterator[httpx.AsyncClient]:
-    async with app_client(build_app(settings)) as c:
-        yield c
-
-
-@pytest.fixture(scope="session")
-async def worker(settings: ProfilerSettings) -> AsyncIterator[Worker]:
-    async with running_worker(settings, SCHEMA, subscriptions(settings)) as w:
-        yield w
-
-
-@pytest.fixture(scope="session")
-def users(settings: ProfilerSettings) -> Users:
-    return Users(settings)
+def settings_overrides() -> dict[str, Any]:
+    return {"persona_retry_after_seconds": 1}
 
 
 class Questionnaire:

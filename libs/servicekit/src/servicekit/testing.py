@@ -1,4 +1,11 @@
-"""Test helpers shared by every service's tests (servers come from the root conftest)."""
+"""Test helpers shared by every service's tests (servers come from the root conftest), and the
+fixtures a service's tests get from its definition:
+
+    # services/coaching/tests/conftest.py
+    fixtures = service_fixtures(service)      # settings, client, worker, users
+    settings, client, worker, users = fixtures.settings, fixtures.client, fixtures.worker, fixtures.users
+
+A conftest that needs other settings defines a `settings_overrides` fixture returning a dict."""
 
 from __future__ import annotations
 
@@ -7,13 +14,16 @@ import time
 import uuid
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
 from contextlib import asynccontextmanager
-from typing import TypeVar
+from dataclasses import dataclass
+from typing import Any, TypeVar
 
 import httpx
+import pytest
 from fastapi import FastAPI
 
 from servicekit.auth import dev_user_id, mint_dev_token
 from servicekit.events.consumer import Subscription
+from servicekit.service import ServiceDefinition
 from servicekit.settings import ServiceSettings
 from servicekit.worker import Worker
 
@@ -40,6 +50,50 @@ async def running_worker(
         yield worker
     finally:
         await worker.stop()
+
+
+@dataclass(frozen=True)
+class ServiceFixtures:
+    settings: Any
+    client: Any
+    worker: Any
+    users: Any
+
+
+def service_fixtures(definition: ServiceDefinition[Any], *, prefix: str = "") -> ServiceFixtures:
+    """Session fixtures `<prefix>settings`, `<prefix>client` (the API in-process, lifespan
+    running), `<prefix>worker` (relay, consumers) and `users`, on the root conftest's `infra`."""
+
+    @pytest.fixture(scope="session", name=f"{prefix}settings")
+    def settings(infra: Any, request: pytest.FixtureRequest) -> ServiceSettings:
+        try:
+            overrides: dict[str, Any] = request.getfixturevalue("settings_overrides")
+        except pytest.FixtureLookupError:
+            overrides = {}
+        roles = {"database_url": "app", "worker_database_url": "worker"}
+        if definition.system_role:
+            roles["system_database_url"] = "system"
+        dsns = {field: infra.dsn(f"{definition.name}_{role}") for field, role in roles.items()}
+        values = {"environment": "test", "nats_url": infra.nats_url, "consumer_watchdog_seconds": 2.0, **dsns}
+        made: ServiceSettings = definition.settings(**{**values, **overrides})
+        return made
+
+    @pytest.fixture(scope="session", name=f"{prefix}client")
+    async def client(request: pytest.FixtureRequest) -> AsyncIterator[httpx.AsyncClient]:
+        async with app_client(definition.app(request.getfixturevalue(f"{prefix}settings"))) as c:
+            yield c
+
+    @pytest.fixture(scope="session", name=f"{prefix}worker")
+    async def worker(request: pytest.FixtureRequest) -> AsyncIterator[Worker]:
+        service_settings = request.getfixturevalue(f"{prefix}settings")
+        async with running_worker(service_settings, definition.schema, definition.subscriptions(service_settings)) as w:
+            yield w
+
+    @pytest.fixture(scope="session", name="users")
+    def users(request: pytest.FixtureRequest) -> Users:
+        return Users(request.getfixturevalue(f"{prefix}settings"))
+
+    return ServiceFixtures(settings, client, worker, users)
 
 
 class Users:

@@ -13,7 +13,7 @@ from nats.aio.client import Client as NATS
 from servicekit.db import create_engine
 from servicekit.events.consumer import ConsumerRunner, Subscription
 from servicekit.events.relay import OutboxRelay
-from servicekit.events.streams import PRODUCING_SERVICES, connect, ensure_stream
+from servicekit.events.streams import connect, ensure_stream, service_of_stream
 from servicekit.logging import configure_logging, get_logger
 from servicekit.settings import ServiceSettings
 
@@ -60,8 +60,8 @@ class Worker:
     async def start(self) -> None:
         self.nc = await self._connect()
         js = self.nc.jetstream()
-        for service in PRODUCING_SERVICES:
-            # Every stream a consumer binds to must exist, whoever starts first.
+        # Its own stream, and every stream a consumer binds to, must exist whoever starts first.
+        for service in sorted({self.schema, *(service_of_stream(sub.stream) for sub in self.subscriptions)}):
             await ensure_stream(js, service)
         self.relay = relay = OutboxRelay(self.settings.worker_dsn, self.schema, js)
         self.runners = [

@@ -14,12 +14,15 @@ from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 
-PRODUCING_SERVICES = ("profiler", "coaching", "missions", "billing")
 DUPLICATE_WINDOW_SECONDS = 15 * 60
 
 
 def stream_name(service: str) -> str:
     return service.upper()
+
+
+def service_of_stream(stream: str) -> str:
+    return stream.lower()
 
 
 def stream_subjects(service: str) -> list[str]:

@@ -2,7 +2,10 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-PACKAGES := -e libs/servicekit -e libs/contracts -e libs/entitlements -e services/profiler -e services/billing -e deploy/local
+# Every lib, service and deploy tool with a pyproject.toml: a new service is picked up by itself.
+PROJECTS := $(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml))
+PACKAGES := $(foreach p,$(PROJECTS),-e $(p))
+SOURCE_ROOTS := $(subst $(eval) ,:,$(wildcard libs/*/src services/*/src deploy/*/src))
 DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy import-linter
 USER ?= student
 
@@ -11,7 +14,7 @@ USER ?= student
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 
-$(VENV)/.installed: $(BIN)/python constraints.txt $(wildcard */*/pyproject.toml) $(wildcard services/*/pyproject.toml)
+$(VENV)/.installed: $(BIN)/python constraints.txt $(foreach p,$(PROJECTS),$(p)/pyproject.toml)
 	$(BIN)/pip install --quiet --disable-pip-version-check -c constraints.txt setuptools wheel
 	# --no-build-isolation: our packages build with the pinned setuptools above, nothing unpinned
 	$(BIN)/pip install --quiet --disable-pip-version-check --no-build-isolation -c constraints.txt $(PACKAGES) $(DEV_TOOLS)
@@ -31,8 +34,9 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/mypy libs services deploy/local/src tests conftest.py bench
-	$(BIN)/lint-imports --no-cache
+	MYPYPATH=$(SOURCE_ROOTS) $(BIN)/mypy libs services deploy/local/src tests conftest.py bench
+	$(BIN)/python -m journey_local import-contracts > $(VENV)/import-contracts.ini
+	$(BIN)/lint-imports --no-cache --config $(VENV)/import-contracts.ini
 
 fmt: install
 	$(BIN)/ruff format .

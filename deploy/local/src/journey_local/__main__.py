@@ -73,9 +73,14 @@ def main(argv: list[str] | None = None) -> None:
     token_parser.add_argument("user")
     token_parser.add_argument("--data-dir", type=Path, default=Path(".data"))
     sub.add_parser("events-doc", help="regenerate the event catalogue in docs/events.md")
+    sub.add_parser("import-contracts", help="print import-linter's contracts for every service and lib")
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.data_dir)
+    elif args.command == "import-contracts":
+        from journey_local import import_contracts
+
+        print(import_contracts.render(), end="")
     elif args.command == "events-doc":
         from journey_local import event_catalogue
 

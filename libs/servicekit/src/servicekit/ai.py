@@ -123,6 +123,8 @@ def build_provider(settings: ServiceSettings) -> AIProvider:
 
 async def spend_ai_call(session: AsyncSession, user_id: uuid.UUID, daily_budget: int) -> bool:
     """Count one AI call for today (UTC); False once the user's daily budget is used."""
+    if daily_budget <= 0:
+        return False  # the insert below would let the day's first call through
     result = await session.exec(  # type: ignore[call-overload]
         text(
             "INSERT INTO ai_usage AS u (user_id, day, calls) "

@@ -157,10 +157,11 @@ def grant_reference_table(schema: str, table: str) -> None:
     _grant(schema, table, "SELECT", roles["worker"])
 
 
-def create_event_tables(schema: str) -> None:
+def event_tables_ddl(schema: str) -> list[str]:
     """Outbox, inbox, dead letters and the AI budget counter, with their grants."""
     roles = role_names(schema)
-    op.execute(
+    statements: list[str] = []
+    statements.append(
         f"""
         CREATE TABLE "{schema}".outbox (
             id uuid PRIMARY KEY,
@@ -170,8 +171,10 @@ def create_event_tables(schema: str) -> None:
             published_at timestamptz
         )"""
     )
-    op.execute(f'CREATE INDEX outbox_unpublished_idx ON "{schema}".outbox (created_at) WHERE published_at IS NULL')
-    op.execute(
+    statements.append(
+        f'CREATE INDEX outbox_unpublished_idx ON "{schema}".outbox (created_at) WHERE published_at IS NULL'
+    )
+    statements.append(
         f"""
         CREATE TABLE "{schema}".inbox (
             consumer text NOT NULL,
@@ -180,7 +183,7 @@ def create_event_tables(schema: str) -> None:
             PRIMARY KEY (consumer, event_id)
         )"""
     )
-    op.execute(
+    statements.append(
         f"""
         CREATE TABLE "{schema}".dead_letters (
             id bigserial PRIMARY KEY,
@@ -193,7 +196,7 @@ def create_event_tables(schema: str) -> None:
             created_at timestamptz NOT NULL DEFAULT now()
         )"""
     )
-    op.execute(
+    statements.append(
         f"""
         CREATE TABLE "{schema}".ai_usage (
             user_id uuid NOT NULL,
@@ -202,9 +205,19 @@ def create_event_tables(schema: str) -> None:
             PRIMARY KEY (user_id, day)
         )"""
     )
-    _grant(schema, "outbox", "INSERT", roles["app"])
-    _grant(schema, "outbox", "SELECT, UPDATE, INSERT, DELETE", roles["worker"])
-    _grant(schema, "inbox", "SELECT, INSERT", roles["worker"])
-    _grant(schema, "dead_letters", "SELECT, INSERT", roles["worker"])
-    op.execute(f'GRANT USAGE ON SEQUENCE "{schema}".dead_letters_id_seq TO "{roles["worker"]}"')
-    protect_user_table(schema, "ai_usage", app="", worker="SELECT, INSERT, UPDATE")
+    for table, privileges, role in (
+        ("outbox", "INSERT", roles["app"]),
+        ("outbox", "SELECT, UPDATE, INSERT, DELETE", roles["worker"]),
+        ("inbox", "SELECT, INSERT", roles["worker"]),
+        ("dead_letters", "SELECT, INSERT", roles["worker"]),
+    ):
+        statements.append(f'GRANT {privileges} ON "{schema}"."{table}" TO "{role}"')
+    statements.append(f'GRANT USAGE ON SEQUENCE "{schema}".dead_letters_id_seq TO "{roles["worker"]}"')
+    statements += user_table_ddl(schema, "ai_usage", app="", worker="SELECT, INSERT, UPDATE")
+    return statements
+
+
+def create_event_tables(schema: str) -> None:
+    """Migration helper: `event_tables_ddl` applied."""
+    for statement in event_tables_ddl(schema):
+        op.execute(statement)

@@ -5,55 +5,44 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
 from typing import Any
 
 import psycopg
 import pytest
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from profiler.settings import ProfilerSettings
 from servicekit.db import create_engine
 from servicekit.events import Event
 from servicekit.events.consumer import ConsumerRunner, Subscription
-from servicekit.events.streams import connect, ensure_stream
+from servicekit.settings import ServiceSettings
 from servicekit.testing import eventually
-
-
-@pytest.fixture
-async def nats_js(settings: ProfilerSettings) -> AsyncIterator[Any]:
-    nc = await connect(settings.nats_url, "consumer-test")
-    js = nc.jetstream()
-    await ensure_stream(js, "profiler")  # whether or not a worker ran first
-    yield js
-    await nc.close()
 
 
 async def _run(runner: ConsumerRunner) -> asyncio.Task[None]:
     return asyncio.create_task(runner.run())
 
 
-async def test_a_redelivered_event_is_applied_once(settings: ProfilerSettings, nats_js: Any) -> None:
-    topic = f"journey.profiler.probe{uuid.uuid4().hex[:8]}.happened"
+async def test_a_redelivered_event_is_applied_once(kit_settings: ServiceSettings, nats_js: Any) -> None:
+    topic = f"journey.kitevents.probe{uuid.uuid4().hex[:8]}.happened"
     applied: list[uuid.UUID] = []
 
     async def handler(session: AsyncSession, event: Event) -> None:
         applied.append(event.id)
 
-    engine = create_engine(settings.worker_dsn, pool_size=2)
+    engine = create_engine(kit_settings.worker_dsn, pool_size=2)
     runner = ConsumerRunner(
-        nats_js, engine, "profiler", Subscription(f"probe-{uuid.uuid4().hex[:8]}", "PROFILER", topic, handler)
+        nats_js, engine, "kitevents", Subscription(f"probe-{uuid.uuid4().hex[:8]}", "KITEVENTS", topic, handler)
     )
     task = await _run(runner)
     try:
-        event = Event(type=topic, source="profiler", subject=str(uuid.uuid4()), data={"n": 1})
+        event = Event(type=topic, source="kitevents", subject=str(uuid.uuid4()), data={"n": 1})
         # Two copies with distinct Msg-Ids get past JetStream's de-duplication, as a
         # redelivery after the duplicate window would; the inbox must still apply it once.
         for copy in ("a", "b"):
             await nats_js.publish(
                 topic, event.model_dump_json().encode(), headers={"Nats-Msg-Id": f"{event.id}-{copy}"}
             )
-        other = Event(type=topic, source="profiler", subject=str(uuid.uuid4()))
+        other = Event(type=topic, source="kitevents", subject=str(uuid.uuid4()))
         await nats_js.publish(topic, other.model_dump_json().encode())
 
         async def both_seen() -> bool:
@@ -68,9 +57,9 @@ async def test_a_redelivered_event_is_applied_once(settings: ProfilerSettings, n
 
 
 async def test_a_failing_event_is_retried_then_dead_lettered(
-    settings: ProfilerSettings, nats_js: Any, infra: Any
+    kit_settings: ServiceSettings, nats_js: Any, infra: Any
 ) -> None:
-    topic = f"journey.profiler.probe{uuid.uuid4().hex[:8]}.failed"
+    topic = f"journey.kitevents.probe{uuid.uuid4().hex[:8]}.failed"
     attempts: list[int] = []
 
     async def handler(session: AsyncSession, event: Event) -> None:
@@ -78,17 +67,17 @@ async def test_a_failing_event_is_retried_then_dead_lettered(
         raise RuntimeError("boom")
 
     durable = f"probe-{uuid.uuid4().hex[:8]}"
-    engine = create_engine(settings.worker_dsn, pool_size=2)
-    sub = Subscription(durable, "PROFILER", topic, handler, max_deliver=3, backoff=(0.1, 0.1))
-    task = await _run(ConsumerRunner(nats_js, engine, "profiler", sub))
+    engine = create_engine(kit_settings.worker_dsn, pool_size=2)
+    sub = Subscription(durable, "KITEVENTS", topic, handler, max_deliver=3, backoff=(0.1, 0.1))
+    task = await _run(ConsumerRunner(nats_js, engine, "kitevents", sub))
     try:
-        event = Event(type=topic, source="profiler", subject=str(uuid.uuid4()))
+        event = Event(type=topic, source="kitevents", subject=str(uuid.uuid4()))
         await nats_js.publish(topic, event.model_dump_json().encode())
 
         def dead_letters() -> list[tuple[Any, ...]]:
             with psycopg.connect(infra.admin_dsn) as conn:
                 return conn.execute(
-                    "SELECT event_id, deliveries, error FROM profiler.dead_letters WHERE consumer = %s", (durable,)
+                    "SELECT event_id, deliveries, error FROM kitevents.dead_letters WHERE consumer = %s", (durable,)
                 ).fetchall()
 
         async def dead_lettered() -> list[tuple[Any, ...]]:
@@ -99,29 +88,29 @@ async def test_a_failing_event_is_retried_then_dead_lettered(
         assert len(attempts) == 3
         # Nothing was recorded in the inbox: a failed handler rolls back its claim.
         with psycopg.connect(infra.admin_dsn) as conn:
-            claimed = conn.execute("SELECT count(*) FROM profiler.inbox WHERE consumer = %s", (durable,)).fetchone()
+            claimed = conn.execute("SELECT count(*) FROM kitevents.inbox WHERE consumer = %s", (durable,)).fetchone()
         assert claimed == (0,)
     finally:
         task.cancel()
         await engine.dispose()
 
 
-async def test_an_unparsable_message_is_dead_lettered(settings: ProfilerSettings, nats_js: Any, infra: Any) -> None:
-    topic = f"journey.profiler.probe{uuid.uuid4().hex[:8]}.garbage"
+async def test_an_unparsable_message_is_dead_lettered(kit_settings: ServiceSettings, nats_js: Any, infra: Any) -> None:
+    topic = f"journey.kitevents.probe{uuid.uuid4().hex[:8]}.garbage"
     durable = f"probe-{uuid.uuid4().hex[:8]}"
 
     async def handler(session: AsyncSession, event: Event) -> None:
         raise AssertionError("never called")
 
-    engine = create_engine(settings.worker_dsn, pool_size=2)
-    task = await _run(ConsumerRunner(nats_js, engine, "profiler", Subscription(durable, "PROFILER", topic, handler)))
+    engine = create_engine(kit_settings.worker_dsn, pool_size=2)
+    task = await _run(ConsumerRunner(nats_js, engine, "kitevents", Subscription(durable, "KITEVENTS", topic, handler)))
     try:
         await nats_js.publish(topic, b"{not an envelope")
 
         async def dead_lettered() -> list[tuple[Any, ...]]:
             with psycopg.connect(infra.admin_dsn) as conn:
                 return conn.execute(
-                    "SELECT error FROM profiler.dead_letters WHERE consumer = %s", (durable,)
+                    "SELECT error FROM kitevents.dead_letters WHERE consumer = %s", (durable,)
                 ).fetchall()
 
         rows = await eventually(dead_lettered)
@@ -132,9 +121,9 @@ async def test_an_unparsable_message_is_dead_lettered(settings: ProfilerSettings
 
 
 async def test_prepared_work_runs_before_the_transaction_and_once_per_event(
-    settings: ProfilerSettings, nats_js: Any
+    kit_settings: ServiceSettings, nats_js: Any
 ) -> None:
-    topic = f"journey.profiler.probe{uuid.uuid4().hex[:8]}.prepared"
+    topic = f"journey.kitevents.probe{uuid.uuid4().hex[:8]}.prepared"
     prepared: list[uuid.UUID] = []
     applied: list[uuid.UUID] = []
 
@@ -146,11 +135,11 @@ async def test_prepared_work_runs_before_the_transaction_and_once_per_event(
 
         return apply
 
-    engine = create_engine(settings.worker_dsn, pool_size=2)
-    sub = Subscription(f"probe-{uuid.uuid4().hex[:8]}", "PROFILER", topic, prepare=prepare)
-    task = await _run(ConsumerRunner(nats_js, engine, "profiler", sub))
+    engine = create_engine(kit_settings.worker_dsn, pool_size=2)
+    sub = Subscription(f"probe-{uuid.uuid4().hex[:8]}", "KITEVENTS", topic, prepare=prepare)
+    task = await _run(ConsumerRunner(nats_js, engine, "kitevents", sub))
     try:
-        event = Event(type=topic, source="profiler", subject=str(uuid.uuid4()))
+        event = Event(type=topic, source="kitevents", subject=str(uuid.uuid4()))
         await nats_js.publish(topic, event.model_dump_json().encode(), headers={"Nats-Msg-Id": f"{event.id}-a"})
 
         async def applied_once() -> bool:
@@ -168,13 +157,13 @@ async def test_prepared_work_runs_before_the_transaction_and_once_per_event(
 
 def test_a_subscription_needs_exactly_one_of_handler_and_prepare() -> None:
     with pytest.raises(ValueError, match="exactly one"):
-        Subscription("x", "PROFILER", "journey.profiler.x.y")
+        Subscription("x", "KITEVENTS", "journey.kitevents.x.y")
 
 
-async def test_messages_in_hand_are_kept_alive_past_ack_wait(settings: ProfilerSettings, nats_js: Any) -> None:
+async def test_messages_in_hand_are_kept_alive_past_ack_wait(kit_settings: ServiceSettings, nats_js: Any) -> None:
     """A slow preparation, and the message queued behind it in the same batch, are not
     redelivered while the worker still holds them: ack_wait can be short."""
-    topic = f"journey.profiler.probe{uuid.uuid4().hex[:8]}.slow"
+    topic = f"journey.kitevents.probe{uuid.uuid4().hex[:8]}.slow"
     durable = f"probe-{uuid.uuid4().hex[:8]}"
     applied: list[uuid.UUID] = []
 
@@ -186,11 +175,11 @@ async def test_messages_in_hand_are_kept_alive_past_ack_wait(settings: ProfilerS
 
         return apply
 
-    engine = create_engine(settings.worker_dsn, pool_size=2)
-    sub = Subscription(durable, "PROFILER", topic, prepare=prepare, ack_wait=1.0)
-    task = await _run(ConsumerRunner(nats_js, engine, "profiler", sub))
+    engine = create_engine(kit_settings.worker_dsn, pool_size=2)
+    sub = Subscription(durable, "KITEVENTS", topic, prepare=prepare, ack_wait=1.0)
+    task = await _run(ConsumerRunner(nats_js, engine, "kitevents", sub))
     try:
-        sent = [Event(type=topic, source="profiler", subject=str(uuid.uuid4())) for _ in range(2)]
+        sent = [Event(type=topic, source="kitevents", subject=str(uuid.uuid4())) for _ in range(2)]
         for event in sent:
             await nats_js.publish(topic, event.model_dump_json().encode())
 
@@ -200,7 +189,7 @@ async def test_messages_in_hand_are_kept_alive_past_ack_wait(settings: ProfilerS
         await eventually(both_applied, within=20)
 
         async def settled() -> Any:
-            info = await nats_js.consumer_info("PROFILER", durable)
+            info = await nats_js.consumer_info("KITEVENTS", durable)
             return info if info.num_ack_pending == 0 else None
 
         info = await eventually(settled)

@@ -122,3 +122,12 @@ async def eventually(check: Callable[[], Awaitable[T | None]], *, within: float 
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {within}s (last value: {last!r})")
+
+
+def problem(response: httpx.Response, status: int) -> dict[str, Any]:
+    """Assert `response` is an RFC 9457 problem with `status`; its body."""
+    assert response.status_code == status, response.text
+    assert response.headers["content-type"] == "application/problem+json"
+    body: dict[str, Any] = response.json()
+    assert body["status"] == status
+    return body

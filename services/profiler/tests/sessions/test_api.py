@@ -1,4 +1,4 @@
-"""Every profiler endpoint against real PostgreSQL (RLS) and NATS, bad input included."""
+"""Questionnaire sessions through the API: start, answer, complete, retry."""
 
 from __future__ import annotations
 
@@ -8,32 +8,9 @@ from typing import Any
 import httpx
 import pytest
 
-from servicekit.testing import Users, eventually
-from servicekit.worker import Worker
+from servicekit.testing import Users, problem
 
 B = "/api/v1/profiler"
-
-
-def problem(response: httpx.Response, status: int) -> dict[str, Any]:
-    assert response.status_code == status, response.text
-    assert response.headers["content-type"] == "application/problem+json"
-    body: dict[str, Any] = response.json()
-    assert body["status"] == status
-    return body
-
-
-async def test_questions_are_listed_in_order(client: httpx.AsyncClient, users: Users) -> None:
-    response = await client.get(f"{B}/questions", headers=users.headers(users.new()))
-    assert response.status_code == 200
-    body = response.json()
-    assert body["version"] == 1
-    assert len(body["items"]) >= 12
-    first = body["items"][0]
-    assert first["id"] == "values_core"
-    assert first["kind"] == "multiple_choice"
-    assert first["options"][0] == {"value": "curiosity", "label": "Curiosity"}
-    scale = next(q for q in body["items"] if q["kind"] == "scale")
-    assert scale["scale_min"] < scale["scale_max"]
 
 
 async def test_start_and_read_a_session(client: httpx.AsyncClient, users: Users) -> None:
@@ -157,78 +134,3 @@ async def test_a_retried_complete_with_its_key_is_answered_again(users: Users, q
         f"{B}/sessions/{other}/complete", headers={**headers, "Idempotency-Key": "done-1"}
     )
     problem(reused, 422)
-
-
-async def test_persona_is_pending_then_ready(
-    client: httpx.AsyncClient, users: Users, questionnaire: Any, worker: Worker
-) -> None:
-    headers = users.headers(users.new())
-    problem(await client.get(f"{B}/personas/current", headers=headers), 404)
-    session_id = await questionnaire.start(headers)
-    problem(await client.get(f"{B}/sessions/{session_id}/persona", headers=headers), 404)
-    await questionnaire.answer_required(headers, session_id, career_dream="teaching kids to code")
-    completed = await questionnaire.complete(headers, session_id)
-    assert completed.status_code == 202
-    assert completed.headers["location"] == f"{B}/sessions/{session_id}/persona"
-    assert completed.json()["status"] == "pending"
-
-    async def ready() -> dict[str, Any] | None:
-        response = await client.get(f"{B}/sessions/{session_id}/persona", headers=headers)
-        if response.status_code == 202:
-            assert response.headers["retry-after"] == "1"
-            assert response.json()["status"] == "pending"
-            return None
-        assert response.status_code == 200, response.text
-        return dict(response.json())
-
-    persona = await eventually(ready)
-    assert persona["status"] == "ready"
-    assert persona["provider"] == "offline"
-    assert persona["fallback"] is False
-    assert "teaching kids to code" in persona["content"]["letter"]
-    current = await client.get(f"{B}/personas/current", headers=headers)
-    assert current.status_code == 200
-    assert current.json()["id"] == persona["id"]
-
-
-async def test_current_persona_is_the_newest(
-    client: httpx.AsyncClient, users: Users, questionnaire: Any, worker: Worker, set_tier: Any
-) -> None:
-    name = users.new()
-    set_tier(users.id(name), "pro")
-    headers = users.headers(name)
-    for dream in ("first dream", "second dream"):
-        session_id = await questionnaire.completed_session(headers, career_dream=dream)
-
-        async def generated(sid: str = session_id) -> bool:
-            return (await client.get(f"{B}/sessions/{sid}/persona", headers=headers)).status_code == 200
-
-        await eventually(generated)
-    current = (await client.get(f"{B}/personas/current", headers=headers)).json()
-    assert "second dream" in current["content"]["summary"]
-
-
-async def test_oversized_body_is_413(client: httpx.AsyncClient, users: Users, questionnaire: Any) -> None:
-    headers = users.headers(users.new())
-    session_id = await questionnaire.start(headers)
-    response = await client.put(
-        f"{B}/sessions/{session_id}/answers/career_dream", json={"value": "x" * 2_000_000}, headers=headers
-    )
-    problem(response, 413)
-
-
-async def test_health_probes(client: httpx.AsyncClient) -> None:
-    assert (await client.get("/healthz")).json() == {"status": "ok"}
-    ready = await client.get("/readyz")
-    assert ready.status_code == 200
-    assert ready.json()["checks"] == {"database": True, "nats": True}
-    spec = await client.get(f"{B}/openapi.json")
-    assert spec.status_code == 200
-    assert f"{B}/sessions/{{session_id}}/complete" in spec.json()["paths"]
-
-
-async def test_request_id_is_echoed(client: httpx.AsyncClient) -> None:
-    response = await client.get("/healthz", headers={"X-Request-Id": "req-123"})
-    assert response.headers["x-request-id"] == "req-123"
-    generated = await client.get("/healthz")
-    assert len(generated.headers["x-request-id"]) == 32

@@ -41,10 +41,37 @@ async def generation_counts(db: AsyncSession, since: datetime) -> tuple[int, int
         await db.exec(
             text(
                 "SELECT count(*), count(*) FILTER (WHERE created_at >= :since AND rank > 1) FROM ("
-                "  SELECT created_at, row_number() OVER (ORDER BY created_at, id) AS rank FROM profiler.personas"
+                "  SELECT created_at, row_number() OVER (ORDER BY created_at, id) AS rank FROM personas"
                 ") p"
             ),  # type: ignore[call-overload]
             params={"since": since},
         )
     ).one()
     return int(row[0]), int(row[1])
+
+
+_STRANDED = text(
+    "SELECT id, user_id FROM personas "
+    "WHERE status = 'pending' AND requested_again_at IS NULL AND created_at < now() - make_interval(secs => :age) "
+    "ORDER BY created_at LIMIT :limit"
+)
+_MARK_REQUESTED_AGAIN = text(
+    "UPDATE personas SET requested_again_at = now() "
+    "WHERE id = :id AND status = 'pending' AND requested_again_at IS NULL RETURNING session_id"
+)
+
+
+async def stranded(db: AsyncSession, *, older_than: float, limit: int) -> list[tuple[uuid.UUID, uuid.UUID]]:
+    """(persona id, user id) of personas pending longer than `older_than` seconds and never
+    requested again (visible to the worker with no user set, through the sweep policy)."""
+    rows = (await db.exec(_STRANDED, params={"age": older_than, "limit": limit})).all()  # type: ignore[call-overload]
+    return [(row[0], row[1]) for row in rows]
+
+
+async def mark_requested_again(db: AsyncSession, persona_id: uuid.UUID) -> uuid.UUID | None:
+    """Mark a still-pending persona as requested again; its session id, or None when it was
+    written or swept meanwhile."""
+    session_id: uuid.UUID | None = (
+        await db.exec(_MARK_REQUESTED_AGAIN, params={"id": persona_id})  # type: ignore[call-overload]
+    ).scalar()
+    return session_id

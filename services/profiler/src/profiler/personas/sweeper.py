@@ -8,11 +8,10 @@ from __future__ import annotations
 import asyncio
 import uuid
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from contracts import profiler as events
-from profiler import SCHEMA
+from profiler.personas import repository
 from profiler.settings import ProfilerSettings
 from servicekit.db import create_engine, user_transaction
 from servicekit.events import emit
@@ -20,27 +19,17 @@ from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 
-_STRANDED = text(
-    f"SELECT id, user_id FROM {SCHEMA}.personas "
-    "WHERE status = 'pending' AND requested_again_at IS NULL AND created_at < now() - make_interval(secs => :age) "
-    "ORDER BY created_at LIMIT :limit"
-)
-_MARK = text(
-    f"UPDATE {SCHEMA}.personas SET requested_again_at = now() "
-    "WHERE id = :id AND status = 'pending' AND requested_again_at IS NULL RETURNING session_id"
-)
-
 
 async def request_stranded_again(engine: AsyncEngine, *, older_than: float, limit: int = 100) -> list[uuid.UUID]:
     """Emit persona.requested again for personas pending longer than `older_than` seconds that
     were never requested again; returns their ids. Each is marked in the same transaction as
     its event, so a second sweep (or a second worker) never requests it a third time."""
     async with user_transaction(engine, None) as db:  # no user: the sweep policy applies
-        stranded = (await db.exec(_STRANDED, params={"age": older_than, "limit": limit})).all()  # type: ignore[call-overload]
+        stranded = await repository.stranded(db, older_than=older_than, limit=limit)
     requested = []
     for persona_id, user_id in stranded:
         async with user_transaction(engine, user_id) as db:
-            session_id = (await db.exec(_MARK, params={"id": persona_id})).scalar()  # type: ignore[call-overload]
+            session_id = await repository.mark_requested_again(db, persona_id)
             if session_id is None:
                 continue  # written or swept meanwhile
             await emit(db, events.PersonaRequested(persona_id=persona_id, session_id=session_id), user_id=user_id)

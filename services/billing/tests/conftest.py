@@ -128,6 +128,7 @@ class FakeStripe:
                 "mode": params.get("mode"),
                 "customer": params.get("customer"),
                 "client_reference_id": params.get("client_reference_id"),
+                "metadata": params.get("metadata", {}),
                 "status": "open",
                 "created": int(time.time()),
             }

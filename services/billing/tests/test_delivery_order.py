@@ -17,7 +17,7 @@ import psycopg
 from billing.payments.factory import build_payment_provider
 from billing.settings import BillingSettings
 from billing.webhooks.apply import apply_stripe_event
-from servicekit.db import create_engine, user_transaction
+from servicekit.db import create_engine
 from servicekit.testing import Users
 from servicekit.worker import Worker
 
@@ -77,8 +77,8 @@ def _expected_changes(steps: list[Step]) -> list[str]:
 async def test_every_delivery_order_ends_in_stripes_current_state(
     stripe_kit: Any, fake_stripe: Any, users: Users, billing_settings: BillingSettings, infra: Any
 ) -> None:
-    provider = build_payment_provider(billing_settings)
     engine = create_engine(billing_settings.worker_dsn, pool_size=1)
+    provider = build_payment_provider(billing_settings, engine)
     rng = random.Random(20261126)
     base = int(time.time()) - 3600
     orders: list[tuple[uuid.UUID, str, list[Step]]] = []
@@ -96,9 +96,8 @@ async def test_every_delivery_order_ends_in_stripes_current_state(
     started = time.monotonic()
     try:
         for _, _, steps in orders:
-            for step in steps:
-                async with user_transaction(engine, None) as db:  # subject `system`, as the consumer runs it
-                    await apply_stripe_event(db, provider, billing_settings, step.event["id"])
+            for step in steps:  # prepared, then applied as the consumer runs it (subject `system`)
+                await apply_stripe_event(engine, provider, billing_settings, step.event["id"])
     finally:
         await engine.dispose()
     elapsed = time.monotonic() - started

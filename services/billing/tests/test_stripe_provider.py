@@ -18,7 +18,7 @@ async def test_an_unreachable_stripe_is_a_503_problem_not_a_500() -> None:
     )
     provider = StripeProvider(settings)
     with pytest.raises(PaymentProviderUnavailable) as caught:
-        await provider.create_customer(None, uuid.uuid4())  # type: ignore[arg-type]
+        await provider.create_customer(uuid.uuid4())
     assert caught.value.status == 503
     assert caught.value.headers == {"Retry-After": "5"}
 

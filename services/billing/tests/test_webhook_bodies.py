@@ -122,7 +122,7 @@ async def test_the_local_router_itself_never_answers_500_on_a_nul(billing_settin
     app.include_router(router, prefix=B)
     app.state.settings = local
     app.state.engine = create_engine(local.database_url, pool_size=1)
-    app.state.payment_provider = LocalProvider(local)
+    app.state.payment_provider = LocalProvider(local, app.state.engine)
     transport = httpx.ASGITransport(app=app, raise_app_exceptions=False)
     try:
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:

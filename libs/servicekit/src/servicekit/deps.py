@@ -6,6 +6,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from servicekit.auth import CurrentPrincipal
@@ -24,5 +25,13 @@ async def public_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
+def _engine(request: Request) -> AsyncEngine:
+    engine: AsyncEngine = request.app.state.engine
+    return engine
+
+
 DbSession = Annotated[AsyncSession, Depends(user_session, scope="function")]
 PublicSession = Annotated[AsyncSession, Depends(public_session, scope="function")]
+# For handlers that call something slow (a payment provider): they open their own short
+# `user_transaction`s around it instead of holding the request's one transaction open.
+Engine = Annotated[AsyncEngine, Depends(_engine)]

@@ -8,6 +8,9 @@ from fastapi import Depends, Request
 
 from billing.payments.provider import PaymentProvider
 from billing.settings import BillingSettings
+from servicekit.deps import Engine
+
+__all__ = ["Engine", "Provider", "Settings"]
 
 
 def _provider(request: Request) -> PaymentProvider:

@@ -29,7 +29,7 @@ def _routers(settings: BillingSettings) -> list[APIRouter]:
 
 @asynccontextmanager
 async def _lifespan(app: FastAPI, settings: BillingSettings) -> AsyncIterator[None]:
-    app.state.payment_provider = build_payment_provider(settings)
+    app.state.payment_provider = build_payment_provider(settings, app.state.engine)
     yield
 
 

@@ -91,6 +91,8 @@ class LocalCheckout(SQLModel, table=True):
     plan_id: str
     stripe_customer_id: str
     idempotency_key: str
+    # From billing.checkout_attempts: of two open checkouts the later attempt's stays payable.
+    attempt: int | None = Field(default=None, sa_column=Column(BigInteger))
     status: str = "open"  # open, completed, or expired (timed out or superseded)
     created_at: datetime | None = timestamp_field(nullable=False, defaults_to_now=True)
     expires_at: datetime = timestamp_field(nullable=False)

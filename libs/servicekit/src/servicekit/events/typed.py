@@ -21,6 +21,8 @@ P = TypeVar("P", bound=EventPayload)
 PayloadHandler = Callable[[AsyncSession, P, Event], Awaitable[None]]
 # The transaction-free first phase of a slow job; returns what to do in the transaction, or None.
 PayloadPreparer = Callable[[AsyncEngine, P, Event], Awaitable[Callable[[AsyncSession], Awaitable[None]] | None]]
+# Told of each failed attempt: the error and the deliveries so far.
+PayloadFailureHook = Callable[[AsyncEngine, P, Event, str, int], Awaitable[None]]
 
 
 async def emit(db: AsyncSession, payload: EventPayload, *, user_id: uuid.UUID | None) -> Event:
@@ -37,11 +39,20 @@ def on(
     *,
     durable: str,
     prepare: PayloadPreparer[P] | None = None,
+    on_failure: PayloadFailureHook[P] | None = None,
     **options: Any,
 ) -> Subscription:
-    """A durable consumer of one payload class: its handler gets the parsed payload. `options`
-    are the remaining `Subscription` settings (max_deliver, backoff, batch, concurrency...)."""
+    """A durable consumer of one payload class: its handler (and `on_failure` hook) get the
+    parsed payload. `options` are the remaining `Subscription` settings (max_deliver, backoff,
+    batch, concurrency...)."""
     stream = stream_name(payload_class.service())
+    if on_failure is not None:
+        typed_failure = on_failure
+
+        async def failed(engine: AsyncEngine, event: Event, error: str, deliveries: int) -> None:
+            await typed_failure(engine, payload_class.model_validate(event.data), event, error, deliveries)
+
+        options["on_failure"] = failed
     if handler is not None:
         typed_handler = handler
 

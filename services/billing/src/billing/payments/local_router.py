@@ -9,21 +9,15 @@ from __future__ import annotations
 
 import html
 import uuid
-from datetime import UTC, datetime
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
-from sqlmodel.ext.asyncio.session import AsyncSession
 
-from billing.deps import Settings
-from billing.models import LocalCheckout, LocalPortalSession
-from billing.payments import local_repository
-from billing.payments.local_provider import LinkExpired, LocalProvider
-from billing.plans import service as plans_service
+from billing.deps import Engine, Settings
+from billing.payments.local_provider import LocalProvider
 from billing.subscriptions import service as subscriptions_service
-from servicekit.db import user_transaction
-from servicekit.errors import NotFound
+from servicekit.errors import NotFound, ProblemError
 from servicekit.openapi import problem_responses
 
 router = APIRouter(prefix="/local", tags=["local payment provider"])
@@ -37,11 +31,9 @@ def _page(title: str, body: str) -> HTMLResponse:
     )
 
 
-async def _checkout(db: AsyncSession, checkout_id: uuid.UUID) -> LocalCheckout:
-    checkout = await local_repository.checkout(db, checkout_id)
-    if checkout is None:
-        raise NotFound("no such checkout")
-    return checkout
+def _provider(request: Request) -> LocalProvider:
+    provider: LocalProvider = request.app.state.payment_provider
+    return provider
 
 
 @router.get(
@@ -50,13 +42,9 @@ async def _checkout(db: AsyncSession, checkout_id: uuid.UUID) -> LocalCheckout:
     responses=problem_responses((410, "the checkout has expired or a newer one replaced it")),
 )
 async def checkout_page(user_id: uuid.UUID, checkout_id: uuid.UUID, request: Request) -> HTMLResponse:
-    async with user_transaction(request.app.state.engine, user_id) as db:
-        checkout = await _checkout(db, checkout_id)
-        plan = await plans_service.get_plan(db, checkout.plan_id)
+    checkout, plan = await _provider(request).checkout_page(user_id, checkout_id)
     if checkout.status == "completed":
         return _page("Checkout", "<p>This checkout is completed.</p>")
-    if checkout.status == "expired" or checkout.expires_at <= datetime.now(UTC):
-        raise LinkExpired("this checkout has expired: start a new one")
     price = f"{plan.amount_cents / 100:.2f} {plan.currency.upper()} per {plan.interval}"
     action = f"{request.url.path}/confirm"
     form = (
@@ -75,21 +63,8 @@ async def checkout_page(user_id: uuid.UUID, checkout_id: uuid.UUID, request: Req
 )
 async def confirm_checkout(user_id: uuid.UUID, checkout_id: uuid.UUID, request: Request) -> dict[str, str]:
     """Completes the purchase: the subscription and Stripe-shaped events, applied by the worker."""
-    provider: LocalProvider = request.app.state.payment_provider
-    async with user_transaction(request.app.state.engine, user_id) as db:
-        checkout = await _checkout(db, checkout_id)
-        plan = await plans_service.get_plan(db, checkout.plan_id)
-        subscription = await provider.confirm_checkout(db, checkout, plan)
+    subscription, plan = await _provider(request).confirm_checkout(user_id, checkout_id)
     return {"status": "completed", "subscription_id": subscription["id"], "plan_id": plan.id}
-
-
-async def _portal_session(db: AsyncSession, session_id: uuid.UUID) -> LocalPortalSession:
-    session = await local_repository.portal_session(db, session_id)
-    if session is None:
-        raise NotFound("no such billing portal session")
-    if session.used_at is not None or session.expires_at <= datetime.now(UTC):
-        raise LinkExpired("this billing portal link is used or expired: open the portal again")
-    return session
 
 
 @router.get(
@@ -97,10 +72,9 @@ async def _portal_session(db: AsyncSession, session_id: uuid.UUID) -> LocalPorta
     response_class=HTMLResponse,
     responses=problem_responses((410, "the portal session is used or expired")),
 )
-async def portal_page(user_id: uuid.UUID, session_id: uuid.UUID, request: Request) -> HTMLResponse:
-    async with user_transaction(request.app.state.engine, user_id) as db:
-        await _portal_session(db, session_id)
-        view = await subscriptions_service.view(db, user_id)
+async def portal_page(user_id: uuid.UUID, session_id: uuid.UUID, request: Request, engine: Engine) -> HTMLResponse:
+    await _provider(request).open_portal_session(user_id, session_id)
+    view = await subscriptions_service.current_view(engine, user_id)
     action = "resume" if view.cancel_at_period_end else "cancel"
     summary = (
         f"Plan: {view.plan.name} ({view.tier}), status {view.status}, period ends {view.current_period_end}, "
@@ -126,16 +100,19 @@ async def portal_action(
     # Documented, not enforced: any other action is a 404, as for an unknown page.
     action: Annotated[str, Path(description="cancel or resume", examples=["cancel", "resume"])],
     request: Request,
+    engine: Engine,
     settings: Settings,
 ) -> dict[str, object]:
     """Single use: the session is spent by the action it carries out."""
     if action not in ("cancel", "resume"):
         raise NotFound(f"no portal action {action!r}")
-    async with user_transaction(request.app.state.engine, user_id) as db:
-        session = await _portal_session(db, session_id)
-        session.used_at = datetime.now(UTC)
-        db.add(session)
+    provider = _provider(request)
+    await provider.spend_portal_session(user_id, session_id)
+    try:
         view = await subscriptions_service.set_cancel_at_period_end(
-            db, request.app.state.payment_provider, user_id, settings, cancel=action == "cancel"
+            engine, provider, user_id, settings, cancel=action == "cancel"
         )
+    except ProblemError:
+        await provider.restore_portal_session(user_id, session_id)  # refused: nothing was done
+        raise
     return view.model_dump(mode="json")

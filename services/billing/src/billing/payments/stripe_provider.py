@@ -2,13 +2,13 @@
 
 from __future__ import annotations
 
+import hashlib
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from typing import Any
 
 import stripe
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from billing.payments.provider import CheckoutLink, StripeObject
 from billing.settings import BillingSettings
@@ -39,6 +39,22 @@ def _plain(obj: Any) -> StripeObject:
     return dict(obj.to_dict())
 
 
+ATTEMPT = "checkout_attempt"  # session metadata: which checkout attempt made it
+STRIPE_KEY_MAX = 255
+
+
+def _idempotency_key(prefix: str, key: str) -> str:
+    """Stripe takes keys up to 255 characters; a client's longer key is sent as its digest."""
+    full = f"{prefix}-{key}"
+    return full if len(full) <= STRIPE_KEY_MAX else f"{prefix}-sha256-{hashlib.sha256(key.encode()).hexdigest()}"
+
+
+def _order(session: Any) -> tuple[int, str]:
+    """Attempts in the order billing handed them out; sessions from before attempts come first."""
+    raw = (_plain(session).get("metadata") or {}).get(ATTEMPT)
+    return (int(raw) if isinstance(raw, str) and raw.isdigit() else 0), str(session.id)
+
+
 class StripeProvider:
     name = "stripe"
 
@@ -53,7 +69,7 @@ class StripeProvider:
         )
         self.settings = settings
 
-    async def create_customer(self, db: AsyncSession, user_id: uuid.UUID) -> str:
+    async def create_customer(self, user_id: uuid.UUID) -> str:
         with stripe_errors():
             customer = await self.client.v1.customers.create_async(
                 params={"metadata": {"user_id": str(user_id)}},
@@ -63,13 +79,13 @@ class StripeProvider:
 
     async def create_checkout(
         self,
-        db: AsyncSession,
         *,
         user_id: uuid.UUID,
         customer_id: str,
         plan_id: str,
         price_id: str,
         idempotency_key: str,
+        attempt: int,
     ) -> CheckoutLink:
         base = self.settings.public_base_url
         with stripe_errors():
@@ -80,60 +96,69 @@ class StripeProvider:
                     "client_reference_id": str(user_id),
                     "line_items": [{"price": price_id, "quantity": 1}],
                     "subscription_data": {"metadata": {"user_id": str(user_id), "plan_id": plan_id}},
-                    "metadata": {"user_id": str(user_id), "plan_id": plan_id},
+                    "metadata": {"user_id": str(user_id), "plan_id": plan_id, ATTEMPT: str(attempt)},
                     "success_url": f"{base}/billing/success?session_id={{CHECKOUT_SESSION_ID}}",
                     "cancel_url": f"{base}/billing/canceled",
                 },
-                options={"idempotency_key": f"journey-checkout-{user_id}-{idempotency_key}"},
+                options={"idempotency_key": _idempotency_key(f"journey-checkout-{user_id}", idempotency_key)},
             )
         replayed = session.last_response is not None and session.last_response.headers.get("Idempotent-Replayed")
         if not replayed:  # a retried request returns an older session: it must not expire a newer one
-            await self._expire_other_sessions(customer_id, session)
+            await self._leave_one_open(customer_id, session)
         return CheckoutLink(id=str(session.id), url=str(session.url))
 
-    async def _expire_other_sessions(self, customer_id: str, newest: stripe.checkout.Session) -> None:
-        """One payable checkout per student: the customer's other open sessions expire."""
+    async def _leave_one_open(self, customer_id: str, mine: stripe.checkout.Session) -> None:
+        """One payable checkout per student, the latest attempt's: the customer's open sessions of
+        earlier attempts expire, and so does `mine` if a later attempt's is open already. Two
+        checkouts racing here each list after creating their own, so whichever lists last sees
+        both and the earlier attempt's session expires whatever the interleaving."""
         with stripe_errors():
             open_sessions = await self.client.v1.checkout.sessions.list_async(
                 params={"customer": customer_id, "status": "open", "limit": 100}
             )
-            for session in open_sessions.data:
-                if session.id == newest.id:
-                    continue
-                try:
-                    await self.client.v1.checkout.sessions.expire_async(session.id)
-                except stripe.InvalidRequestError as exc:  # completed meanwhile: keep_newest settles it
-                    log.warning("checkout_expire_refused", session=session.id, error=str(exc))
+        others = [s for s in open_sessions.data if s.id != mine.id]
+        superseded = [s for s in others if _order(s) < _order(mine)]
+        if any(_order(s) > _order(mine) for s in others):
+            superseded.append(mine)
+        for session in superseded:
+            await self.expire_checkout(str(session.id), user_id=None)
 
-    async def portal_url(self, db: AsyncSession, *, user_id: uuid.UUID, customer_id: str) -> str:
+    async def expire_checkout(self, checkout_id: str, *, user_id: uuid.UUID | None) -> None:
+        with stripe_errors():
+            try:
+                await self.client.v1.checkout.sessions.expire_async(checkout_id)
+            except stripe.InvalidRequestError as exc:  # completed meanwhile: keep_newest settles it
+                log.warning("checkout_expire_refused", session=checkout_id, error=str(exc))
+
+    async def portal_url(self, *, user_id: uuid.UUID, customer_id: str) -> str:
         with stripe_errors():
             portal = await self.client.v1.billing_portal.sessions.create_async(
                 params={"customer": customer_id, "return_url": f"{self.settings.public_base_url}/billing"}
             )
         return str(portal.url)
 
-    async def retrieve_subscription(self, db: AsyncSession, subscription_id: str) -> StripeObject:
+    async def retrieve_subscription(self, subscription_id: str, *, user_id: uuid.UUID | None) -> StripeObject:
         with stripe_errors():
             return _plain(await self.client.v1.subscriptions.retrieve_async(subscription_id))
 
-    async def retrieve_customer(self, db: AsyncSession, customer_id: str) -> StripeObject:
+    async def retrieve_customer(self, customer_id: str, *, user_id: uuid.UUID | None) -> StripeObject:
         with stripe_errors():
             return _plain(await self.client.v1.customers.retrieve_async(customer_id))
 
-    async def cancel_subscription(self, db: AsyncSession, subscription_id: str) -> StripeObject:
+    async def cancel_subscription(self, subscription_id: str, *, user_id: uuid.UUID) -> StripeObject:
         try:
             canceled = await self.client.v1.subscriptions.cancel_async(
                 subscription_id, params={"prorate": True, "invoice_now": True}
             )
         except stripe.InvalidRequestError:
             # Canceled already (a retried attempt): its current state is the answer.
-            current = await self.retrieve_subscription(db, subscription_id)
+            current = await self.retrieve_subscription(subscription_id, user_id=user_id)
             if current.get("status") == "canceled":
                 return current
             raise
         return _plain(canceled)
 
-    async def set_cancel_at_period_end(self, db: AsyncSession, subscription_id: str, cancel: bool) -> StripeObject:
+    async def set_cancel_at_period_end(self, subscription_id: str, cancel: bool, *, user_id: uuid.UUID) -> StripeObject:
         with stripe_errors():
             updated = await self.client.v1.subscriptions.update_async(
                 subscription_id, params={"cancel_at_period_end": cancel}

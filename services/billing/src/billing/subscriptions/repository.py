@@ -1,6 +1,7 @@
 from __future__ import annotations
 
 import uuid
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy import text
@@ -11,11 +12,6 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from billing.models import Customer, Subscription, UserTier
 
 LIVE_STATUSES = ("trialing", "active", "past_due", "unpaid", "incomplete", "paused")
-
-
-async def lock_user(db: AsyncSession, user_id: uuid.UUID) -> None:
-    """Serialise tier recomputation per user so a change is announced once."""
-    await db.exec(text("SELECT pg_advisory_xact_lock(hashtextextended(:u, 0))"), params={"u": str(user_id)})  # type: ignore[call-overload]
 
 
 async def by_stripe_id(db: AsyncSession, stripe_subscription_id: str) -> Subscription | None:
@@ -63,3 +59,17 @@ async def owner_of_customer(db: AsyncSession, stripe_customer_id: str) -> uuid.U
         text("SELECT billing.owner_of_customer(:id)"), params={"id": stripe_customer_id}
     )
     return row.scalar_one()  # type: ignore[no-any-return]
+
+
+_DUE = text(
+    "SELECT DISTINCT user_id FROM subscriptions "
+    "WHERE (status IN ('active', 'trialing') AND cancel_at_period_end AND current_period_end <= :now) "
+    "   OR (status = 'past_due' AND past_due_since <= :grace_cutoff)"
+)
+
+
+async def due_users(db: AsyncSession, now: datetime, grace_cutoff: datetime) -> list[uuid.UUID]:
+    """Users whose tier may have lapsed by `now`: a cancellation at its period end, or past due
+    since before `grace_cutoff`. Across users: only the billing_system role's policy shows them."""
+    rows = await db.exec(_DUE, params={"now": now, "grace_cutoff": grace_cutoff})  # type: ignore[call-overload]
+    return [row[0] for row in rows]

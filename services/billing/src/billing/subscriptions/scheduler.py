@@ -7,29 +7,21 @@ import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
 
-from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 
-from billing import SCHEMA
 from billing.settings import BillingSettings
+from billing.subscriptions import repository
 from billing.subscriptions.service import recompute_tier
 from servicekit.db import create_engine, user_transaction
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 
-DUE = text(
-    f"SELECT DISTINCT user_id FROM {SCHEMA}.subscriptions "
-    "WHERE (status IN ('active', 'trialing') AND cancel_at_period_end AND current_period_end <= :now) "
-    "   OR (status = 'past_due' AND past_due_since <= :grace_cutoff)"
-)
-
 
 async def due_users(system_engine: AsyncEngine, now: datetime, grace: timedelta) -> list[uuid.UUID]:
     """Runs as the billing_system role, whose own policy lets it see due rows across users."""
-    async with system_engine.connect() as conn:
-        rows = await conn.execute(DUE, {"now": now, "grace_cutoff": now - grace})
-        return [row[0] for row in rows]
+    async with user_transaction(system_engine, None) as db:
+        return await repository.due_users(db, now, now - grace)
 
 
 async def downgrade_due(

@@ -7,9 +7,9 @@ import uuid
 from datetime import UTC, datetime, timedelta
 from typing import Any, cast
 
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from billing import SCHEMA
 from billing.models import Subscription, UserTier
 from billing.payments.provider import PaymentProvider
 from billing.plans import repository as plans_repository
@@ -21,9 +21,9 @@ from billing.subscriptions.tier_rules import SubscriptionState, best_tier
 from billing.usage import service as usage_service
 from contracts import billing as events
 from entitlements.matrix import Tier
+from servicekit.db import lock_user, user_transaction
 from servicekit.errors import Conflict, NotFound
-from servicekit.events import new_event
-from servicekit.events.outbox import add_event
+from servicekit.events import emit
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
@@ -99,7 +99,7 @@ async def recompute_tier(
 ) -> events.TierChanged | None:
     """Publish journey.billing.tier.changed (through the outbox) iff the effective tier moved."""
     now = now or datetime.now(UTC)
-    await repository.lock_user(db, user_id)
+    await lock_user(db, user_id)  # a change is announced once, whoever recomputes at the same time
     subscriptions, states = await _states(db)
     tier, reason = best_tier(states, now, timedelta(seconds=settings.past_due_grace_seconds))
     held = await repository.user_tier(db, user_id)
@@ -121,7 +121,7 @@ async def recompute_tier(
         plan_id=held.plan_id,
         subscription_status=paying.status if paying else None,
     )
-    await add_event(db, SCHEMA, new_event(events.TIER_CHANGED, user_id=user_id, data=change.model_dump(mode="json")))
+    await emit(db, change, user_id=user_id)
     log.info("tier_changed", user_id=str(user_id), previous=previous, new=tier, reason=reason)
     return change
 
@@ -164,11 +164,20 @@ async def cancellable(db: AsyncSession, *, cancel: bool) -> Subscription:
     return subscription
 
 
+async def current_view(engine: AsyncEngine, user_id: uuid.UUID) -> SubscriptionView:
+    async with user_transaction(engine, user_id) as db:
+        return await view(db, user_id)
+
+
 async def set_cancel_at_period_end(
-    db: AsyncSession, provider: PaymentProvider, user_id: uuid.UUID, settings: BillingSettings, *, cancel: bool
+    engine: AsyncEngine, provider: PaymentProvider, user_id: uuid.UUID, settings: BillingSettings, *, cancel: bool
 ) -> SubscriptionView:
-    """Cancel at period end (or undo it) at the provider, and hold its answer at once."""
-    subscription = await cancellable(db, cancel=cancel)
-    updated = await provider.set_cancel_at_period_end(db, subscription.stripe_subscription_id, cancel)
-    await apply_subscription(db, user_id, updated, int(time.time()), settings)
-    return await view(db, user_id)
+    """Cancel at period end (or undo it) at the provider, and hold its answer at once. The
+    provider is called between two short transactions, never inside one."""
+    async with user_transaction(engine, user_id) as db:
+        subscription = await cancellable(db, cancel=cancel)
+    updated = await provider.set_cancel_at_period_end(subscription.stripe_subscription_id, cancel, user_id=user_id)
+    async with user_transaction(engine, user_id) as db:
+        # Stamped as of now: the provider's answer is its state after the change.
+        await apply_subscription(db, user_id, updated, int(time.time()), settings)
+        return await view(db, user_id)

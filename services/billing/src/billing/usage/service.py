@@ -8,9 +8,9 @@ from __future__ import annotations
 import uuid
 from datetime import date, datetime
 
-from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from billing.usage import repository
 from entitlements.matrix import LIMITS
 from entitlements.quota import period_start
 
@@ -24,17 +24,7 @@ def _period(limit_name: str, at: datetime) -> date:
 
 async def _increment(db: AsyncSession, user_id: uuid.UUID, limit_name: str, at: datetime) -> int:
     """Add one use; returns the count before it."""
-    row = (
-        await db.exec(  # type: ignore[call-overload]
-            text(
-                "INSERT INTO billing.usage_counters AS u (user_id, limit_name, period_start, used) "
-                "VALUES (:user_id, :name, :period, 1) ON CONFLICT (user_id, limit_name, period_start) "
-                "DO UPDATE SET used = u.used + 1 RETURNING used"
-            ),
-            params={"user_id": user_id, "name": limit_name, "period": _period(limit_name, at)},
-        )
-    ).one()
-    return int(row[0]) - 1
+    return await repository.increment(db, user_id, limit_name, _period(limit_name, at)) - 1
 
 
 async def record_persona_generated(db: AsyncSession, user_id: uuid.UUID, at: datetime) -> None:
@@ -45,5 +35,5 @@ async def record_persona_generated(db: AsyncSession, user_id: uuid.UUID, at: dat
 
 async def usage(db: AsyncSession, now: datetime) -> dict[str, int]:
     """The RLS user's usage in each limit's current period (limits with no record are absent)."""
-    rows = (await db.exec(text("SELECT limit_name, period_start, used FROM billing.usage_counters"))).all()  # type: ignore[call-overload]
+    rows = await repository.counters(db)
     return {name: used for name, start, used in rows if name in LIMITS and start == _period(name, now)}

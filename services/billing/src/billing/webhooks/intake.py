@@ -10,16 +10,14 @@ import time
 from typing import Any
 
 import stripe
-from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from billing import SCHEMA
 from billing.settings import BillingSettings
 from billing.subscriptions.stripe_objects import metadata_user
+from billing.webhooks import repository
 from contracts import billing as events
 from servicekit.errors import ProblemError
-from servicekit.events import new_event
-from servicekit.events.outbox import add_event
+from servicekit.events import emit
 from servicekit.text_guard import find_unstorable, json_depth_exceeds
 
 
@@ -102,21 +100,8 @@ def verify(
 
 async def store_event(db: AsyncSession, event: dict[str, Any]) -> bool:
     """Store once by Stripe event id and queue it; False for a repeat (nothing changes)."""
-    result = await db.exec(  # type: ignore[call-overload]
-        text(
-            f"INSERT INTO {SCHEMA}.stripe_events (id, type, payload, livemode) "
-            "VALUES (:id, :type, CAST(:payload AS jsonb), :livemode) ON CONFLICT (id) DO NOTHING"
-        ),
-        params={
-            "id": event["id"],
-            "type": event["type"],
-            "payload": json.dumps(event),
-            "livemode": bool(event.get("livemode")),
-        },
-    )
-    if result.rowcount == 0:
+    if not await repository.insert(db, event):
         return False
     received = events.StripeEventReceived(stripe_event_id=event["id"], type=event["type"])
-    user_id = metadata_user(event["data"]["object"])
-    await add_event(db, SCHEMA, new_event(events.STRIPE_EVENT_RECEIVED, user_id=user_id, data=received.model_dump()))
+    await emit(db, received, user_id=metadata_user(event["data"]["object"]))
     return True

@@ -50,6 +50,9 @@ class FakeStripe:
         self.idempotent: dict[str, dict[str, Any]] = {}
         self.block_retrieve = threading.Event()
         self.block_retrieve.set()
+        # Called with (method, path) as each request arrives, before it is answered: tests look
+        # at the database meanwhile, or hold the request.
+        self.before: Callable[[str, str], None] | None = None
         outer = self
 
         class Handler(BaseHTTPRequestHandler):
@@ -63,7 +66,12 @@ class FakeStripe:
                 self.end_headers()
                 self.wfile.write(payload)
 
+            def _arrived(self, method: str) -> None:
+                if outer.before is not None:
+                    outer.before(method, self.path.partition("?")[0])
+
             def do_GET(self) -> None:
+                self._arrived("GET")
                 path, _, query = self.path.partition("?")
                 outer.requests.append({"method": "GET", "path": path, "params": dict(parse_qsl(query))})
                 if path == "/v1/checkout/sessions":
@@ -80,6 +88,7 @@ class FakeStripe:
                     )
 
             def do_POST(self) -> None:
+                self._arrived("POST")
                 length = int(self.headers.get("Content-Length") or 0)
                 params = _nested(parse_qsl(self.rfile.read(length).decode()))
                 key = self.headers.get("Idempotency-Key")
@@ -96,6 +105,7 @@ class FakeStripe:
                 self._reply(200, body)
 
             def do_DELETE(self) -> None:
+                self._arrived("DELETE")
                 path, _, query = self.path.partition("?")
                 length = int(self.headers.get("Content-Length") or 0)
                 params = {**dict(parse_qsl(query)), **dict(parse_qsl(self.rfile.read(length).decode()))}

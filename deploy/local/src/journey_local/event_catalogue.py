@@ -11,9 +11,11 @@ import types
 import typing
 import uuid
 from collections import defaultdict
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
+
+from pydantic import BaseModel
 
 from contracts.payload import EventPayload, all_payloads
 from journey_local.services import SERVICES
@@ -30,6 +32,8 @@ def type_name(annotation: Any) -> str:
         return "UUID"
     if annotation is datetime:
         return "RFC 3339 timestamp"
+    if annotation is date:
+        return "date (YYYY-MM-DD)"
     if annotation in (str, int, bool, float):
         return {str: "string", int: "int", bool: "bool", float: "number"}[annotation]
     origin, args = typing.get_origin(annotation), typing.get_args(annotation)
@@ -52,6 +56,28 @@ def consumers() -> dict[str, list[tuple[str, str]]]:
     return found
 
 
+def _nested_model(annotation: Any) -> type[BaseModel] | None:
+    """The model a field holds (itself, or inside `X | None`), if it is one."""
+    candidates = [annotation, *typing.get_args(annotation)]
+    for candidate in candidates:
+        if isinstance(candidate, type) and issubclass(candidate, BaseModel):
+            return candidate
+    return None
+
+
+def _field_rows(model: type[BaseModel], prefix: str = "") -> list[str]:
+    """One row per field; a nested model's fields follow as `parent.child` rows."""
+    rows = []
+    for name, field in model.model_fields.items():
+        required = "yes" if field.is_required() else "no"
+        meaning = " ".join((field.description or "").split())
+        rows.append(f"| `{prefix}{name}` | {type_name(field.annotation)} | {required} | {meaning} |")
+        nested = _nested_model(field.annotation)
+        if nested is not None:
+            rows += _field_rows(nested, f"{prefix}{name}.")
+    return rows
+
+
 def _section(payload: type[EventPayload], consumed_by: list[tuple[str, str]]) -> list[str]:
     lines = [
         f"### `{payload.SUBJECT}`",
@@ -63,9 +89,7 @@ def _section(payload: type[EventPayload], consumed_by: list[tuple[str, str]]) ->
         "| field | type | required | meaning |",
         "|---|---|---|---|",
     ]
-    for name, field in payload.model_fields.items():
-        required = "yes" if field.is_required() else "no"
-        lines.append(f"| `{name}` | {type_name(field.annotation)} | {required} | {field.description or ''} |")
+    lines += _field_rows(payload)
     names = ", ".join(f"`{durable}` ({service})" for service, durable in sorted(consumed_by)) or "none yet"
     return [*lines, "", f"Consumers: {names}.", ""]
 

@@ -14,14 +14,13 @@ import shutil
 import signal
 import sys
 import time
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Protocol, TypeVar
 
 import httpx
 
-from journey_local.procs import free_port
 from journey_local.stack import StackConfig
 
 T = TypeVar("T")
@@ -196,17 +195,9 @@ def scratch(data_dir: Path, *, keep: bool) -> Iterator[Path]:
             shutil.rmtree(data_dir, ignore_errors=True)
 
 
-def stack_config(data_dir: Path, services: Iterable[str]) -> StackConfig:
-    """The local stack on free loopback ports, running `services`, with the gateway's rate limit lifted."""
-    return StackConfig(
-        data_dir=data_dir,
-        gateway_port=free_port(),
-        postgres_port=free_port(),
-        nats_port=free_port(),
-        service_ports={name: free_port() for name in services},
-        rate_average=1_000_000,
-        rate_burst=1_000_000,
-    )
+def stack_config(data_dir: Path) -> StackConfig:
+    """The local stack on free loopback ports, with the gateway's rate limit lifted."""
+    return StackConfig.on_free_ports(data_dir, rate_average=1_000_000, rate_burst=1_000_000)
 
 
 async def wait_routed(gateway: str, path: str, status: int, *, wait_seconds: float = 30.0) -> None:

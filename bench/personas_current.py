@@ -38,7 +38,7 @@ import httpx
 
 from journey_local.gateway_routes import HEALTH_CHECK
 from journey_local.procs import free_port, spawn, stop, wait_for_port
-from journey_local.services import SERVICES, role_dsn
+from journey_local.services import role_dsn
 from journey_local.stack import Stack
 from journey_local.traefik import EmbeddedTraefik
 
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     failed = True
     with measure.scratch(Path(tempfile.mkdtemp(prefix="journey-bench-")), keep=args.keep_data) as data_dir:
         reference_port = free_port()
-        stack = Stack(measure.stack_config(data_dir, [spec.name for spec in SERVICES]))
+        stack = Stack(measure.stack_config(data_dir))
         stack.traefik = BenchTraefik(stack.traefik, f"http://127.0.0.1:{reference_port}")
         logs = data_dir / "logs"
         reference: subprocess.Popen[bytes] | None = None

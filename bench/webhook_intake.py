@@ -458,7 +458,7 @@ def main(argv: list[str] | None = None) -> int:
     measure.interrupt_on_sigterm()
     ok = False
     with measure.scratch(Path(tempfile.mkdtemp(prefix="journey-bench-webhooks-")), keep=args.keep_data) as data_dir:
-        stack = Stack(measure.stack_config(data_dir, ("profiler", "billing")))
+        stack = Stack(measure.stack_config(data_dir))
         logs = data_dir / "logs"
         started = False
         try:

@@ -11,20 +11,14 @@ from typing import Any
 
 import pytest
 
-from journey_local.procs import free_port
-from journey_local.services import SERVICES
 from journey_local.stack import Stack, StackConfig
 
 
 @pytest.fixture(scope="session")
 def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
     root = Path(tempfile.mkdtemp(prefix="journey-e2e-"))
-    config = StackConfig(
-        data_dir=root,
-        gateway_port=free_port(),
-        postgres_port=free_port(),
-        nats_port=free_port(),
-        service_ports={spec.name: free_port() for spec in SERVICES},
+    config = StackConfig.on_free_ports(
+        root,
         rate_average=40,
         rate_burst=80,
         max_body_bytes=64 * 1024,

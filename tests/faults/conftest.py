@@ -27,26 +27,13 @@ from journey_local.postgres import EmbeddedPostgres
 from journey_local.procs import free_port
 from journey_local.services import SERVICES, prepare, role_dsn
 from profiler.main import app as build_app
+from profiler.questions.examples import EXAMPLE_ANSWERS
 from profiler.settings import ProfilerSettings
 from servicekit.auth import mint_dev_token
 from servicekit.testing import app_client
 
 PROFILER = next(spec for spec in SERVICES if spec.name == "profiler")
 B = "/api/v1/profiler"
-
-ANSWERS: dict[str, Any] = {
-    "values_core": ["curiosity", "creativity"],
-    "strengths_top": ["problem_solving", "persistence"],
-    "strengths_confidence": 4,
-    "interests_subjects": ["science", "technology"],
-    "interests_free_time": "building_things",
-    "study_best_time": "morning",
-    "study_focus": 7,
-    "study_planning": "rough_list",
-    "career_fields": ["engineering", "research"],
-    "career_clarity": 3,
-    "career_dream": "designing robots that help farmers",
-}
 
 
 @dataclass
@@ -209,7 +196,7 @@ class Students:
         started = await self.client.post(f"{B}/sessions", headers=headers)
         assert started.status_code == 201, started.text
         session_id = str(started.json()["id"])
-        for question_id, value in ANSWERS.items():
+        for question_id, value in EXAMPLE_ANSWERS.items():
             put = await self.client.put(
                 f"{B}/sessions/{session_id}/answers/{question_id}", json={"value": value}, headers=headers
             )

@@ -15,7 +15,6 @@ import sys
 import tempfile
 from pathlib import Path
 
-from journey_local.procs import free_port
 from journey_local.services import SERVICES
 from journey_local.stack import Stack, StackConfig
 from servicekit.auth import mint_dev_token
@@ -42,12 +41,8 @@ def main() -> int:
     args = parser.parse_args()
 
     root = Path(tempfile.mkdtemp(prefix="journey-fuzz-"))
-    config = StackConfig(
-        data_dir=root,
-        gateway_port=free_port(),
-        postgres_port=free_port(),
-        nats_port=free_port(),
-        service_ports={spec.name: free_port() for spec in SERVICES},
+    config = StackConfig.on_free_ports(
+        root,
         # The fuzzer is one client sending as fast as it can: the rate limit is tested elsewhere.
         rate_average=5000,
         rate_burst=10000,

@@ -9,6 +9,7 @@ import psycopg
 import pytest
 
 from profiler.main import service
+from profiler.questions.examples import EXAMPLE_ANSWERS
 from servicekit.testing import service_fixtures
 
 fixtures = service_fixtures(service)
@@ -39,7 +40,7 @@ class Questionnaire:
         )
 
     async def answer_required(self, headers: dict[str, str], session_id: str, **overrides: Any) -> None:
-        for question_id, value in {**DEFAULT_ANSWERS, **overrides}.items():
+        for question_id, value in {**EXAMPLE_ANSWERS, **overrides}.items():
             response = await self.answer(headers, session_id, question_id, value)
             assert response.status_code == 200, response.text
 
@@ -52,21 +53,6 @@ class Questionnaire:
         response = await self.complete(headers, session_id)
         assert response.status_code == 202, response.text
         return session_id
-
-
-DEFAULT_ANSWERS: dict[str, Any] = {
-    "values_core": ["curiosity", "creativity"],
-    "strengths_top": ["problem_solving", "persistence"],
-    "strengths_confidence": 4,
-    "interests_subjects": ["science", "technology"],
-    "interests_free_time": "building_things",
-    "study_best_time": "morning",
-    "study_focus": 7,
-    "study_planning": "rough_list",
-    "career_fields": ["engineering", "research"],
-    "career_clarity": 3,
-    "career_dream": "designing robots that help farmers",
-}
 
 
 @pytest.fixture(scope="session")

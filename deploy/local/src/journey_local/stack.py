@@ -6,13 +6,14 @@ import os
 import time
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import httpx
 
 from journey_local.dev_secrets import DevSecrets
 from journey_local.nats import EmbeddedNats
 from journey_local.postgres import EmbeddedPostgres
-from journey_local.procs import port_in_use
+from journey_local.procs import free_port, port_in_use
 from journey_local.services import SERVICES, ServiceProcesses, prepare, service_env
 from journey_local.traefik import EmbeddedTraefik
 
@@ -30,6 +31,17 @@ class StackConfig:
     rate_burst: int = 200
     max_body_bytes: int = 10 * 1024 * 1024
     extra_env: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def on_free_ports(cls, data_dir: Path, **overrides: Any) -> StackConfig:
+        """A stack beside any other (tests, fuzzing, benches): every port picked free."""
+        ports = {
+            "gateway_port": free_port(),
+            "postgres_port": free_port(),
+            "nats_port": free_port(),
+            "service_ports": {spec.name: free_port() for spec in SERVICES},
+        }
+        return cls(data_dir=data_dir, **{**ports, **overrides})
 
     @classmethod
     def from_env(cls, data_dir: Path) -> StackConfig:

@@ -77,3 +77,25 @@ def test_a_huge_rejected_value_is_not_echoed_back() -> None:
         normalise_answer(SINGLE, "x" * 900_000)
     assert len(caught.value.detail) < 100
     assert all(len(str(e)) < 200 for e in caught.value.extra["errors"])
+
+
+def test_the_example_answers_are_valid_and_cover_every_required_question() -> None:
+    from profiler.questions.bank import QUESTIONS
+    from profiler.questions.examples import EXAMPLE_ANSWERS
+
+    by_id = {q["id"]: q for q in QUESTIONS}
+    assert {q["id"] for q in QUESTIONS if q["required"]} <= set(EXAMPLE_ANSWERS)
+    for question_id, value in EXAMPLE_ANSWERS.items():
+        q = by_id[question_id]
+        normalise_answer(
+            Q(
+                q["id"],
+                q["kind"],
+                q.get("options"),
+                max_choices=q.get("max_choices"),
+                scale_min=q.get("scale_min"),
+                scale_max=q.get("scale_max"),
+                max_length=q.get("max_length"),
+            ),
+            value,
+        )

@@ -212,6 +212,8 @@ async def idempotent_in_steps(
     if key is None:
         return JSONResponse(jsonable_encoder(await produce(reservation)), status_code=status_code)
     user_id: uuid.UUID | None = getattr(request.state, "user_id", None)
+    if user_id is None:  # keys are the caller's: the route must depend on CurrentPrincipal
+        raise RuntimeError(f"{reservation.route}: an Idempotency-Key needs an authenticated caller")
     stored = await _reserve(engine, user_id, reservation, await request_fingerprint(request), ttl, lease)
     if stored is not None:
         return stored

@@ -47,6 +47,7 @@ import httpx
 import psycopg
 import stripe
 
+from contracts.billing import TierChanged
 from journey_local.stack import Stack
 
 if TYPE_CHECKING:
@@ -57,7 +58,6 @@ else:
 WEBHOOK_PATH = "/api/v1/billing/webhooks/stripe"
 PLANS_PATH = "/api/v1/billing/plans"
 PRICE = "price_journey_plus_monthly"  # BillingSettings.stripe_price_plus_monthly, seeded for plus_monthly
-TIER_CHANGED = "journey.billing.tier.changed"
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -304,7 +304,7 @@ async def check(admin_dsn: str) -> dict[str, int]:
     counts = {}
     async with await psycopg.AsyncConnection.connect(admin_dsn, autocommit=True) as conn:
         for name, query in CHECK_QUERIES.items():
-            row = await (await conn.execute(query, {"subject": TIER_CHANGED})).fetchone()
+            row = await (await conn.execute(query, {"subject": TierChanged.SUBJECT})).fetchone()
             counts[name] = int(row[0]) if row else -1
         if counts["event_errors"]:
             rows = await (

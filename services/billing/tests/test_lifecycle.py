@@ -176,20 +176,17 @@ async def test_usage_is_counted_from_profiler_events(
     try:
         js = nc.jetstream()
         for _ in range(2):
-            generated = new_event(
-                profiler_events.PERSONA_GENERATED,
-                user_id=users.id(name),
-                data={
-                    "persona_id": str(uuid.uuid4()),
-                    "session_id": str(uuid.uuid4()),
-                    "name": "x",
-                    "mission_tags": [],
-                    "suggested_goals": [],
-                    "suggested_habits": [],
-                    "provider": "offline",
-                    "fallback": False,
-                },
+            payload = profiler_events.PersonaGenerated(
+                persona_id=uuid.uuid4(),
+                session_id=uuid.uuid4(),
+                name="x",
+                mission_tags=[],
+                suggested_goals=[],
+                suggested_habits=[],
+                provider="offline",
+                fallback=False,
             )
+            generated = new_event(payload.SUBJECT, user_id=users.id(name), data=payload.model_dump(mode="json"))
             await js.publish(
                 generated.type, generated.model_dump_json().encode(), headers={"Nats-Msg-Id": str(generated.id)}
             )

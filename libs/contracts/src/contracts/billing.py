@@ -45,8 +45,3 @@ class StripeEventReceived(EventPayload):
 
     stripe_event_id: str = Field(description="The stored event's id (`evt_...`).")
     type: str = Field(description="The Stripe event type, e.g. `customer.subscription.updated`.")
-
-
-# Subjects as constants, for call sites not yet on emit()/on().
-TIER_CHANGED = TierChanged.SUBJECT
-STRIPE_EVENT_RECEIVED = StripeEventReceived.SUBJECT

@@ -55,9 +55,3 @@ class PersonaGenerated(EventPayload):
         description="`true` when the offline writer stood in for the configured model: its answer was "
         "invalid or failed after retries, or the user's daily AI budget was used up."
     )
-
-
-# Subjects as constants, for call sites not yet on emit()/on().
-SESSION_COMPLETED = SessionCompleted.SUBJECT
-PERSONA_REQUESTED = PersonaRequested.SUBJECT
-PERSONA_GENERATED = PersonaGenerated.SUBJECT

@@ -78,8 +78,8 @@ async def test_completing_during_a_nats_outage_loses_nothing(
         return all(p is not None for _, _, p in outbox_rows(infra.admin_dsn, session_ids))
 
     await eventually(all_published, within=40)
-    on_stream = await stream_msg_ids(infra.nats_url, events.SESSION_COMPLETED)
-    completed_ids = [i for i, subject, _ in rows if subject == events.SESSION_COMPLETED]
+    on_stream = await stream_msg_ids(infra.nats_url, events.SessionCompleted.SUBJECT)
+    completed_ids = [i for i, subject, _ in rows if subject == events.SessionCompleted.SUBJECT]
     assert [on_stream[i] for i in completed_ids] == [1, 1, 1]
 
     # The consumers recover after the restart: every persona gets written.
@@ -113,6 +113,7 @@ async def test_republishing_the_outbox_does_not_duplicate_events(
         )
         conn.execute("SELECT pg_notify('profiler_outbox', '')")
     await eventually(published)
-    on_stream = await stream_msg_ids(infra.nats_url, events.SESSION_COMPLETED)
-    ids = [i for i, subject, _ in outbox_rows(infra.admin_dsn, session_ids) if subject == events.SESSION_COMPLETED]
+    completed = events.SessionCompleted.SUBJECT
+    on_stream = await stream_msg_ids(infra.nats_url, completed)
+    ids = [i for i, subject, _ in outbox_rows(infra.admin_dsn, session_ids) if subject == completed]
     assert [on_stream[i] for i in ids] == [1, 1]

@@ -53,7 +53,7 @@ def test_over_a_monthly_limit_names_the_reset_and_the_tier_that_lifts_it() -> No
 
 def test_december_resets_in_january_and_a_plus_user_is_lifted_by_pro() -> None:
     december = datetime(2026, 12, 31, 23, 59, tzinfo=UTC)
-    check = check_quota("missions_per_month", "plus", 10, december)
+    check = check_quota("missions_per_month", "plus", 15, december)
     assert check.resets_at == datetime(2027, 1, 1, tzinfo=UTC)
     assert check.lifted_by == "pro"
 

@@ -27,7 +27,7 @@ LIMITS: dict[str, Limit] = {
     for limit in (
         Limit("habits", "habits at once", "lifetime", {"free": 3, "plus": 20, "pro": UNLIMITED}),
         Limit("active_missions", "missions in progress at once", "lifetime", {"free": 1, "plus": 5, "pro": UNLIMITED}),
-        Limit("missions_per_month", "missions started per month", "month", {"free": 3, "plus": 10, "pro": UNLIMITED}),
+        Limit("missions_per_month", "missions started per month", "month", {"free": 3, "plus": 15, "pro": UNLIMITED}),
         Limit(
             "persona_generations", "Future-You personas", "lifetime", {"free": 1, "plus": UNLIMITED, "pro": UNLIMITED}
         ),

@@ -26,8 +26,22 @@ SHORT_BACKOFF = (0.2, 0.5, 1.0)
 OUTAGE_SECONDS = 15.0
 
 
+def _thinking(sub: Subscription) -> Subscription:
+    """The persona job as a model would run it: a moment per persona, so personas are still in
+    flight when PostgreSQL stops (the offline writer alone can finish all 45 first)."""
+    if sub.prepare is None:
+        return sub
+    prepare = sub.prepare
+
+    async def slow_prepare(engine: Any, event: Event) -> Any:
+        await asyncio.sleep(0.3)
+        return await prepare(engine, event)
+
+    return replace(sub, prepare=slow_prepare)
+
+
 async def test_a_database_outage_under_load_strands_no_persona(faults: Any, fault_settings: Any, students: Any) -> None:
-    subs = [replace(sub, backoff=SHORT_BACKOFF, max_deliver=3) for sub in subscriptions(fault_settings)]
+    subs = [_thinking(replace(sub, backoff=SHORT_BACKOFF, max_deliver=3)) for sub in subscriptions(fault_settings)]
     dead_before = len(faults.dead_letters("profiler-persona-writer"))
     worker = Worker(fault_settings, SCHEMA, subs)
     await worker.start()

@@ -1,0 +1,3 @@
+from dashboard.main import service
+
+service.cli()

@@ -1,0 +1,266 @@
+"""Pure reducers `(facts, payload, event) -> facts`, one per event type of `libs/contracts`.
+
+The table `REDUCERS` is keyed by payload class; a test walks `contracts.payload.all_payloads()`
+and fails for any payload without an entry, so a new contract cannot be forgotten. A payload the
+dashboard deliberately does not show is registered with `ignored(...)` and a reason.
+
+Rules every reducer keeps (tested with shuffled, repeated histories):
+- keyed by the id of the thing it describes; merges are field-wise, so events of one thing may
+  arrive in any order;
+- last-writer-wins values compare the event's own time (then its id), never arrival order;
+- no counters: counts are derived from keyed sets when rendering, so a repeat adds nothing."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from enum import IntEnum
+from typing import Any, TypeVar
+
+from contracts.billing import StripeEventReceived, TierChanged
+from contracts.missions import EnrollmentStarted, MissionCompleted, SubmissionReceived, SubmissionReviewed
+from contracts.payload import EventPayload
+from contracts.profiler import PersonaGenerated, PersonaRequested, SessionCompleted
+from dashboard.facts.state import (
+    TIMELINE_LENGTH,
+    EnrollmentFact,
+    EventMark,
+    PersonaFact,
+    SubmissionFact,
+    TierFact,
+    TimelineFact,
+    UserFacts,
+)
+
+
+class Priority(IntEnum):
+    """Refresh classes, most urgent first (`refresh_queue.priority`)."""
+
+    URGENT = 0  # tier and persona changes, a manual refresh
+    ACTIVITY = 1  # check-ins, submissions, reviews, missions
+    BULK = 2  # replays and day rollovers
+
+
+@dataclass(frozen=True)
+class EventMeta:
+    """What a reducer may know about the envelope: its id, own time and stream."""
+
+    id: uuid.UUID
+    time: datetime
+    stream: str
+
+
+P = TypeVar("P", bound=EventPayload)
+Reducer = Callable[[UserFacts, Any, EventMeta], UserFacts]
+
+
+@dataclass(frozen=True)
+class Registration:
+    reducer: Reducer | None  # None: deliberately not shown (see `reason`)
+    priority: Priority
+    reason: str = ""
+
+
+REDUCERS: dict[type[EventPayload], Registration] = {}
+
+
+def reduces(payload: type[P], priority: Priority) -> Callable[[Callable[[UserFacts, P, EventMeta], UserFacts]], Any]:
+    def register(fn: Callable[[UserFacts, P, EventMeta], UserFacts]) -> Callable[[UserFacts, P, EventMeta], UserFacts]:
+        if payload in REDUCERS:
+            raise ValueError(f"{payload.__name__} already has a reducer")
+        REDUCERS[payload] = Registration(fn, priority)
+        return fn
+
+    return register
+
+
+def ignored(payload: type[EventPayload], reason: str) -> None:
+    REDUCERS[payload] = Registration(None, Priority.BULK, reason)
+
+
+def reduce(facts: UserFacts, payload: EventPayload, meta: EventMeta) -> UserFacts:
+    """Fold one event into `facts` (unchanged for an ignored type)."""
+    registration = REDUCERS[type(payload)]
+    if registration.reducer is None:
+        return facts
+    reduced = registration.reducer(facts, payload, meta)
+    seen = facts.streams.get(meta.stream)
+    if seen is None or meta.time > seen:
+        reduced = reduced.model_copy(update={"streams": {**reduced.streams, meta.stream: meta.time}})
+    return reduced
+
+
+def _timeline(facts: UserFacts, meta: EventMeta, kind: str, text: str) -> list[TimelineFact]:
+    """The newest TIMELINE_LENGTH entries of the union (a repeat replaces itself)."""
+    entries = {e.event_id: e for e in facts.timeline}
+    entries[meta.id] = TimelineFact(event_id=meta.id, at=meta.time, kind=kind, text=text)
+    ordered = sorted(entries.values(), key=lambda e: (e.at, str(e.event_id)), reverse=True)
+    return ordered[:TIMELINE_LENGTH]
+
+
+def _with(facts: UserFacts, meta: EventMeta, kind: str, text: str, **changes: Any) -> UserFacts:
+    return facts.model_copy(update={**changes, "timeline": _timeline(facts, meta, kind, text)})
+
+
+def _merge(current: Any, owned: dict[str, Any], shared: dict[str, Any]) -> dict[str, Any]:
+    """Field-wise merge of one thing described by several events: `owned` fields come from this
+    event alone and are set; `shared` ones (a title every event repeats) are filled only where
+    unknown, except by the event that owns them, which passes them as `owned`. Either order of
+    the events gives the same result."""
+    known = current.model_dump() if current is not None else {}
+    return {**shared, **known, **owned}
+
+
+# --- billing ------------------------------------------------------------------------------
+
+ignored(
+    StripeEventReceived,
+    "a pointer to a stored Stripe object; its effect on the student arrives as tier.changed",
+)
+
+
+@reduces(TierChanged, Priority.URGENT)
+def tier_changed(facts: UserFacts, change: TierChanged, meta: EventMeta) -> UserFacts:
+    mark = EventMark(at=change.effective_at, event_id=meta.id)
+    fact = TierFact(
+        tier=change.new_tier,
+        previous_tier=change.previous_tier,
+        reason=change.reason,
+        plan_id=change.plan_id,
+        subscription_status=change.subscription_status,
+        mark=mark,
+    )
+    tier = fact if mark.newer_than(facts.tier.mark if facts.tier else None) else facts.tier
+    verb = "Upgraded" if _rank(change.new_tier) > _rank(change.previous_tier) else "Moved"
+    text = f"{verb} from {change.previous_tier.title()} to {change.new_tier.title()} ({change.reason})"
+    return _with(facts, EventMeta(meta.id, change.effective_at, meta.stream), "tier", text, tier=tier)
+
+
+def _rank(tier: str) -> int:
+    return ("free", "plus", "pro").index(tier) if tier in ("free", "plus", "pro") else 0
+
+
+# --- profiler -----------------------------------------------------------------------------
+
+
+@reduces(SessionCompleted, Priority.ACTIVITY)
+def session_completed(facts: UserFacts, done: SessionCompleted, meta: EventMeta) -> UserFacts:
+    key = str(done.session_id)
+    first = min(meta.time, facts.sessions_completed.get(key, meta.time))
+    text = f"Completed the profiling questionnaire ({done.answered} answers)"
+    return _with(facts, meta, "questionnaire", text, sessions_completed={**facts.sessions_completed, key: first})
+
+
+@reduces(PersonaRequested, Priority.ACTIVITY)
+def persona_requested(facts: UserFacts, requested: PersonaRequested, meta: EventMeta) -> UserFacts:
+    key = str(requested.persona_id)
+    # The sweeper may request the same persona again (a new event id): the first request counts.
+    # No timeline entry: session.completed already says it, and one line per request would
+    # depend on which request arrived first.
+    first = min(meta.time, facts.personas_requested.get(key, meta.time))
+    return facts.model_copy(update={"personas_requested": {**facts.personas_requested, key: first}})
+
+
+@reduces(PersonaGenerated, Priority.URGENT)
+def persona_generated(facts: UserFacts, generated: PersonaGenerated, meta: EventMeta) -> UserFacts:
+    key = str(generated.persona_id)
+    earlier = facts.personas.get(key)
+    fact = PersonaFact(
+        persona_id=generated.persona_id,
+        session_id=generated.session_id,
+        name=generated.name,
+        mission_tags=list(generated.mission_tags),
+        suggested_goals=list(generated.suggested_goals),
+        suggested_habits=list(generated.suggested_habits),
+        provider=generated.provider,
+        fallback=generated.fallback,
+        summary=getattr(generated, "summary", None),
+        letter_line=getattr(generated, "letter_line", None),
+        generated_at=meta.time if earlier is None else min(earlier.generated_at, meta.time),
+    )
+    text = f"Your Future-You persona is ready: {generated.name}"
+    return _with(facts, meta, "persona", text, personas={**facts.personas, key: fact})
+
+
+# --- missions -----------------------------------------------------------------------------
+
+
+@reduces(EnrollmentStarted, Priority.ACTIVITY)
+def enrollment_started(facts: UserFacts, started: EnrollmentStarted, meta: EventMeta) -> UserFacts:
+    key = str(started.enrollment_id)
+    owned = {
+        "enrollment_id": started.enrollment_id,
+        "mission_id": started.mission_id,
+        "title": started.mission_title,
+        "skill": started.skill,
+        "difficulty": started.difficulty,
+        "estimated_minutes": started.estimated_minutes,
+        "started_at": started.started_at,
+    }
+    merged = _merge(facts.enrollments.get(key), owned, {})
+    enrollments = {**facts.enrollments, key: EnrollmentFact(**merged)}
+    at = EventMeta(meta.id, started.started_at, meta.stream)
+    return _with(facts, at, "mission", f"Started mission “{started.mission_title}”", enrollments=enrollments)
+
+
+@reduces(MissionCompleted, Priority.ACTIVITY)
+def mission_completed(facts: UserFacts, done: MissionCompleted, meta: EventMeta) -> UserFacts:
+    key = str(done.enrollment_id)
+    owned = {"completed_at": done.completed_at, "completed_score": done.overall_score, "attempts": done.attempts}
+    shared = {
+        "enrollment_id": done.enrollment_id,
+        "mission_id": done.mission_id,
+        "title": done.mission_title,
+        "skill": done.skill,
+        "difficulty": done.difficulty,
+    }
+    merged = _merge(facts.enrollments.get(key), owned, shared)
+    enrollments = {**facts.enrollments, key: EnrollmentFact(**merged)}
+    at = EventMeta(meta.id, done.completed_at, meta.stream)
+    text = f"Completed mission “{done.mission_title}” with {done.overall_score:g}/100"
+    return _with(facts, at, "mission", text, enrollments=enrollments)
+
+
+@reduces(SubmissionReceived, Priority.ACTIVITY)
+def submission_received(facts: UserFacts, received: SubmissionReceived, meta: EventMeta) -> UserFacts:
+    key = str(received.submission_id)
+    owned = {
+        "submission_id": received.submission_id,
+        "enrollment_id": received.enrollment_id,
+        "mission_id": received.mission_id,
+        "mission_title": received.mission_title,
+        "attempt": received.attempt,
+        "received_at": received.received_at,
+    }
+    merged = _merge(facts.submissions.get(key), owned, {})
+    submissions = {**facts.submissions, key: SubmissionFact(**merged)}
+    at = EventMeta(meta.id, received.received_at, meta.stream)
+    text = f"Submitted “{received.mission_title}” (attempt {received.attempt}); review pending"
+    return _with(facts, at, "submission", text, submissions=submissions)
+
+
+@reduces(SubmissionReviewed, Priority.ACTIVITY)
+def submission_reviewed(facts: UserFacts, reviewed: SubmissionReviewed, meta: EventMeta) -> UserFacts:
+    key = str(reviewed.submission_id)
+    owned = {
+        "reviewed_at": reviewed.reviewed_at,
+        "overall_score": reviewed.overall_score,
+        "verdict": reviewed.verdict,
+        "next_step": reviewed.next_step,
+        "strengths": list(reviewed.strengths),
+        "resubmissions_left": reviewed.resubmissions_left,
+    }
+    shared = {
+        "submission_id": reviewed.submission_id,
+        "enrollment_id": reviewed.enrollment_id,
+        "mission_id": reviewed.mission_id,
+        "mission_title": reviewed.mission_title,
+        "attempt": reviewed.attempt,
+    }
+    merged = _merge(facts.submissions.get(key), owned, shared)
+    submissions = {**facts.submissions, key: SubmissionFact(**merged)}
+    at = EventMeta(meta.id, reviewed.reviewed_at, meta.stream)
+    text = f"Review of “{reviewed.mission_title}”: {reviewed.overall_score:g}/100, {reviewed.verdict}"
+    return _with(facts, at, "review", text, submissions=submissions)

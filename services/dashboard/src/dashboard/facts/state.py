@@ -1,0 +1,110 @@
+"""What the dashboard knows about one user: the state its reducers fold events into.
+
+Every part is keyed by the id of the thing it describes (a persona, an enrollment, a
+submission) or kept last-writer-wins by the event's own time and id, never by arrival order, so
+folding the same events in any order, with any of them repeated, gives the same state. That is
+what makes redeliveries harmless and a replay of the streams equal to the live projection."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import datetime
+
+from pydantic import BaseModel, ConfigDict, Field
+
+TIMELINE_LENGTH = 20
+
+
+class Fact(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+
+class EventMark(Fact):
+    """The event a last-writer-wins value came from: later `(at, event_id)` wins."""
+
+    at: datetime
+    event_id: uuid.UUID
+
+    def newer_than(self, other: EventMark | None) -> bool:
+        return other is None or (self.at, str(self.event_id)) > (other.at, str(other.event_id))
+
+
+class TierFact(Fact):
+    tier: str
+    previous_tier: str
+    reason: str
+    plan_id: str | None
+    subscription_status: str | None
+    mark: EventMark
+
+
+class PersonaFact(Fact):
+    persona_id: uuid.UUID
+    session_id: uuid.UUID
+    name: str
+    mission_tags: list[str]
+    suggested_goals: list[str]
+    suggested_habits: list[str]
+    provider: str
+    fallback: bool
+    summary: str | None = None
+    letter_line: str | None = None
+    generated_at: datetime
+
+
+class EnrollmentFact(Fact):
+    """Merged from enrollment.started and mission.completed (in either order)."""
+
+    enrollment_id: uuid.UUID
+    mission_id: str
+    title: str
+    skill: str | None = None
+    difficulty: int | None = None
+    estimated_minutes: int | None = None
+    started_at: datetime | None = None
+    completed_at: datetime | None = None
+    completed_score: float | None = None
+    attempts: int | None = None
+
+
+class SubmissionFact(Fact):
+    """Merged from submission.received and submission.reviewed (in either order)."""
+
+    submission_id: uuid.UUID
+    enrollment_id: uuid.UUID
+    mission_id: str
+    mission_title: str
+    attempt: int
+    received_at: datetime | None = None
+    reviewed_at: datetime | None = None
+    overall_score: float | None = None
+    verdict: str | None = None
+    next_step: str | None = None
+    strengths: list[str] = Field(default_factory=list)
+    resubmissions_left: int | None = None
+
+
+class TimelineFact(Fact):
+    event_id: uuid.UUID
+    at: datetime
+    kind: str
+    text: str
+
+
+class UserFacts(Fact):
+    """The reducers' state for one user (stored as one JSONB document per projection generation)."""
+
+    user_id: uuid.UUID
+    tier: TierFact | None = None
+    personas_requested: dict[str, datetime] = Field(default_factory=dict)  # persona id -> first request
+    personas: dict[str, PersonaFact] = Field(default_factory=dict)  # ready personas by id
+    sessions_completed: dict[str, datetime] = Field(default_factory=dict)  # session id -> completion event time
+    enrollments: dict[str, EnrollmentFact] = Field(default_factory=dict)
+    submissions: dict[str, SubmissionFact] = Field(default_factory=dict)
+    timeline: list[TimelineFact] = Field(default_factory=list)  # newest first, at most TIMELINE_LENGTH
+    # Per stream, the newest event time applied (for lag and `last_event_at`).
+    streams: dict[str, datetime] = Field(default_factory=dict)
+
+    @classmethod
+    def empty(cls, user_id: uuid.UUID) -> UserFacts:
+        return cls(user_id=user_id)

@@ -1,0 +1,32 @@
+"""The dashboard service, declared once: everything that runs or routes it derives from this."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import APIRouter, FastAPI
+
+from dashboard import SCHEMA, worker
+from dashboard.settings import DashboardSettings
+from servicekit.service import ServiceDefinition
+
+
+def _routers(_: DashboardSettings) -> list[APIRouter]:
+    return []
+
+
+service = ServiceDefinition(
+    name=SCHEMA,
+    settings_class=DashboardSettings,
+    routers=_routers,
+    subscriptions=worker.subscriptions,
+    background=worker.background,
+    migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
+    default_port=8105,
+    system_role=True,
+    description="one live per-user view built only from events",
+)
+
+
+def app(settings: DashboardSettings | None = None) -> FastAPI:
+    return service.app(settings)

@@ -1,0 +1,18 @@
+from __future__ import annotations
+
+from servicekit.settings import ServiceSettings
+
+
+class DashboardSettings(ServiceSettings):
+    service_name: str = "dashboard"
+    # POST /me/refresh: one per user per this many seconds (429 with Retry-After otherwise).
+    refresh_interval_seconds: float = 10.0
+    # Bursts for one user coalesce: after a snapshot write, the next waits this long by class.
+    coalesce_activity_seconds: float = 0.2
+    coalesce_bulk_seconds: float = 2.0
+    refresh_batch: int = 50
+    # GET /me/stream
+    sse_heartbeat_seconds: float = 15.0  # under every proxy timeout on the way (Traefik's idle is 120 s)
+    sse_queue_size: int = 8  # versions held for a slow client before it is told to resync
+    sse_streams_per_user: int = 5
+    lag_interval_seconds: float = 1.0

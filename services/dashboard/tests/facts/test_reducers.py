@@ -1,0 +1,161 @@
+"""Reducers, one event type at a time, then whole histories shuffled and repeated."""
+
+from __future__ import annotations
+
+import random
+import uuid
+
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from contracts.payload import EventPayload, all_payloads
+from dashboard.facts.reducers import REDUCERS, EventMeta, Priority, reduce
+from dashboard.facts.state import TIMELINE_LENGTH, UserFacts
+from dashboard.testing import (
+    T0,
+    at,
+    enrollment_started,
+    envelope,
+    mission_completed,
+    mixed_history,
+    persona_generated,
+    persona_requested,
+    session_completed,
+    stripe_event_received,
+    submission_received,
+    submission_reviewed,
+    tier_changed,
+)
+from servicekit.events.envelope import Event
+
+USER = uuid.UUID("00000000-0000-0000-0000-00000000a11c")
+
+
+def meta(minutes: float = 0, stream: str = "TEST") -> EventMeta:
+    return EventMeta(uuid.uuid4(), at(minutes), stream)
+
+
+def fold(events: list[Event]) -> UserFacts:
+    facts = UserFacts.empty(USER)
+    by_subject = {cls.SUBJECT: cls for cls in all_payloads()}
+    for event in events:
+        payload = by_subject[event.type].model_validate(event.data)
+        facts = reduce(facts, payload, EventMeta(event.id, event.time, event.source.upper()))
+    return facts
+
+
+def test_every_contract_has_a_reducer_or_a_reason() -> None:
+    missing = [cls.__name__ for cls in all_payloads() if cls not in REDUCERS]
+    assert missing == [], f"payloads without a dashboard reducer: {missing}"
+    for cls, registration in REDUCERS.items():
+        assert issubclass(cls, EventPayload)
+        assert registration.reducer is not None or registration.reason, cls
+
+
+def test_tier_and_persona_changes_are_urgent() -> None:
+    urgent = {cls.__name__ for cls, r in REDUCERS.items() if r.priority == Priority.URGENT}
+    assert {"TierChanged", "PersonaGenerated"} <= urgent
+    assert REDUCERS[type(session_completed())].priority == Priority.ACTIVITY
+
+
+def test_tier_changed_keeps_the_latest_by_its_own_time() -> None:
+    later = reduce(UserFacts.empty(USER), tier_changed("pro", "plus", when=at(10)), meta(10))
+    facts = reduce(later, tier_changed("plus", "free", when=at(5)), meta(11))  # older, arrives later
+    assert facts.tier is not None
+    assert (facts.tier.tier, facts.tier.plan_id) == ("pro", "pro_monthly")
+    assert [e.text for e in facts.timeline] == [
+        "Upgraded from Plus to Pro (subscription active)",
+        "Upgraded from Free to Plus (subscription active)",
+    ]
+
+
+def test_stripe_event_received_is_ignored() -> None:
+    facts = UserFacts.empty(USER)
+    assert reduce(facts, stripe_event_received(), meta()) == facts
+
+
+def test_session_completed_is_counted_once() -> None:
+    done = session_completed()
+    facts = reduce(UserFacts.empty(USER), done, meta(1))
+    again = reduce(facts, done, meta(2))  # a redelivery would carry the same id; a new id is a copy
+    assert list(again.sessions_completed) == [str(done.session_id)]
+    assert again.sessions_completed[str(done.session_id)] == at(1)
+
+
+def test_persona_requested_then_generated() -> None:
+    persona, session = uuid.uuid4(), uuid.uuid4()
+    requested = reduce(UserFacts.empty(USER), persona_requested(persona, session), meta(1))
+    assert str(persona) in requested.personas_requested and not requested.personas
+    assert requested.timeline == []  # session.completed says it already
+    ready = reduce(requested, persona_generated(persona, session), meta(2))
+    assert ready.personas[str(persona)].name == "The Curious Builder"
+    assert ready.timeline[0].text == "Your Future-You persona is ready: The Curious Builder"
+
+
+def test_a_swept_persona_request_keeps_the_first_time() -> None:
+    persona, session = uuid.uuid4(), uuid.uuid4()
+    facts = reduce(UserFacts.empty(USER), persona_requested(persona, session), meta(20))
+    facts = reduce(facts, persona_requested(persona, session), meta(5))
+    assert facts.personas_requested[str(persona)] == at(5)
+
+
+def test_enrollment_started_and_completed_merge_in_either_order() -> None:
+    enrollment, submission = uuid.uuid4(), uuid.uuid4()
+    started, completed = enrollment_started(enrollment, when=at(1)), mission_completed(enrollment, submission, when=at(9))
+    one = reduce(reduce(UserFacts.empty(USER), started, meta(1)), completed, meta(9))
+    other = reduce(reduce(UserFacts.empty(USER), completed, meta(9)), started, meta(1))
+    assert one.enrollments == other.enrollments
+    fact = one.enrollments[str(enrollment)]
+    assert (fact.started_at, fact.completed_at, fact.estimated_minutes, fact.attempts) == (at(1), at(9), 90, 2)
+
+
+def test_submission_received_and_reviewed_merge_in_either_order() -> None:
+    enrollment, submission = uuid.uuid4(), uuid.uuid4()
+    received = submission_received(submission, enrollment, when=at(1))
+    reviewed = submission_reviewed(submission, enrollment, when=at(2))
+    one = reduce(reduce(UserFacts.empty(USER), received, meta(1)), reviewed, meta(2))
+    other = reduce(reduce(UserFacts.empty(USER), reviewed, meta(2)), received, meta(1))
+    assert one.submissions == other.submissions
+    fact = one.submissions[str(submission)]
+    assert (fact.received_at, fact.reviewed_at, fact.verdict, fact.next_step) == (at(1), at(2), "resubmit", "cite two sources")
+    assert one.timeline[0].text == "Review of “Water quality”: 55/100, resubmit"
+
+
+def test_timeline_keeps_the_newest_twenty_by_event_time() -> None:
+    facts = UserFacts.empty(USER)
+    for minute in range(30):
+        facts = reduce(facts, session_completed(), meta(minute))
+    assert len(facts.timeline) == TIMELINE_LENGTH
+    assert facts.timeline[0].at == at(29) and facts.timeline[-1].at == at(10)
+
+
+def test_streams_remember_the_newest_event_time() -> None:
+    facts = reduce(UserFacts.empty(USER), session_completed(), meta(5, "PROFILER"))
+    facts = reduce(facts, session_completed(), meta(3, "PROFILER"))
+    assert facts.streams == {"PROFILER": at(5)}
+
+
+def test_reducers_are_pure() -> None:
+    facts = UserFacts.empty(USER)
+    before = facts.model_dump()
+    reduce(facts, tier_changed(), meta())
+    assert facts.model_dump() == before
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.randoms(use_true_random=False), st.lists(st.integers(min_value=0, max_value=11), max_size=12))
+def test_any_order_with_redeliveries_gives_the_same_facts(rng: random.Random, repeats: list[int]) -> None:
+    history = mixed_history(USER)
+    expected = fold(history)
+    shuffled = history + [history[i] for i in repeats]  # redeliveries: the same events again
+    rng.shuffle(shuffled)
+    assert fold(shuffled) == expected
+
+
+def test_the_mixed_history_folds_to_the_expected_student() -> None:
+    facts = fold(mixed_history(USER))
+    assert facts.tier is not None and facts.tier.tier == "pro"
+    assert len(facts.personas) == 1 and len(facts.enrollments) == 1 and len(facts.submissions) == 2
+    assert set(facts.streams) == {"PROFILER", "BILLING", "MISSIONS"}
+    assert facts.timeline[0].at == at(8)
+    assert envelope(session_completed(), USER).time == T0

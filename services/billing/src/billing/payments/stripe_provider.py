@@ -127,7 +127,7 @@ class StripeProvider:
         with stripe_errors():
             try:
                 await self.client.v1.checkout.sessions.expire_async(checkout_id)
-            except stripe.InvalidRequestError as exc:  # completed meanwhile: keep_newest settles it
+            except stripe.InvalidRequestError as exc:  # completed meanwhile: one_paid.settle_second settles it
                 log.warning("checkout_expire_refused", session=checkout_id, error=str(exc))
 
     async def portal_url(self, *, user_id: uuid.UUID, customer_id: str) -> str:

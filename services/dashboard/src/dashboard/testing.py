@@ -5,10 +5,24 @@ other services."""
 from __future__ import annotations
 
 import uuid
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
 from contracts.billing import StripeEventReceived, TierChanged
+from contracts.coaching import (
+    GoalCreated,
+    GoalProgressed,
+    GoalProgressView,
+    GoalView,
+    HabitCreated,
+    HabitLogged,
+    HabitSchedule,
+    HabitStatsView,
+    HabitUnlogged,
+    HabitView,
+    ReflectionCreated,
+    ReflectionScored,
+)
 from contracts.missions import (
     CriterionScore,
     EnrollmentStarted,
@@ -57,7 +71,9 @@ def persona_requested(persona_id: uuid.UUID, session_id: uuid.UUID) -> PersonaRe
     return PersonaRequested(persona_id=persona_id, session_id=session_id)
 
 
-def persona_generated(persona_id: uuid.UUID, session_id: uuid.UUID, name: str = "The Curious Builder") -> PersonaGenerated:
+def persona_generated(
+    persona_id: uuid.UUID, session_id: uuid.UUID, name: str = "The Curious Builder"
+) -> PersonaGenerated:
     return PersonaGenerated(
         persona_id=persona_id,
         session_id=session_id,
@@ -70,7 +86,9 @@ def persona_generated(persona_id: uuid.UUID, session_id: uuid.UUID, name: str = 
     )
 
 
-def enrollment_started(enrollment_id: uuid.UUID, *, when: datetime = T0, title: str = "Water quality") -> EnrollmentStarted:
+def enrollment_started(
+    enrollment_id: uuid.UUID, *, when: datetime = T0, title: str = "Water quality"
+) -> EnrollmentStarted:
     return EnrollmentStarted(
         enrollment_id=enrollment_id,
         mission_id="research-local-water-quality",
@@ -157,10 +175,105 @@ def stripe_event_received() -> StripeEventReceived:
     return StripeEventReceived(stripe_event_id=f"evt_{uuid.uuid4().hex[:12]}", type="invoice.paid")
 
 
+def habit_view(habit_id: uuid.UUID, name: str = "Read", **extra: Any) -> HabitView:
+    return HabitView(
+        habit_id=habit_id,
+        name=name,
+        kind="boolean",
+        unit=None,
+        target=None,
+        schedule=extra.pop("schedule", HabitSchedule(kind="daily")),
+        colour=None,
+        icon=None,
+        goal_id=None,
+        archived=extra.pop("archived", False),
+    )
+
+
+def habit_stats(streak: int = 1, strength: int = 20) -> HabitStatsView:
+    return HabitStatsView(
+        current_streak=streak, best_streak=streak, streak_unit="day", strength=strength, total_checkins=streak
+    )
+
+
+def habit_created(habit_id: uuid.UUID, name: str = "Read", *, start: date | None = None) -> HabitCreated:
+    return HabitCreated(habit=habit_view(habit_id, name), start_date=start or T0.date(), from_suggestion=None)
+
+
+def habit_logged(
+    habit_id: uuid.UUID, day: date, *, name: str = "Read", streak: int = 1, value: float = 1.0
+) -> HabitLogged:
+    return HabitLogged(
+        habit_id=habit_id,
+        name=name,
+        local_date=day,
+        value=value,
+        target=None,
+        unit=None,
+        completed=True,
+        stats=habit_stats(streak, 20 * streak),
+    )
+
+
+def habit_unlogged(habit_id: uuid.UUID, day: date, *, name: str = "Read", streak: int = 0) -> HabitUnlogged:
+    return HabitUnlogged(habit_id=habit_id, name=name, local_date=day, stats=habit_stats(streak, 10))
+
+
+def goal_progress(fraction: float, pace: str = "on_track") -> GoalProgressView:
+    return GoalProgressView(
+        current_value=fraction * 10,
+        target_value=10,
+        fraction=fraction,
+        expected_value=5,
+        pace=pace,  # type: ignore[arg-type]
+        behind_by=None,
+    )
+
+
+def goal_created(goal_id: uuid.UUID, title: str = "Read 10 books") -> GoalCreated:
+    view = GoalView(
+        goal_id=goal_id,
+        title=title,
+        kind="target",
+        target_value=10,
+        unit="books",
+        milestones_total=None,
+        deadline=date(2026, 12, 31),
+        status="active",
+        habit_ids=[],
+    )
+    return GoalCreated(goal=view, progress=goal_progress(0.0), from_suggestion=None)
+
+
+def goal_progressed(goal_id: uuid.UUID, fraction: float, title: str = "Read 10 books") -> GoalProgressed:
+    return GoalProgressed(goal_id=goal_id, title=title, source="manual", progress=goal_progress(fraction))
+
+
+def reflection_created(reflection_id: uuid.UUID, day: date, mood: int = 4) -> ReflectionCreated:
+    return ReflectionCreated(
+        reflection_id=reflection_id, local_date=day, mood=mood, prompt_id=None, habit_id=None, goal_id=None, length=120
+    )
+
+
+def reflection_scored(reflection_id: uuid.UUID, day: date, score: float = 0.6) -> ReflectionScored:
+    return ReflectionScored(
+        reflection_id=reflection_id,
+        local_date=day,
+        mood=4,
+        label="positive" if score > 0.05 else "negative" if score < -0.05 else "neutral",
+        score=score,
+        themes=["exams"],
+        provider="offline",
+        fallback=False,
+    )
+
+
 def mixed_history(user_id: uuid.UUID) -> list[Event]:
     """One student's story across three streams, each event at its own time."""
     session, persona, enrollment = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
     first, second = uuid.uuid4(), uuid.uuid4()
+    habit, goal, reflection = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    day = T0.date()
     steps: list[tuple[EventPayload, datetime]] = [
         (session_completed(session), at(0)),
         (persona_requested(persona, session), at(0)),
@@ -174,5 +287,13 @@ def mixed_history(user_id: uuid.UUID) -> list[Event]:
         (mission_completed(enrollment, second, when=at(7)), at(7)),
         (tier_changed("pro", "plus", when=at(8)), at(8)),
         (stripe_event_received(), at(8)),
+        (habit_created(habit), at(9)),
+        (habit_logged(habit, day - timedelta(days=1), streak=1), at(10)),
+        (habit_logged(habit, day, streak=2), at(11)),
+        (habit_unlogged(habit, day, streak=1), at(12)),
+        (goal_created(goal), at(13)),
+        (goal_progressed(goal, 0.3), at(14)),
+        (reflection_created(reflection, day), at(15)),
+        (reflection_scored(reflection, day, 0.6), at(16)),
     ]
     return [envelope(payload, user_id, time=when) for payload, when in steps]

@@ -4,22 +4,31 @@ from __future__ import annotations
 
 import random
 import uuid
+from datetime import timedelta
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from contracts.coaching import HabitDeleted
 from contracts.payload import EventPayload, all_payloads
 from dashboard.facts.reducers import REDUCERS, EventMeta, Priority, reduce
-from dashboard.facts.state import TIMELINE_LENGTH, UserFacts
+from dashboard.facts.state import KEEP_DAYS, TIMELINE_LENGTH, UserFacts
 from dashboard.testing import (
     T0,
     at,
     enrollment_started,
     envelope,
+    goal_created,
+    goal_progressed,
+    habit_created,
+    habit_logged,
+    habit_unlogged,
     mission_completed,
     mixed_history,
     persona_generated,
     persona_requested,
+    reflection_created,
+    reflection_scored,
     session_completed,
     stripe_event_received,
     submission_received,
@@ -85,7 +94,8 @@ def test_session_completed_is_counted_once() -> None:
 def test_persona_requested_then_generated() -> None:
     persona, session = uuid.uuid4(), uuid.uuid4()
     requested = reduce(UserFacts.empty(USER), persona_requested(persona, session), meta(1))
-    assert str(persona) in requested.personas_requested and not requested.personas
+    assert str(persona) in requested.personas_requested
+    assert not requested.personas
     assert requested.timeline == []  # session.completed says it already
     ready = reduce(requested, persona_generated(persona, session), meta(2))
     assert ready.personas[str(persona)].name == "The Curious Builder"
@@ -101,7 +111,10 @@ def test_a_swept_persona_request_keeps_the_first_time() -> None:
 
 def test_enrollment_started_and_completed_merge_in_either_order() -> None:
     enrollment, submission = uuid.uuid4(), uuid.uuid4()
-    started, completed = enrollment_started(enrollment, when=at(1)), mission_completed(enrollment, submission, when=at(9))
+    started, completed = (
+        enrollment_started(enrollment, when=at(1)),
+        mission_completed(enrollment, submission, when=at(9)),
+    )
     one = reduce(reduce(UserFacts.empty(USER), started, meta(1)), completed, meta(9))
     other = reduce(reduce(UserFacts.empty(USER), completed, meta(9)), started, meta(1))
     assert one.enrollments == other.enrollments
@@ -117,7 +130,12 @@ def test_submission_received_and_reviewed_merge_in_either_order() -> None:
     other = reduce(reduce(UserFacts.empty(USER), reviewed, meta(2)), received, meta(1))
     assert one.submissions == other.submissions
     fact = one.submissions[str(submission)]
-    assert (fact.received_at, fact.reviewed_at, fact.verdict, fact.next_step) == (at(1), at(2), "resubmit", "cite two sources")
+    assert (fact.received_at, fact.reviewed_at, fact.verdict, fact.next_step) == (
+        at(1),
+        at(2),
+        "resubmit",
+        "cite two sources",
+    )
     assert one.timeline[0].text == "Review of “Water quality”: 55/100, resubmit"
 
 
@@ -126,7 +144,8 @@ def test_timeline_keeps_the_newest_twenty_by_event_time() -> None:
     for minute in range(30):
         facts = reduce(facts, session_completed(), meta(minute))
     assert len(facts.timeline) == TIMELINE_LENGTH
-    assert facts.timeline[0].at == at(29) and facts.timeline[-1].at == at(10)
+    assert facts.timeline[0].at == at(29)
+    assert facts.timeline[-1].at == at(10)
 
 
 def test_streams_remember_the_newest_event_time() -> None:
@@ -154,8 +173,59 @@ def test_any_order_with_redeliveries_gives_the_same_facts(rng: random.Random, re
 
 def test_the_mixed_history_folds_to_the_expected_student() -> None:
     facts = fold(mixed_history(USER))
-    assert facts.tier is not None and facts.tier.tier == "pro"
-    assert len(facts.personas) == 1 and len(facts.enrollments) == 1 and len(facts.submissions) == 2
-    assert set(facts.streams) == {"PROFILER", "BILLING", "MISSIONS"}
-    assert facts.timeline[0].at == at(8)
+    assert facts.tier is not None
+    assert facts.tier.tier == "pro"
+    assert len(facts.personas) == 1
+    assert len(facts.enrollments) == 1
+    assert len(facts.submissions) == 2
+    assert set(facts.streams) == {"PROFILER", "BILLING", "MISSIONS", "COACHING"}
+    assert facts.timeline[0].at == at(16)
     assert envelope(session_completed(), USER).time == T0
+
+
+def test_habit_check_in_and_undo_are_last_writer_wins_per_day() -> None:
+    habit = uuid.uuid4()
+    day = T0.date()
+    facts = reduce(UserFacts.empty(USER), habit_created(habit), meta(0))
+    logged, undone = habit_logged(habit, day, streak=3), habit_unlogged(habit, day, streak=2)
+    one = reduce(reduce(facts, logged, meta(1)), undone, meta(2))
+    other_metas = meta(1), meta(2)
+    other = reduce(reduce(facts, undone, other_metas[1]), logged, other_metas[0])
+    assert one.check_ins[str(habit)][day.isoformat()].removed
+    assert other.check_ins[str(habit)][day.isoformat()].removed
+    assert one.habits[str(habit)].stats == {**(one.habits[str(habit)].stats or {}), "current_streak": 2}
+
+
+def test_check_ins_older_than_two_weeks_are_dropped() -> None:
+    habit = uuid.uuid4()
+    facts = UserFacts.empty(USER)
+    for back in range(20):
+        facts = reduce(facts, habit_logged(habit, T0.date() - timedelta(days=back)), meta(-back))
+    assert len(facts.check_ins[str(habit)]) == KEEP_DAYS
+
+
+def test_a_deleted_habit_stays_deleted_whatever_arrives_late() -> None:
+    habit = uuid.uuid4()
+    facts = reduce(UserFacts.empty(USER), habit_created(habit), meta(0))
+    facts = reduce(facts, HabitDeleted(habit_id=habit, name="Read", logs_deleted=1), meta(2))
+    facts = reduce(facts, habit_logged(habit, T0.date()), meta(1))
+    assert facts.habits[str(habit)].deleted
+    assert str(habit) not in facts.check_ins
+
+
+def test_goal_progress_keeps_the_newest() -> None:
+    goal = uuid.uuid4()
+    facts = reduce(UserFacts.empty(USER), goal_created(goal), meta(0))
+    facts = reduce(facts, goal_progressed(goal, 0.6), meta(5))
+    facts = reduce(facts, goal_progressed(goal, 0.2), meta(3))
+    assert (facts.goals[str(goal)].progress or {})["fraction"] == 0.6
+    assert facts.timeline[0].text == "Read 10 books: 60% (on track)"
+
+
+def test_reflection_created_and_scored_merge_in_either_order() -> None:
+    reflection, day = uuid.uuid4(), T0.date()
+    created, scored = reflection_created(reflection, day), reflection_scored(reflection, day, -0.4)
+    one = reduce(reduce(UserFacts.empty(USER), created, meta(1)), scored, meta(2))
+    other = reduce(reduce(UserFacts.empty(USER), scored, meta(2)), created, meta(1))
+    assert one.reflections == other.reflections
+    assert one.reflections[str(reflection)].score == -0.4

@@ -15,19 +15,44 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from enum import IntEnum
 from typing import Any, TypeVar
 
 from contracts.billing import StripeEventReceived, TierChanged
+from contracts.coaching import (
+    GoalAbandoned,
+    GoalAchieved,
+    GoalCreated,
+    GoalDeleted,
+    GoalProgressed,
+    GoalProgressView,
+    GoalUpdated,
+    HabitArchived,
+    HabitCreated,
+    HabitDeleted,
+    HabitLogged,
+    HabitStatsView,
+    HabitUnlogged,
+    HabitUpdated,
+    HabitView,
+    ReflectionCreated,
+    ReflectionScored,
+)
+from contracts.coaching import GoalView as CoachingGoalView
 from contracts.missions import EnrollmentStarted, MissionCompleted, SubmissionReceived, SubmissionReviewed
 from contracts.payload import EventPayload
 from contracts.profiler import PersonaGenerated, PersonaRequested, SessionCompleted
 from dashboard.facts.state import (
+    KEEP_DAYS,
     TIMELINE_LENGTH,
+    CheckInFact,
     EnrollmentFact,
     EventMark,
+    GoalFact,
+    HabitFact,
     PersonaFact,
+    ReflectionFact,
     SubmissionFact,
     TierFact,
     TimelineFact,
@@ -264,3 +289,208 @@ def submission_reviewed(facts: UserFacts, reviewed: SubmissionReviewed, meta: Ev
     at = EventMeta(meta.id, reviewed.reviewed_at, meta.stream)
     text = f"Review of “{reviewed.mission_title}”: {reviewed.overall_score:g}/100, {reviewed.verdict}"
     return _with(facts, at, "review", text, submissions=submissions)
+
+
+# --- coaching -----------------------------------------------------------------------------
+
+
+def _mark(meta: EventMeta, at: datetime | None = None) -> EventMark:
+    return EventMark(at=at or meta.time, event_id=meta.id)
+
+
+def _habit(facts: UserFacts, habit_id: uuid.UUID, name: str) -> HabitFact:
+    return facts.habits.get(str(habit_id)) or HabitFact(habit_id=habit_id, name=name)
+
+
+def _habit_shape(facts: UserFacts, view: HabitView, meta: EventMeta, stats: HabitStatsView | None) -> dict[str, Any]:
+    habit = _habit(facts, view.habit_id, view.name)
+    mark = _mark(meta)
+    changes: dict[str, Any] = {}
+    if mark.newer_than(habit.mark):
+        changes |= {"name": view.name, "view": view.model_dump(mode="json"), "mark": mark, "archived": view.archived}
+    if stats is not None and mark.newer_than(habit.stats_mark):
+        changes |= {"stats": stats.model_dump(mode="json"), "stats_mark": mark}
+    return {**facts.habits, str(view.habit_id): habit.model_copy(update=changes)}
+
+
+@reduces(HabitCreated, Priority.ACTIVITY)
+def habit_created(facts: UserFacts, created: HabitCreated, meta: EventMeta) -> UserFacts:
+    habits = _habit_shape(facts, created.habit, meta, None)
+    return _with(facts, meta, "habit", f"New habit: {created.habit.name}", habits=habits)
+
+
+@reduces(HabitUpdated, Priority.ACTIVITY)
+def habit_updated(facts: UserFacts, updated: HabitUpdated, meta: EventMeta) -> UserFacts:
+    habits = _habit_shape(facts, updated.habit, meta, updated.stats)
+    text = f"Changed habit {updated.habit.name} ({', '.join(updated.changed) or 'no field'})"
+    return _with(facts, meta, "habit", text, habits=habits)
+
+
+@reduces(HabitArchived, Priority.ACTIVITY)
+def habit_archived(facts: UserFacts, archived: HabitArchived, meta: EventMeta) -> UserFacts:
+    habit = _habit(facts, archived.habit_id, archived.name)
+    mark = _mark(meta, archived.archived_at)
+    if mark.newer_than(habit.mark):
+        habit = habit.model_copy(update={"archived": True, "mark": mark})
+    at = EventMeta(meta.id, archived.archived_at, meta.stream)
+    return _with(
+        facts, at, "habit", f"Archived habit {archived.name}", habits={**facts.habits, str(archived.habit_id): habit}
+    )
+
+
+@reduces(HabitDeleted, Priority.ACTIVITY)
+def habit_deleted(facts: UserFacts, deleted: HabitDeleted, meta: EventMeta) -> UserFacts:
+    habit = _habit(facts, deleted.habit_id, deleted.name).model_copy(update={"deleted": True})
+    check_ins = {k: v for k, v in facts.check_ins.items() if k != str(deleted.habit_id)}
+    return _with(
+        facts,
+        meta,
+        "habit",
+        f"Deleted habit {deleted.name}",
+        habits={**facts.habits, str(deleted.habit_id): habit},
+        check_ins=check_ins,
+    )
+
+
+def _check_in(
+    facts: UserFacts, habit_id: uuid.UUID, name: str, day: date, entry: CheckInFact, stats: HabitStatsView
+) -> dict[str, Any]:
+    habit = _habit(facts, habit_id, name)
+    if habit.deleted:  # the deletion removed every check-in; a late one stays gone
+        return {}
+    key = str(habit_id)
+    days = dict(facts.check_ins.get(key, {}))
+    held = days.get(day.isoformat())
+    if held is None or entry.mark.newer_than(held.mark):
+        days[day.isoformat()] = entry
+    newest = max(date.fromisoformat(d) for d in days)
+    days = {d: v for d, v in days.items() if (newest - date.fromisoformat(d)).days < KEEP_DAYS}
+    if entry.mark.newer_than(habit.stats_mark):
+        habit = habit.model_copy(update={"stats": stats.model_dump(mode="json"), "stats_mark": entry.mark})
+    return {"check_ins": {**facts.check_ins, key: days}, "habits": {**facts.habits, key: habit}}
+
+
+@reduces(HabitLogged, Priority.ACTIVITY)
+def habit_logged(facts: UserFacts, logged: HabitLogged, meta: EventMeta) -> UserFacts:
+    entry = CheckInFact(value=logged.value, completed=logged.completed, removed=False, mark=_mark(meta))
+    changes = _check_in(facts, logged.habit_id, logged.name, logged.local_date, entry, logged.stats)
+    streak = logged.stats.current_streak
+    text = f"Checked in {logged.name} for {logged.local_date.isoformat()} (streak {streak} {logged.stats.streak_unit})"
+    return _with(facts, meta, "check_in", text, **changes)
+
+
+@reduces(HabitUnlogged, Priority.ACTIVITY)
+def habit_unlogged(facts: UserFacts, unlogged: HabitUnlogged, meta: EventMeta) -> UserFacts:
+    entry = CheckInFact(value=None, completed=False, removed=True, mark=_mark(meta))
+    changes = _check_in(facts, unlogged.habit_id, unlogged.name, unlogged.local_date, entry, unlogged.stats)
+    text = f"Undid the check-in of {unlogged.name} for {unlogged.local_date.isoformat()}"
+    return _with(facts, meta, "check_in", text, **changes)
+
+
+def _goal(facts: UserFacts, goal_id: uuid.UUID, title: str) -> GoalFact:
+    return facts.goals.get(str(goal_id)) or GoalFact(goal_id=goal_id, title=title)
+
+
+def _goal_changes(
+    goal: GoalFact,
+    meta: EventMeta,
+    *,
+    view: CoachingGoalView | None = None,
+    progress: GoalProgressView | None = None,
+    status: str | None = None,
+    at: datetime | None = None,
+) -> GoalFact:
+    mark = _mark(meta, at)
+    changes: dict[str, Any] = {}
+    if view is not None and mark.newer_than(goal.mark):
+        changes |= {"title": view.title, "view": view.model_dump(mode="json"), "mark": mark}
+    if progress is not None and mark.newer_than(goal.progress_mark):
+        changes |= {"progress": progress.model_dump(mode="json"), "progress_mark": mark}
+    status = status or (view.status if view is not None else None)
+    if status is not None and mark.newer_than(goal.status_mark):
+        changes |= {"status": status, "status_mark": mark}
+    return goal.model_copy(update=changes)
+
+
+def _goals(facts: UserFacts, goal: GoalFact) -> dict[str, GoalFact]:
+    return {**facts.goals, str(goal.goal_id): goal}
+
+
+@reduces(GoalCreated, Priority.ACTIVITY)
+def goal_created(facts: UserFacts, created: GoalCreated, meta: EventMeta) -> UserFacts:
+    goal = _goal_changes(
+        _goal(facts, created.goal.goal_id, created.goal.title), meta, view=created.goal, progress=created.progress
+    )
+    return _with(facts, meta, "goal", f"New goal: {created.goal.title}", goals=_goals(facts, goal))
+
+
+@reduces(GoalUpdated, Priority.ACTIVITY)
+def goal_updated(facts: UserFacts, updated: GoalUpdated, meta: EventMeta) -> UserFacts:
+    goal = _goal_changes(
+        _goal(facts, updated.goal.goal_id, updated.goal.title), meta, view=updated.goal, progress=updated.progress
+    )
+    text = f"Changed goal {updated.goal.title} ({', '.join(updated.changed) or 'no field'})"
+    return _with(facts, meta, "goal", text, goals=_goals(facts, goal))
+
+
+@reduces(GoalProgressed, Priority.ACTIVITY)
+def goal_progressed(facts: UserFacts, progressed: GoalProgressed, meta: EventMeta) -> UserFacts:
+    goal = _goal_changes(_goal(facts, progressed.goal_id, progressed.title), meta, progress=progressed.progress)
+    percent = round(progressed.progress.fraction * 100)
+    text = f"{progressed.title}: {percent}% ({progressed.progress.pace.replace('_', ' ')})"
+    return _with(facts, meta, "goal", text, goals=_goals(facts, goal))
+
+
+@reduces(GoalAchieved, Priority.ACTIVITY)
+def goal_achieved(facts: UserFacts, achieved: GoalAchieved, meta: EventMeta) -> UserFacts:
+    goal = _goal_changes(
+        _goal(facts, achieved.goal_id, achieved.title), meta, status="achieved", at=achieved.achieved_at
+    )
+    at = EventMeta(meta.id, achieved.achieved_at, meta.stream)
+    return _with(facts, at, "goal", f"Achieved goal: {achieved.title}", goals=_goals(facts, goal))
+
+
+@reduces(GoalAbandoned, Priority.ACTIVITY)
+def goal_abandoned(facts: UserFacts, abandoned: GoalAbandoned, meta: EventMeta) -> UserFacts:
+    goal = _goal_changes(
+        _goal(facts, abandoned.goal_id, abandoned.title), meta, status="abandoned", at=abandoned.abandoned_at
+    )
+    at = EventMeta(meta.id, abandoned.abandoned_at, meta.stream)
+    return _with(facts, at, "goal", f"Set aside goal: {abandoned.title}", goals=_goals(facts, goal))
+
+
+@reduces(GoalDeleted, Priority.ACTIVITY)
+def goal_deleted(facts: UserFacts, deleted: GoalDeleted, meta: EventMeta) -> UserFacts:
+    goal = _goal(facts, deleted.goal_id, deleted.title).model_copy(update={"deleted": True})
+    return _with(facts, meta, "goal", f"Deleted goal {deleted.title}", goals=_goals(facts, goal))
+
+
+def _reflections(facts: UserFacts, reflection: ReflectionFact) -> dict[str, ReflectionFact]:
+    kept = {**facts.reflections, str(reflection.reflection_id): reflection}
+    newest = max(r.local_date for r in kept.values())
+    return {k: r for k, r in kept.items() if (newest - r.local_date).days < KEEP_DAYS}
+
+
+@reduces(ReflectionCreated, Priority.ACTIVITY)
+def reflection_created(facts: UserFacts, created: ReflectionCreated, meta: EventMeta) -> UserFacts:
+    known = facts.reflections.get(str(created.reflection_id))
+    base = {"reflection_id": created.reflection_id, "local_date": created.local_date, "mood": created.mood}
+    reflection = ReflectionFact(**{**base, **(known.model_dump(exclude_none=True) if known else {})})
+    return _with(facts, meta, "reflection", "Wrote a reflection", reflections=_reflections(facts, reflection))
+
+
+@reduces(ReflectionScored, Priority.ACTIVITY)
+def reflection_scored(facts: UserFacts, scored: ReflectionScored, meta: EventMeta) -> UserFacts:
+    known = facts.reflections.get(str(scored.reflection_id))
+    reflection = ReflectionFact(
+        **{
+            **(known.model_dump() if known else {}),
+            "reflection_id": scored.reflection_id,
+            "local_date": scored.local_date,
+            "mood": scored.mood,
+            "score": scored.score,
+            "label": scored.label,
+        }
+    )
+    text = f"Reflection read as {scored.label}" + (f" ({', '.join(scored.themes[:3])})" if scored.themes else "")
+    return _with(facts, meta, "reflection", text, reflections=_reflections(facts, reflection))

@@ -8,11 +8,15 @@ what makes redeliveries harmless and a replay of the streams equal to the live p
 from __future__ import annotations
 
 import uuid
-from datetime import datetime
+from datetime import date, datetime
+from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
 TIMELINE_LENGTH = 20
+# Check-ins and reflections are kept for this many days back from the newest date seen (the
+# snapshot shows today, this week and the last 7 days).
+KEEP_DAYS = 14
 
 
 class Fact(BaseModel):
@@ -84,6 +88,49 @@ class SubmissionFact(Fact):
     resubmissions_left: int | None = None
 
 
+class HabitFact(Fact):
+    """The habit's shape (last writer wins by `mark`), its stats (likewise, by `stats_mark`);
+    archiving is a field of the shape, deletion is final."""
+
+    habit_id: uuid.UUID
+    name: str
+    view: dict[str, Any] | None = None  # contracts.coaching.HabitView as JSON
+    mark: EventMark | None = None
+    archived: bool = False
+    stats: dict[str, Any] | None = None  # contracts.coaching.HabitStatsView as JSON
+    stats_mark: EventMark | None = None
+    deleted: bool = False
+
+
+class CheckInFact(Fact):
+    """One (habit, local date): logged or undone, last writer wins."""
+
+    value: float | None
+    completed: bool
+    removed: bool
+    mark: EventMark
+
+
+class GoalFact(Fact):
+    goal_id: uuid.UUID
+    title: str
+    view: dict[str, Any] | None = None  # contracts.coaching.GoalView as JSON
+    mark: EventMark | None = None
+    progress: dict[str, Any] | None = None  # contracts.coaching.GoalProgressView as JSON
+    progress_mark: EventMark | None = None
+    status: str = "active"
+    status_mark: EventMark | None = None
+    deleted: bool = False
+
+
+class ReflectionFact(Fact):
+    reflection_id: uuid.UUID
+    local_date: date
+    mood: int | None = None
+    score: float | None = None
+    label: str | None = None
+
+
 class TimelineFact(Fact):
     event_id: uuid.UUID
     at: datetime
@@ -101,6 +148,10 @@ class UserFacts(Fact):
     sessions_completed: dict[str, datetime] = Field(default_factory=dict)  # session id -> completion event time
     enrollments: dict[str, EnrollmentFact] = Field(default_factory=dict)
     submissions: dict[str, SubmissionFact] = Field(default_factory=dict)
+    habits: dict[str, HabitFact] = Field(default_factory=dict)
+    check_ins: dict[str, dict[str, CheckInFact]] = Field(default_factory=dict)  # habit id -> ISO date -> check-in
+    goals: dict[str, GoalFact] = Field(default_factory=dict)
+    reflections: dict[str, ReflectionFact] = Field(default_factory=dict)
     timeline: list[TimelineFact] = Field(default_factory=list)  # newest first, at most TIMELINE_LENGTH
     # Per stream, the newest event time applied (for lag and `last_event_at`).
     streams: dict[str, datetime] = Field(default_factory=dict)

@@ -46,19 +46,28 @@ class PlanView(View):
 class HabitToday(View):
     habit_id: uuid.UUID
     name: str
-    due: bool = Field(description="Scheduled for today in the student's time zone.")
-    done: bool = Field(description="Checked in today.")
-    value: float | None = Field(description="The value logged today (for counted habits).")
-    current_streak: int = Field(description="Consecutive due days checked in, up to today.")
-    strength: float = Field(description="Habit strength, 0-100.")
+    due: bool = Field(description="Due today in the student's local date (see docs/dashboard.md).")
+    done: bool = Field(description="Checked in today, meeting the day's target.")
+    value: float | None = Field(description="The value logged today; null without a check-in.")
+    target: float | None = Field(description="A measurable habit's daily target.")
+    unit: str | None
+    current_streak: int = Field(description="Periods met in a row, as Coaching counts them.")
+    streak_unit: str = Field(description="`day`, `week` or `month`.")
+    strength: int = Field(description="Habit strength, 0-100.")
 
 
 class GoalView(View):
     goal_id: uuid.UUID
     title: str
+    status: Literal["active", "achieved", "abandoned"]
     progress: float = Field(description="0-1.")
-    pace: Literal["ahead", "on_track", "behind", "done", "unknown"] = Field(description="Against its target date.")
-    target_date: date | None
+    current_value: float | None
+    target_value: float | None
+    pace: Literal["on_track", "behind", "achieved", "no_deadline", "overdue", "unknown"] = Field(
+        description="Coaching's pace against the deadline; `unknown` before any progress event."
+    )
+    behind_by: float | None
+    deadline: date | None
 
 
 class MoodDay(View):
@@ -127,6 +136,7 @@ class Snapshot(View):
     version: int = Field(description="Increases by one with every change; also the ETag and the SSE event id.")
     as_of: datetime
     last_event_at: datetime | None
+    today: date = Field(description="The student's local date the habits and mood are shown for.")
     persona: PersonaView
     plan: PlanView
     habits_today: list[HabitToday]

@@ -64,3 +64,10 @@ async def test_a_good_token_passes(client: httpx.AsyncClient) -> None:
     token = jwt.encode(_claims(), SECRET, algorithm="HS256")
     response = await client.get("/api/v1/authz/me", headers={"Authorization": f"Bearer {token}"})
     assert response.status_code == 200
+
+
+async def test_an_oversized_token_is_refused_before_it_is_decoded(client: httpx.AsyncClient) -> None:
+    token = jwt.encode(_claims(padding="x" * 10_000), SECRET, algorithm="HS256")  # well signed, but absurd
+    response = await client.get("/api/v1/authz/me", headers={"Authorization": f"Bearer {token}"})
+    assert response.status_code == 401
+    assert response.json()["detail"] == "invalid_token: the bearer token is not valid"

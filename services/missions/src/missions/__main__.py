@@ -1,0 +1,3 @@
+from missions.main import service
+
+service.cli()

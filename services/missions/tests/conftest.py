@@ -1,0 +1,105 @@
+from __future__ import annotations
+
+import uuid
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import httpx
+import psycopg
+import pytest
+
+from missions.main import service
+from servicekit.testing import Users, service_fixtures
+
+fixtures = service_fixtures(service)
+settings, client, worker, users = fixtures.settings, fixtures.client, fixtures.worker, fixtures.users
+
+B = "/api/v1/missions"
+
+
+@pytest.fixture(scope="session")
+def files_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("missions-files")
+
+
+@pytest.fixture(scope="session")
+def settings_overrides(files_dir: Path) -> dict[str, Any]:
+    # Small caps so the limits are reachable with small files made in the tests.
+    return {
+        "files_dir": files_dir,
+        "max_file_bytes": 64 * 1024,
+        "max_submission_bytes": 160 * 1024,
+        "max_files_per_submission": 3,
+        "max_text_chars": 5_000,
+        "review_retry_after_seconds": 1,
+    }
+
+
+@pytest.fixture(scope="session")
+def admin_sql(infra: Any) -> Callable[..., list[tuple[Any, ...]]]:
+    def run(query: str, *params: Any) -> list[tuple[Any, ...]]:
+        with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:
+            cursor = conn.execute(query, params)
+            return cursor.fetchall() if cursor.description else []
+
+    return run
+
+
+@pytest.fixture(scope="session")
+def set_tier(admin_sql: Callable[..., Any]) -> Callable[[uuid.UUID, str], None]:
+    """Put a user on a tier as a tier.changed event would (admin write to the tier cache)."""
+
+    def _set(user_id: uuid.UUID, tier: str) -> None:
+        admin_sql(
+            "INSERT INTO missions.tier_cache (user_id, tier, changed_at, event_id) "
+            "VALUES (%s, %s, now(), gen_random_uuid()) "
+            "ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, changed_at = excluded.changed_at",
+            user_id,
+            tier,
+        )
+
+    return _set
+
+
+class Student:
+    """One fresh user driving the API like a client."""
+
+    def __init__(self, client: httpx.AsyncClient, users: Users, label: str = "student") -> None:
+        self.client = client
+        self.users = users
+        self.name = users.new(label)
+        self.headers = users.headers(self.name)
+        self.id = users.id(self.name)
+
+    async def start(self, mission_id: str, **headers: str) -> httpx.Response:
+        return await self.client.post(f"{B}/catalog/{mission_id}/start", headers={**self.headers, **headers})
+
+    async def enrolled(self, mission_id: str) -> dict[str, Any]:
+        response = await self.start(mission_id)
+        assert response.status_code == 201, response.text
+        return dict(response.json())
+
+    async def submit(
+        self,
+        enrollment_id: str,
+        text: str | None = "My work.",
+        files: list[tuple[str, bytes, str]] | None = None,
+        **headers: str,
+    ) -> httpx.Response:
+        data = {"text": text} if text is not None else {}
+        parts = [("files", f) for f in files or []]
+        return await self.client.post(
+            f"{B}/enrollments/{enrollment_id}/submissions",
+            data=data,
+            files=parts or None,
+            headers={**self.headers, **headers},
+        )
+
+
+@pytest.fixture
+def student(client: httpx.AsyncClient, users: Users) -> Callable[..., Student]:
+    def make(label: str = "student") -> Student:
+        return Student(client, users, label)
+
+    return make

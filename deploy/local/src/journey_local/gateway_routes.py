@@ -4,16 +4,24 @@ service is routed the day it exists, with the same middleware chain as every oth
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 HEALTH_CHECK = {"path": "/healthz", "interval": "5s", "timeout": "2s"}
 
 
-def routes_config(service_urls: Mapping[str, str]) -> dict[str, Any]:
+STREAMING_PRIORITY = 10_000  # above any PathPrefix router (Traefik's default is the rule's length)
+
+
+def routes_config(
+    service_urls: Mapping[str, str], streaming_paths: Mapping[str, Sequence[str]] | None = None
+) -> dict[str, Any]:
     """Traefik dynamic configuration: `/api/v1/<name>` → that service, and the problem pages
-    (which any service serves) balanced over all of them."""
-    routers = {
+    (which any service serves) balanced over all of them. A service's streaming paths
+    (`ServiceDefinition.streaming_paths`, e.g. Server-Sent Events) get a router of their own with
+    the `journey-stream` chain: the same middlewares without the body-limit buffering, which
+    would hold a stream back until it ends."""
+    routers: dict[str, Any] = {
         name: {
             "rule": f"PathPrefix(`/api/v1/{name}`)",
             "entryPoints": ["web"],
@@ -22,6 +30,17 @@ def routes_config(service_urls: Mapping[str, str]) -> dict[str, Any]:
         }
         for name in service_urls
     }
+    for name, paths in (streaming_paths or {}).items():
+        if name not in service_urls:
+            continue
+        for index, path in enumerate(paths):
+            routers[f"{name}-stream-{index}"] = {
+                "rule": f"Path(`/api/v1/{name}{path}`)",
+                "entryPoints": ["web"],
+                "service": name,
+                "middlewares": ["journey-stream"],
+                "priority": STREAMING_PRIORITY,
+            }
     services: dict[str, Any] = {
         name: {"loadBalancer": {"servers": [{"url": url}], "healthCheck": HEALTH_CHECK}}
         for name, url in service_urls.items()
@@ -32,7 +51,7 @@ def routes_config(service_urls: Mapping[str, str]) -> dict[str, Any]:
     return {"http": {"routers": routers, "services": services}}
 
 
-def render_routes(service_urls: Mapping[str, str]) -> str:
+def render_routes(service_urls: Mapping[str, str], streaming_paths: Mapping[str, Sequence[str]] | None = None) -> str:
     """As YAML (JSON is YAML), for Traefik's file provider."""
     header = "# Generated from the service definitions by journey_local.gateway_routes; do not edit.\n"
-    return header + json.dumps(routes_config(service_urls), indent=2) + "\n"
+    return header + json.dumps(routes_config(service_urls, streaming_paths), indent=2) + "\n"

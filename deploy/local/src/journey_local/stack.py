@@ -86,7 +86,8 @@ class Stack:
             "MAX_BODY_BYTES": str(config.max_body_bytes),
         }
         urls = {s.spec.name: s.url for s in self.services}
-        self.traefik = EmbeddedTraefik(data / "gateway", config.gateway_port, values, urls)
+        streaming = {s.spec.name: s.spec.streaming_paths for s in self.services if s.spec.streaming_paths}
+        self.traefik = EmbeddedTraefik(data / "gateway", config.gateway_port, values, urls, streaming)
 
     @staticmethod
     def gateway_url_for(config: StackConfig) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
@@ -58,6 +59,9 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
+    # Set when the server starts shutting down (servicekit.service.serve): long-lived answers
+    # (Server-Sent Events) watch it to end cleanly instead of being cut.
+    app.state.draining = asyncio.Event()
     app.state.token_verifier = TokenVerifier(settings)
     app.openapi = problem_openapi(app)  # type: ignore[method-assign]
     install_error_handlers(app)

@@ -39,6 +39,16 @@ BackgroundJob = Callable[[], Coroutine[Any, Any, None]]
 Seed = Callable[[psycopg.Connection[Any], S], str]
 Lifespan = Callable[[FastAPI, S], AbstractAsyncContextManager[None]]
 
+
+@dataclass(frozen=True)
+class Command(Generic[S]):
+    """An extra `python -m <svc> <name>` command (e.g. the dashboard's `rebuild`): runs with the
+    service's settings from the environment and returns the process's exit status."""
+
+    help: str
+    run: Callable[[S], int]
+
+
 ENTRY_POINT_GROUP = "journey.services"
 
 
@@ -62,6 +72,10 @@ class ServiceDefinition(Generic[S]):
     # Paths under /api/v1/<name> served without a bearer token (everything else requires one).
     public_paths: tuple[str, ...] = ()
     system_role: bool = False  # a `<name>_system` role for jobs that must cross users
+    # Paths under /api/v1/<name> that stream their answer (Server-Sent Events): the gateway routes
+    # them without its buffering middleware, which would hold the stream back.
+    streaming_paths: tuple[str, ...] = ()
+    commands: dict[str, Command[S]] = field(default_factory=dict, compare=False)
     version: str = "0.1.0"
     description: str = field(default="", compare=False)
 
@@ -113,12 +127,14 @@ class ServiceDefinition(Generic[S]):
         sub.add_parser("worker", help="run the outbox relay, consumers and background jobs")
         sub.add_parser("migrate", help="create roles and bring the schema to head (ADMIN_DATABASE_URL)")
         sub.add_parser("seed", help="load reference data (ADMIN_DATABASE_URL)")
+        for name, command in self.commands.items():
+            sub.add_parser(name, help=command.help)
         args = parser.parse_args(argv)
 
+        if args.command in self.commands:
+            raise SystemExit(self.commands[args.command].run(self.settings()))
         if args.command == "api":
-            import uvicorn
-
-            uvicorn.run(self.app(), host=args.host, port=args.port, log_config=None, access_log=False)
+            serve(self.app(), host=args.host, port=args.port)
         elif args.command == "worker":
             from servicekit.worker import run_worker
 
@@ -132,6 +148,20 @@ class ServiceDefinition(Generic[S]):
                 self.migrate(admin_dsn)
             else:
                 print(self.run_seed(admin_dsn) or "nothing to seed")
+
+
+def serve(app: FastAPI, *, host: str, port: int) -> None:
+    """uvicorn, telling the app when shutdown begins (`app.state.draining` is set) so open
+    streams can end cleanly: uvicorn waits for them before the lifespan's exit would run."""
+    import uvicorn
+
+    class DrainingServer(uvicorn.Server):
+        async def shutdown(self, sockets: list[Any] | None = None) -> None:
+            app.state.draining.set()
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+    DrainingServer(config).run()
 
 
 def discover() -> list[ServiceDefinition[Any]]:

@@ -7,12 +7,14 @@ from pathlib import Path
 from fastapi import APIRouter, FastAPI
 
 from dashboard import SCHEMA, worker
+from dashboard.live.hub import hub_lifespan
+from dashboard.me.router import router as me_router
 from dashboard.settings import DashboardSettings
 from servicekit.service import ServiceDefinition
 
 
 def _routers(_: DashboardSettings) -> list[APIRouter]:
-    return []
+    return [me_router]
 
 
 service = ServiceDefinition(
@@ -22,7 +24,9 @@ service = ServiceDefinition(
     subscriptions=worker.subscriptions,
     background=worker.background,
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
+    lifespan=hub_lifespan,
     default_port=8105,
+    streaming_paths=("/me/stream",),
     system_role=True,
     description="one live per-user view built only from events",
 )

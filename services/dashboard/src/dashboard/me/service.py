@@ -1,0 +1,73 @@
+"""The caller's dashboard: read it, ask for it to be recomputed, watch it."""
+
+from __future__ import annotations
+
+import json
+import math
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dashboard.facts.reducers import Priority
+from dashboard.facts.state import UserFacts
+from dashboard.refresh import repository as refresh_repository
+from dashboard.snapshot import repository
+from dashboard.snapshot.render import render
+from servicekit.db import user_transaction
+from servicekit.errors import TooManyRequests
+
+
+@dataclass(frozen=True)
+class Current:
+    version: int
+    document: str  # JSON text, as stored
+
+
+def empty(user_id: uuid.UUID) -> Current:
+    """Before the first event: version 0, rendered from no facts."""
+    snapshot = render(UserFacts.empty(user_id), version=0, now=datetime.now(UTC))
+    return Current(0, snapshot.model_dump_json())
+
+
+async def current(db: AsyncSession, user_id: uuid.UUID) -> Current:
+    """The caller's snapshot: one primary-key read under RLS."""
+    row = await repository.current(db)
+    return Current(*row) if row else empty(user_id)
+
+
+async def current_in_own_transaction(engine: AsyncEngine, user_id: uuid.UUID) -> Current:
+    """For a stream: a short transaction of its own (a stream must not hold one open)."""
+    async with user_transaction(engine, user_id) as db:
+        return await current(db, user_id)
+
+
+def with_lag(document: str, lag: dict[str, Any]) -> str:
+    """The stored document with the lag object added, without parsing the document again."""
+    return '{"lag":' + json.dumps(lag, separators=(",", ":")) + "," + document.lstrip()[1:]
+
+
+def etag(version: int) -> str:
+    return f'"{version}"'
+
+
+def matches(if_none_match: str | None, tag: str) -> bool:
+    if not if_none_match:
+        return False
+    candidates = [c.strip().removeprefix("W/") for c in if_none_match.split(",")]
+    return "*" in candidates or tag in candidates
+
+
+async def request_refresh(db: AsyncSession, user_id: uuid.UUID, interval: float) -> int:
+    """Queue a recompute at the most urgent priority; 429 with Retry-After when asked again
+    within `interval` seconds. Returns the version before the refresh."""
+    wait = await refresh_repository.request_manual(db, user_id, Priority.URGENT, interval)
+    if wait is not None:
+        retry = max(1, math.ceil(wait))
+        error = TooManyRequests(f"the dashboard was refreshed less than {interval:g} s ago; try again in {retry} s")
+        error.headers = {"Retry-After": str(retry)}
+        raise error
+    return (await current(db, user_id)).version

@@ -1,0 +1,118 @@
+"""The refresh scheduler: a background job of the worker that writes due snapshots, most urgent
+first, and announces each new version.
+
+It runs as the system role (it crosses users) and wakes on the queue's NOTIFY (sent at the
+commit of the consumer that asked), or when the next coalesced request falls due."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+from datetime import UTC, datetime
+from typing import Any
+
+import psycopg
+from nats.aio.client import Client as NATS
+from sqlalchemy.ext.asyncio import AsyncEngine
+
+from dashboard.facts import repository as facts_repository
+from dashboard.live.announce import encode, snapshot_subject
+from dashboard.refresh import repository
+from dashboard.settings import DashboardSettings
+from dashboard.snapshot.service import Written, write_snapshots
+from servicekit.db import create_engine, libpq_url, user_transaction
+from servicekit.events.streams import connect
+from servicekit.logging import get_logger
+
+log = get_logger(__name__)
+IDLE_POLL_SECONDS = 1.0
+
+
+async def refresh_due(engine: AsyncEngine, limit: int) -> tuple[list[Written], int]:
+    """One batch: claim the most urgent due users, write their snapshots. Returns what was
+    written and how many users were claimed."""
+    async with user_transaction(engine, None) as db:
+        claimed = await repository.claim_due(db, limit)
+        if not claimed:
+            return [], 0
+        live, _ = await facts_repository.generations(db)
+        written = await write_snapshots(db, live, [user for user, _ in claimed], datetime.now(UTC))
+    return written, len(claimed)
+
+
+async def announce(nc: NATS | None, written: list[Written]) -> None:
+    if nc is None:
+        return
+    for item in written:
+        try:
+            await nc.publish(snapshot_subject(item.user_id), encode(item.version, item.document))
+        except Exception as exc:  # at most once: readers fall back to the table
+            log.warning("announce_failed", error=repr(exc))
+            return
+    with contextlib.suppress(Exception):
+        await nc.flush(timeout=1)
+
+
+class RefreshScheduler:
+    def __init__(self, settings: DashboardSettings) -> None:
+        self.settings = settings
+        dsn = settings.system_database_url or settings.worker_dsn
+        self.dsn = dsn
+        self.engine = create_engine(dsn, pool_size=2)
+        self.nc: NATS | None = None
+        self._wake = asyncio.Event()
+        self.written = 0
+
+    async def _listen(self) -> None:
+        while True:
+            try:
+                async with await psycopg.AsyncConnection.connect(libpq_url(self.dsn), autocommit=True) as conn:
+                    await conn.execute(f"LISTEN {repository.CHANNEL}")
+                    self._wake.set()
+                    async for _ in conn.notifies():
+                        self._wake.set()
+            except (psycopg.Error, OSError) as exc:
+                log.warning("refresh_listen_failed", error=str(exc))
+                await asyncio.sleep(1)
+
+    async def _next_wait(self) -> float:
+        async with user_transaction(self.engine, None) as db:
+            due = await repository.seconds_to_next_due(db)
+        return IDLE_POLL_SECONDS if due is None else min(due, IDLE_POLL_SECONDS)
+
+    async def run_once(self) -> int:
+        """Write every due snapshot now; how many users were claimed."""
+        total = 0
+        while True:
+            written, claimed = await refresh_due(self.engine, self.settings.refresh_batch)
+            await announce(self.nc, written)
+            self.written += len(written)
+            total += claimed
+            if claimed < self.settings.refresh_batch:
+                return total
+
+    async def run(self) -> None:
+        listener = asyncio.create_task(self._listen())
+        try:
+            self.nc = await connect(self.settings.nats_url, "dashboard-refresh")
+            while True:
+                self._wake.clear()
+                try:
+                    await self.run_once()
+                    wait = await self._next_wait()
+                except Exception as exc:  # database or broker away: try again shortly
+                    log.warning("refresh_failed", error=repr(exc))
+                    wait = IDLE_POLL_SECONDS
+                if wait > 0:
+                    with contextlib.suppress(TimeoutError):
+                        await asyncio.wait_for(self._wake.wait(), timeout=wait)
+        finally:
+            listener.cancel()
+            if self.nc is not None:
+                with contextlib.suppress(Exception):
+                    await self.nc.close()
+            await self.engine.dispose()
+
+
+async def run_refresh_scheduler(settings: DashboardSettings, **_: Any) -> None:
+    await RefreshScheduler(settings).run()

@@ -1,0 +1,49 @@
+"""Writing snapshots from the stored facts: used by the refresh scheduler and the rebuild."""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import uuid
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlmodel.ext.asyncio.session import AsyncSession
+
+from dashboard.facts import repository as facts_repository
+from dashboard.facts.state import UserFacts
+from dashboard.snapshot import repository
+from dashboard.snapshot.render import content, render
+from dashboard.snapshot.schemas import Snapshot
+
+
+@dataclass(frozen=True)
+class Written:
+    user_id: uuid.UUID
+    version: int
+    document: dict[str, Any]
+
+
+def content_hash(snapshot: Snapshot) -> str:
+    return hashlib.sha256(json.dumps(content(snapshot), sort_keys=True).encode()).hexdigest()
+
+
+async def write_snapshots(db: AsyncSession, generation: int, users: list[uuid.UUID], now: datetime) -> list[Written]:
+    """Render each user's snapshot from `generation`'s facts; write those whose content changed,
+    one version up. Returns what was written (to announce after commit)."""
+    stored = await facts_repository.load_many(db, generation, users)
+    held = await repository.versions_for_update(db, users)
+    written = []
+    for user_id in users:
+        raw = stored.get(user_id)
+        facts = UserFacts.model_validate(raw) if raw else UserFacts.empty(user_id)
+        version, old_hash = held.get(user_id, (0, ""))
+        snapshot = render(facts, version=version + 1, now=now)
+        digest = content_hash(snapshot)
+        if digest == old_hash:
+            continue
+        document = snapshot.model_dump(mode="json")
+        await repository.write(db, user_id, version + 1, now, digest, document)
+        written.append(Written(user_id, version + 1, document))
+    return written

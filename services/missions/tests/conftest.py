@@ -1,8 +1,13 @@
 from __future__ import annotations
 
+import io
+import struct
 import uuid
+import zipfile
+import zlib
 from collections.abc import Callable
 from pathlib import Path
+from types import SimpleNamespace
 from typing import Any
 
 import httpx
@@ -87,13 +92,13 @@ class Student:
         files: list[tuple[str, bytes, str]] | None = None,
         **headers: str,
     ) -> httpx.Response:
-        data = {"text": text} if text is not None else {}
-        parts = [("files", f) for f in files or []]
+        # Always multipart (as `curl -F` sends it), even with no file: a text field is (None, value).
+        parts: list[tuple[str, Any]] = [("text", (None, text.encode()))] if text is not None else []
+        parts += [("files", f) for f in files or []]
+        if not parts:
+            parts = [("nothing", (None, b""))]
         return await self.client.post(
-            f"{B}/enrollments/{enrollment_id}/submissions",
-            data=data,
-            files=parts or None,
-            headers={**self.headers, **headers},
+            f"{B}/enrollments/{enrollment_id}/submissions", files=parts, headers={**self.headers, **headers}
         )
 
 
@@ -103,3 +108,52 @@ def student(client: httpx.AsyncClient, users: Users) -> Callable[..., Student]:
         return Student(client, users, label)
 
     return make
+
+
+# --- small real files made in the tests: each starts with its format's real magic bytes ---
+
+
+def png(width: int = 2, height: int = 2) -> bytes:
+    def chunk(kind: bytes, data: bytes) -> bytes:
+        return struct.pack(">I", len(data)) + kind + data + struct.pack(">I", zlib.crc32(kind + data) & 0xFFFFFFFF)
+
+    rows = b"".join(b"\x00" + b"\xff\x80\x00" * width for _ in range(height))
+    header = struct.pack(">IIBBBBB", width, height, 8, 2, 0, 0, 0)
+    return b"\x89PNG\r\n\x1a\n" + chunk(b"IHDR", header) + chunk(b"IDAT", zlib.compress(rows)) + chunk(b"IEND", b"")
+
+
+def pdf() -> bytes:
+    return (
+        b"%PDF-1.4\n1 0 obj << /Type /Catalog /Pages 2 0 R >> endobj\n"
+        b"2 0 obj << /Type /Pages /Kids [] /Count 0 >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
+    )
+
+
+def jpeg() -> bytes:
+    return b"\xff\xd8\xff\xe0\x00\x10JFIF\x00\x01\x01\x00\x00\x01\x00\x01\x00\x00" + b"\x00" * 32 + b"\xff\xd9"
+
+
+def zip_archive() -> bytes:
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w") as archive:
+        archive.writestr("notes.txt", "not a photo")
+    return buffer.getvalue()
+
+
+def elf_executable() -> bytes:
+    # A 64-bit little-endian ELF header (x86-64 executable), as the first bytes of any Linux binary.
+    return b"\x7fELF\x02\x01\x01\x00" + b"\x00" * 8 + struct.pack("<HHI", 2, 0x3E, 1) + b"\x00" * 40
+
+
+def markdown() -> bytes:
+    return "# My notes\n\n- measured the nitrate: 12 mg/l\n- café test ✓\n".encode()
+
+
+SAMPLES = SimpleNamespace(
+    png=png, pdf=pdf, jpeg=jpeg, zip_archive=zip_archive, elf_executable=elf_executable, markdown=markdown
+)
+
+
+@pytest.fixture(scope="session")
+def samples() -> SimpleNamespace:
+    return SAMPLES

@@ -98,13 +98,18 @@ async def idempotent(
     *,
     status_code: int = 200,
     ttl: timedelta = DEFAULT_TTL,
+    fingerprint: str | None = None,
 ) -> JSONResponse:
     """Run `produce` once per (user, route, key) and answer with what it returned; without a key
-    it simply runs. `db` is the request's RLS transaction (the key table is user-owned)."""
+    it simply runs. `db` is the request's RLS transaction (the key table is user-owned).
+
+    `fingerprint` stands for the request when the handler streamed its body itself (an upload
+    it never held in memory): a digest of what it read, path and method included; by default
+    the fingerprint is computed from the buffered body."""
     if key is None:
         return JSONResponse(jsonable_encoder(await produce()), status_code=status_code)
     route = _route(request)
-    fingerprint = await request_fingerprint(request)
+    fingerprint = fingerprint or await request_fingerprint(request)
     scope = json.dumps([str(getattr(request.state, "user_id", "")), route, key])
     if not (await db.exec(_LOCK, params={"scope": scope})).scalar_one():  # type: ignore[call-overload]
         raise Conflict("a request with this Idempotency-Key is still being processed; retry shortly")

@@ -26,6 +26,7 @@ def test_the_free_tier_matches_the_product_promise() -> None:
     assert limit_for("habits", "free") == 3
     assert limit_for("missions_per_month", "free") == 3
     assert limit_for("active_missions", "free") == 1
+    assert limit_for("habits", "plus") == 10
     assert limit_for("habits", "pro") is None
     assert not has_feature("free", "model_ai")
     assert has_feature("plus", "ai_review")

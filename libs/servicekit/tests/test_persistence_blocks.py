@@ -83,6 +83,12 @@ async def delete_note(note: OwnedNote, db: DbSession) -> None:
     await notes.delete(db, note)
 
 
+# A named path parameter, as a service with several kinds of rows uses (`/habits/{habit_id}`).
+@router.get("/named/{note_id}")
+async def get_named_note(note: Annotated[Note, Depends(owned(notes, param="note_id"))]) -> Note:
+    return note
+
+
 @pytest.fixture(scope="module")
 def scratch_schema(infra: Any) -> None:
     ensure_schema_and_roles(infra.admin_dsn, SCHEMA)
@@ -124,6 +130,21 @@ async def test_another_users_row_is_404_for_every_method(client: httpx.AsyncClie
     assert (await client.patch(f"{P}/{note['id']}", json={"body": "edited"}, headers=ada)).json()["body"] == "edited"
     assert (await client.delete(f"{P}/{note['id']}", headers=ada)).status_code == 204
     assert (await client.get(f"{P}/{note['id']}", headers=ada)).status_code == 404
+
+
+async def test_owned_reads_a_named_path_parameter(client: httpx.AsyncClient, settings: ServiceSettings) -> None:
+    users = Users(settings)
+    ada, bob = users.headers(users.new("ada")), users.headers(users.new("bob"))
+    note = (await client.post(P, json={"body": "named"}, headers=ada)).json()
+    named = f"/api/v1/{SCHEMA}/named/{note['id']}"
+    assert (await client.get(named, headers=ada)).json()["body"] == "named"
+    assert (await client.get(named, headers=bob)).status_code == 404
+    bad = await client.get(f"/api/v1/{SCHEMA}/named/not-a-uuid", headers=ada)
+    assert bad.status_code == 422
+    assert bad.json()["errors"][0]["field"] == "path.note_id"
+    document = (await client.get(f"/api/v1/{SCHEMA}/openapi.json")).json()
+    parameters = document["paths"][f"/api/v1/{SCHEMA}/named/{{note_id}}"]["get"]["parameters"]
+    assert [(p["name"], p["in"]) for p in parameters] == [("note_id", "path")]
 
 
 async def test_keyset_pages_walk_every_row_once_newest_first(

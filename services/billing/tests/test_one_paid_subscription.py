@@ -79,3 +79,30 @@ async def test_a_second_live_subscription_keeps_the_newest_and_cancels_the_other
     changes = await eventually(settled)
     assert changes in (["plus", "pro"], ["pro"])  # plus first only when the older one arrived first
     assert changes == (["plus", "pro"] if arrival == "older first" else ["pro"])
+
+
+async def test_a_retry_after_a_failed_listing_still_leaves_one_session_open(
+    billing_client: httpx.AsyncClient, users: Users, fake_stripe: Any
+) -> None:
+    """Stripe made the session but the listing failed (503): both sessions are open. The retry
+    gets the same session back (replayed by Stripe) and still expires the older one."""
+    name = users.new("retry-listing")
+    older = await _checkout(billing_client, users, name, "plus_monthly", "first")
+
+    def listing_fails(method: str, path: str) -> None:
+        if (method, path) == ("GET", "/v1/checkout/sessions"):
+            raise ConnectionAbortedError("the listing never answers")
+
+    fake_stripe.before = listing_fails
+    try:
+        failed = await billing_client.post(
+            f"{B}/checkout",
+            json={"plan_id": "pro_monthly"},
+            headers={**users.headers(name), "Idempotency-Key": "second"},
+        )
+    finally:
+        fake_stripe.before = None
+    assert failed.status_code == 503, failed.text
+    assert fake_stripe.sessions[older]["status"] == "open"
+    newer = await _checkout(billing_client, users, name, "pro_monthly", "second")
+    assert (fake_stripe.sessions[older]["status"], fake_stripe.sessions[newer]["status"]) == ("expired", "open")

@@ -25,7 +25,7 @@ class Limit:
 LIMITS: dict[str, Limit] = {
     limit.name: limit
     for limit in (
-        Limit("habits", "habits at once", "lifetime", {"free": 3, "plus": 20, "pro": UNLIMITED}),
+        Limit("habits", "active habits at once", "lifetime", {"free": 3, "plus": 10, "pro": UNLIMITED}),
         Limit("active_missions", "missions in progress at once", "lifetime", {"free": 1, "plus": 5, "pro": UNLIMITED}),
         Limit("missions_per_month", "missions started per month", "month", {"free": 3, "plus": 15, "pro": UNLIMITED}),
         Limit(

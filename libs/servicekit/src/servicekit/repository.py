@@ -8,6 +8,7 @@ another user's id simply finds nothing and answers 404.
 
 from __future__ import annotations
 
+import inspect
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any, Generic, TypeVar
@@ -73,11 +74,24 @@ class OwnedRepository(Generic[M]):
         await db.flush()
 
 
-def owned(repository: OwnedRepository[M], *, for_update: bool = False) -> Callable[..., Awaitable[M]]:
-    """A route dependency that loads the caller's row named by the path's `{id}`, or answers 404.
-    FastAPI caches it per request, so the route and its sub-dependencies share one read."""
+def owned(
+    repository: OwnedRepository[M], *, param: str = "id", for_update: bool = False
+) -> Callable[..., Awaitable[M]]:
+    """A route dependency that loads the caller's row named by the path's `{id}` (or the path
+    parameter `param`, e.g. `habit_id`), or answers 404. FastAPI caches it per request, so the
+    route and its sub-dependencies share one read.
 
-    async def load(id: uuid.UUID, db: DbSession) -> M:
-        return await repository.get_or_404(db, id, for_update=for_update)
+    A service with several kinds of rows names its parameters after them (`{habit_id}`,
+    `{goal_id}`): the security walk learns ids by those names (`servicekit.api_caller`)."""
 
+    async def load(db: DbSession, **path: uuid.UUID) -> M:
+        return await repository.get_or_404(db, path[param], for_update=for_update)
+
+    # FastAPI reads parameters from the signature: expose the path parameter under its name.
+    load.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(param, inspect.Parameter.KEYWORD_ONLY, annotation=uuid.UUID),
+            inspect.Parameter("db", inspect.Parameter.KEYWORD_ONLY, annotation=DbSession),
+        ]
+    )
     return load

@@ -102,9 +102,9 @@ class StripeProvider:
                 },
                 options={"idempotency_key": _idempotency_key(f"journey-checkout-{user_id}", idempotency_key)},
             )
-        replayed = session.last_response is not None and session.last_response.headers.get("Idempotent-Replayed")
-        if not replayed:  # a retried request returns an older session: it must not expire a newer one
-            await self._leave_one_open(customer_id, session)
+        # Also for a replayed (retried) request: its session carries its own, older attempt, so it
+        # can never expire a newer one, and a retry after a failed listing still settles them.
+        await self._leave_one_open(customer_id, session)
         return CheckoutLink(id=str(session.id), url=str(session.url))
 
     async def _leave_one_open(self, customer_id: str, mine: stripe.checkout.Session) -> None:

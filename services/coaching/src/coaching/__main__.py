@@ -1,0 +1,3 @@
+from coaching.main import service
+
+service.cli()

@@ -10,13 +10,14 @@ from missions import SCHEMA, worker
 from missions.catalog.router import router as catalog_router
 from missions.catalog.seed import seed_catalog
 from missions.enrollments.router import router as enrollments_router
+from missions.recommendations.router import router as recommendations_router
 from missions.settings import MissionsSettings
 from missions.submissions.router import build_router as submissions_router
 from servicekit.service import ServiceDefinition
 
 
 def _routers(settings: MissionsSettings) -> list[APIRouter]:
-    return [catalog_router, enrollments_router, submissions_router(settings)]
+    return [catalog_router, recommendations_router, enrollments_router, submissions_router(settings)]
 
 
 service = ServiceDefinition(

@@ -102,3 +102,17 @@ class PersonaFacts(SQLModel, table=True):
     suggested_goals: list[str] = Field(sa_column=Column(JSONB, nullable=False))
     generated_at: datetime = timestamp_field(nullable=False)
     event_id: uuid.UUID
+
+
+class CoachingFact(SQLModel, table=True):
+    """A goal or habit of a user as coaching's events last described it (for recommendations)."""
+
+    __tablename__ = "coaching_facts"
+    __table_args__ = {"schema": SCHEMA}
+
+    user_id: uuid.UUID = Field(primary_key=True)
+    kind: str = Field(primary_key=True)  # goal | habit
+    ref_id: uuid.UUID = Field(primary_key=True)
+    title: str
+    active: bool
+    changed_at: datetime = timestamp_field(nullable=False)

@@ -9,6 +9,7 @@ from typing import Any
 from entitlements.tier_cache import tier_cache_subscription
 from missions import SCHEMA
 from missions.files.deps import storage_for
+from missions.recommendations import facts
 from missions.reviews.service import review_job
 from missions.settings import MissionsSettings
 from servicekit.ai import build_provider
@@ -20,6 +21,7 @@ def subscriptions(settings: MissionsSettings) -> list[Subscription]:
     return [
         tier_cache_subscription(SCHEMA),
         job.subscription(build_provider(settings), daily_budget=settings.ai_daily_budget),
+        *facts.subscriptions(),
     ]
 
 

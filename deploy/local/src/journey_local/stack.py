@@ -29,7 +29,9 @@ class StackConfig:
     nats_url: str | None = None
     rate_average: int = 100
     rate_burst: int = 200
-    max_body_bytes: int = 10 * 1024 * 1024
+    # The gateway's body cap: missions' submission route takes up to 15 MiB of files plus its text
+    # (MissionsSettings.submission_body_limit); every service still caps each route itself.
+    max_body_bytes: int = 16 * 1024 * 1024
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -74,7 +76,12 @@ class Stack:
                     spec,
                     self.admin_dsn,
                     self.nats_url,
-                    {"PUBLIC_BASE_URL": self.gateway_url_for(config), **self.secrets.env(), **config.extra_env},
+                    {
+                        "PUBLIC_BASE_URL": self.gateway_url_for(config),
+                        "DATA_DIR": str(data),  # where a service keeps files (missions' submissions)
+                        **self.secrets.env(),
+                        **config.extra_env,
+                    },
                 ),
                 data / "logs",
             )

@@ -19,10 +19,6 @@ class MissionsSettings(ServiceSettings):
     max_text_chars: int = 20_000
     max_submissions_per_enrollment: int = 3  # the first submission and two resubmissions
     review_retry_after_seconds: int = 2
-    # Orphan files (a request cut off, a process killed between storing and committing) older
-    # than this are removed by the worker's sweeper.
-    orphan_file_age_seconds: float = 3600.0
-    orphan_sweep_interval_seconds: float = 600.0
 
     @property
     def files_root(self) -> Path:

@@ -1,5 +1,5 @@
-"""Missions consumers: the tier cache, persona facts for recommendations, the review job; and
-the sweeper that removes files no submission row claims."""
+"""Missions consumers: the tier cache, persona and coaching facts for recommendations, the
+review job."""
 
 from __future__ import annotations
 

@@ -45,7 +45,7 @@ async def test_a_cut_off_request_leaves_nothing(
         await receive_submission(
             f"multipart/form-data; boundary={BOUNDARY}", _cut_after(data, cut, error), storage, settings, uuid.uuid4()
         )
-    assert [p for p in tmp_path.rglob("*") if p.is_file()] == []
+    assert _files(tmp_path) == []
 
 
 async def test_a_whole_body_is_stored_with_sizes_and_digests(
@@ -59,9 +59,13 @@ async def test_a_whole_body_is_stored_with_sizes_and_digests(
     assert staged.text == "my work"
     assert [f.content_type for f in staged.files] == ["image/png", "text/plain"]
     assert [f.stored.size for f in staged.files] == [len(samples.png()), 20_000]
-    assert len([p for p in tmp_path.rglob("*") if p.is_file()]) == 2
+    assert len(_files(tmp_path)) == 2
 
 
 async def _chunks(data: bytes) -> AsyncIterator[bytes]:
     for start in range(0, len(data), 777):
         yield data[start : start + 777]
+
+
+def _files(root: Path) -> list[Path]:
+    return [p for p in root.rglob("*") if p.is_file()]

@@ -24,7 +24,7 @@ def public(enrollment: Enrollment, mission: Mission, max_submissions: int) -> En
         mission_id=enrollment.mission_id,
         mission_version=enrollment.mission_version,
         mission_title=mission.title,
-        status=enrollment.status,  # type: ignore[arg-type]
+        status=enrollment.status,
         submissions_count=enrollment.submissions_count,
         submissions_left=left,
         submissions_url=f"/api/v1/missions/enrollments/{enrollment.id}/submissions",

@@ -7,7 +7,7 @@ from __future__ import annotations
 import codecs
 import re
 
-import filetype
+import filetype  # type: ignore[import-untyped]
 
 ALLOWED_TYPES = frozenset({"application/pdf", "image/png", "image/jpeg", "text/plain"})
 HEAD_BYTES = 8192  # what filetype inspects

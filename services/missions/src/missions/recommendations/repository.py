@@ -9,7 +9,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import text
-from sqlmodel import select
+from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from missions.models import CoachingFact, PersonaFacts
@@ -64,5 +64,5 @@ async def persona(db: AsyncSession) -> PersonaFacts | None:
 
 
 async def active_facts(db: AsyncSession) -> Sequence[CoachingFact]:
-    query = select(CoachingFact).where(CoachingFact.active == True).order_by(CoachingFact.changed_at)  # noqa: E712
+    query = select(CoachingFact).where(CoachingFact.active == True).order_by(col(CoachingFact.changed_at))  # noqa: E712
     return (await db.exec(query)).all()

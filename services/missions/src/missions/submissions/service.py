@@ -9,6 +9,7 @@ from datetime import UTC, datetime
 from fastapi import Request
 from fastapi.responses import JSONResponse
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel import col
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.missions import SubmissionReceived
@@ -162,7 +163,7 @@ def public(
         mission_title=mission.title,
         attempt=submission.attempt,
         text=submission.text,
-        status=submission.status,  # type: ignore[arg-type]
+        status=submission.status,
         files=[_file_public(f) for f in files],
         review=review,
         created_at=submission.created_at,
@@ -184,7 +185,7 @@ async def get(db: AsyncSession, submission_id: uuid.UUID) -> SubmissionPublic:
 
 
 async def page(db: AsyncSession, params: PageParams, enrollment_id: uuid.UUID | None) -> SubmissionsPage:
-    where = [Submission.enrollment_id == enrollment_id] if enrollment_id is not None else []
+    where = [col(Submission.enrollment_id) == enrollment_id] if enrollment_id is not None else []
     rows = await repository.submissions.page(db, params, *where)
     context = await _missions_of(db, {s.enrollment_id for s in rows.items})
     files = await repository.files_of(db, [s.id for s in rows.items])
@@ -195,9 +196,9 @@ async def page(db: AsyncSession, params: PageParams, enrollment_id: uuid.UUID | 
             mission_id=context[s.enrollment_id][1].id,
             mission_title=context[s.enrollment_id][1].title,
             attempt=s.attempt,
-            status=s.status,  # type: ignore[arg-type]
+            status=s.status,
             overall_score=s.overall_score,
-            verdict=s.verdict,  # type: ignore[arg-type]
+            verdict=s.verdict,
             file_count=len(files[s.id]),
             created_at=s.created_at,
             reviewed_at=s.reviewed_at,

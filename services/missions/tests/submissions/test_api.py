@@ -10,7 +10,7 @@ from typing import Any
 
 import httpx
 
-from servicekit.testing import problem
+from servicekit.testing import eventually, problem
 
 B = "/api/v1/missions"
 MISSION = "research-local-water-quality"  # text + files
@@ -190,7 +190,12 @@ async def test_unknown_and_other_users_ids_are_404(
 
 
 async def test_one_pending_review_at_a_time_and_a_key_replays(
-    student: Callable[..., Any], samples: SimpleNamespace, files_dir: Path
+    student: Callable[..., Any],
+    samples: SimpleNamespace,
+    files_dir: Path,
+    admin_sql: Callable[..., Any],
+    client: httpx.AsyncClient,
+    worker: Any,
 ) -> None:
     ada = student()
     enrollment = await ada.enrolled(MISSION)
@@ -204,6 +209,15 @@ async def test_one_pending_review_at_a_time_and_a_key_replays(
     assert len(stored_files(files_dir, ada.id)) == 1  # the replay's copy was removed
     different = await ada.submit(enrollment["id"], "another text entirely", files, **key)
     problem(different, 422)
+
+    # The session's worker reviews it within moments; hold it at pending as if the worker
+    # were slow (the event is consumed once, so nothing scores it again meanwhile).
+    async def scored() -> bool:
+        got = await client.get(f"{B}/submissions/{first.json()['id']}", headers=ada.headers)
+        return bool(got.json()["status"] == "scored")
+
+    await eventually(scored)
+    admin_sql("UPDATE missions.submissions SET status = 'pending' WHERE id = %s", first.json()["id"])
     body = problem(await ada.submit(enrollment["id"], TEXT), 409)
     assert "reviewed" in body["detail"]
     assert len(stored_files(files_dir, ada.id)) == 1

@@ -96,3 +96,31 @@ def coach(client: httpx.AsyncClient, users: Any, set_tier: Callable[[uuid.UUID, 
 
 def days_back(today: date, n: int) -> date:
     return today - timedelta(days=n)
+
+
+@pytest.fixture(scope="session")
+async def publish(infra: Any) -> Any:
+    """Publish an event to its producer's stream, as that producer's relay would."""
+    import nats
+
+    from contracts.payload import EventPayload
+    from servicekit.events import new_event
+    from servicekit.events.streams import ensure_stream, stream_name
+
+    nc = await nats.connect(infra.nats_url)
+    js = nc.jetstream()
+    await ensure_stream(js, "profiler")
+
+    async def _publish(payload: EventPayload, user_id: uuid.UUID) -> None:
+        event = new_event(
+            payload.SUBJECT, user_id=user_id, data=payload.model_dump(mode="json"), version=payload.VERSION
+        )
+        await js.publish(
+            event.type,
+            event.model_dump_json().encode(),
+            stream=stream_name(payload.service()),
+            headers={"Nats-Msg-Id": str(event.id)},
+        )
+
+    yield _publish
+    await nc.close()

@@ -76,7 +76,7 @@ class Goal(SQLModel, table=True):
     start_value: float = Field(default=0.0, sa_column=Column(Double, nullable=False))
     manual_value: float = Field(default=0.0, sa_column=Column(Double, nullable=False))  # sum of manual updates
     progress_from_habits: bool = False
-    milestones: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSONB))
+    milestones: list[dict[str, Any]] | None = Field(default=None, sa_column=Column(JSONB(none_as_null=True)))
     start_date: date
     deadline: date | None = None
     status: str = "active"  # active | achieved | abandoned
@@ -102,7 +102,7 @@ class Reflection(SQLModel, table=True):
     sentiment_status: str = "pending"  # pending | scored
     sentiment_label: str | None = None
     sentiment_score: float | None = Field(default=None, sa_column=Column(Double))
-    themes: list[str] | None = Field(default=None, sa_column=Column(JSONB))
+    themes: list[str] | None = Field(default=None, sa_column=Column(JSONB(none_as_null=True)))
     supportive_sentence: str | None = None
     provider: str | None = None
     fallback: bool = False

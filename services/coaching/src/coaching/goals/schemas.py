@@ -4,7 +4,9 @@ import uuid
 from datetime import date, datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from coaching.habits.schemas import invalid
 
 Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
 Why = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
@@ -42,27 +44,27 @@ class GoalCreate(BaseModel):
     )
     from_persona_suggestion: uuid.UUID | None = None
 
-    @model_validator(mode="after")
-    def _shape(self) -> GoalCreate:
+    def check(self) -> Literal["target", "checklist"]:
+        """Rules across fields (each a 422 naming its field); the goal's kind."""
         kind = self.kind or ("target" if self.target_value is not None else "checklist")
         if kind == "target":
             if self.target_value is None:
-                raise ValueError("a target goal needs target_value")
+                raise invalid("target_value", "a target goal needs one")
             if self.target_value <= self.start_value:
-                raise ValueError("target_value must be above start_value")
+                raise invalid("target_value", "must be above start_value")
             if self.milestones is not None:
-                raise ValueError("a target goal takes no milestones")
+                raise invalid("milestones", "a target goal takes none")
         else:
-            if self.target_value is not None or self.unit is not None:
-                raise ValueError("a checklist goal takes no target_value or unit")
+            for name in ("target_value", "unit"):
+                if getattr(self, name) is not None:
+                    raise invalid(name, "a checklist goal takes none")
             if self.progress_from_habits:
-                raise ValueError("progress_from_habits needs a target goal")
+                raise invalid("progress_from_habits", "needs a target goal")
             if self.milestones is None and self.from_persona_suggestion is None:
-                raise ValueError("a checklist goal needs milestones")
+                raise invalid("milestones", "a checklist goal needs them")
         if len(set(self.habit_ids)) != len(self.habit_ids):
-            raise ValueError("habit_ids must not repeat")
-        self.kind = kind
-        return self
+            raise invalid("habit_ids", "must not repeat")
+        return kind
 
 
 class GoalUpdate(BaseModel):
@@ -80,14 +82,12 @@ class GoalUpdate(BaseModel):
     habit_ids: HabitIds | None = None
     progress_from_habits: bool | None = None
 
-    @model_validator(mode="after")
-    def _required_stay_set(self) -> GoalUpdate:
+    def check(self) -> None:
         for name in ("title", "status", "habit_ids", "progress_from_habits", "target_value"):
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
+                raise invalid(name, "cannot be null")
         if self.habit_ids is not None and len(set(self.habit_ids)) != len(self.habit_ids):
-            raise ValueError("habit_ids must not repeat")
-        return self
+            raise invalid("habit_ids", "must not repeat")
 
 
 class ProgressIn(BaseModel):
@@ -101,14 +101,12 @@ class ProgressIn(BaseModel):
     milestone: Annotated[int, Field(ge=0, le=49)] | None = None
     done: bool | None = None
 
-    @model_validator(mode="after")
-    def _one_kind(self) -> ProgressIn:
+    def check(self) -> None:
         given = [name for name in ("delta", "value", "milestone") if getattr(self, name) is not None]
         if len(given) != 1:
-            raise ValueError("give exactly one of delta, value or milestone")
+            raise invalid(given[1] if given else "delta", "give exactly one of delta, value or milestone")
         if (self.milestone is None) != (self.done is None):
-            raise ValueError("milestone and done go together")
-        return self
+            raise invalid("done" if self.done is None else "milestone", "milestone and done go together")
 
 
 class MilestonePublic(BaseModel):

@@ -166,6 +166,7 @@ async def linked(db: AsyncSession, goal: Goal) -> list[uuid.UUID]:
 
 
 async def create(db: AsyncSession, user_id: uuid.UUID, body: GoalCreate) -> Goal:
+    kind = body.check()
     today = await profile_service.today(db)
     _check_deadline(body.deadline, today)
     await _check_habits(db, body.habit_ids)
@@ -174,20 +175,14 @@ async def create(db: AsyncSession, user_id: uuid.UUID, body: GoalCreate) -> Goal
         title = title or await suggestions_service.text_of(db, body.from_persona_suggestion, kind="goal", limit=200)
     if not title:
         raise _invalid("title", "required (unless adopting a suggestion)")
-    milestones = (
-        body.milestones
-        if body.kind == "checklist" and body.milestones
-        else [title]
-        if body.kind == "checklist"
-        else None
-    )
+    milestones = (body.milestones or [title]) if kind == "checklist" else None
     goal = Goal(
         user_id=user_id,
         title=title,
         why=body.why,
-        kind=body.kind or "target",
+        kind=kind,
         target_value=body.target_value,
-        start_value=body.start_value if body.kind == "target" else 0.0,
+        start_value=body.start_value if kind == "target" else 0.0,
         unit=body.unit,
         progress_from_habits=body.progress_from_habits,
         milestones=[{"title": m, "done": False, "done_at": None} for m in milestones] if milestones else None,
@@ -209,6 +204,7 @@ async def create(db: AsyncSession, user_id: uuid.UUID, body: GoalCreate) -> Goal
 
 
 async def update(db: AsyncSession, user_id: uuid.UUID, goal: Goal, body: GoalUpdate) -> Goal:
+    body.check()
     given = body.model_fields_set
     today = await profile_service.today(db)
     changes: dict[str, Any] = {}
@@ -281,6 +277,7 @@ async def _achieve_if_reached(
 
 
 async def record_progress(db: AsyncSession, user_id: uuid.UUID, goal_id: uuid.UUID, body: ProgressIn) -> Goal:
+    body.check()
     goal = await repository.goals.get_or_404(db, goal_id, for_update=True)
     if goal.status != "active":
         raise Conflict(f"goal {goal.id} is {goal.status}: progress goes to active goals")

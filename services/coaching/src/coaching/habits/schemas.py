@@ -8,6 +8,13 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
 
 from coaching.profile.schemas import TimeZoneName
+from servicekit.errors import Unprocessable
+
+
+def invalid(field: str, message: str) -> Unprocessable:
+    """422 naming the field, for a rule that spans fields (pydantic would name none)."""
+    return Unprocessable(f"{field}: {message}", errors=[{"field": field, "message": message}])
+
 
 Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
@@ -87,17 +94,16 @@ class HabitCreate(BaseModel):
         default=None, description="A habit suggestion from GET /suggestions being adopted."
     )
 
-    @model_validator(mode="after")
-    def _measurable_has_unit_and_target(self) -> HabitCreate:
-        _check_kind_fields(self.kind, self.unit, self.target)
-        return self
-
-
-def _check_kind_fields(kind: str, unit: str | None, target: float | None) -> None:
-    if kind == "measurable" and (unit is None or target is None):
-        raise ValueError("a measurable habit needs a unit and a daily target")
-    if kind == "boolean" and (unit is not None or target is not None):
-        raise ValueError("a boolean habit takes no unit or target")
+    def check(self) -> None:
+        """Rules across fields, each a 422 naming its field."""
+        if self.kind == "measurable":
+            for name in ("unit", "target"):
+                if getattr(self, name) is None:
+                    raise invalid(name, "a measurable habit needs a unit and a daily target")
+        else:
+            for name in ("unit", "target"):
+                if getattr(self, name) is not None:
+                    raise invalid(name, "a boolean habit takes no unit or target")
 
 
 class HabitUpdate(BaseModel):
@@ -118,12 +124,10 @@ class HabitUpdate(BaseModel):
     goal_id: uuid.UUID | None = None
     archived: bool | None = None
 
-    @model_validator(mode="after")
-    def _required_stay_set(self) -> HabitUpdate:
+    def check(self) -> None:
         for name in ("name", "schedule", "start_date", "archived"):
             if name in self.model_fields_set and getattr(self, name) is None:
-                raise ValueError(f"{name} cannot be null")
-        return self
+                raise invalid(name, "cannot be null")
 
 
 class TodayState(BaseModel):

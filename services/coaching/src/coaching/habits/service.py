@@ -103,6 +103,7 @@ async def stats_of(db: AsyncSession, habit: Habit, today: date) -> HabitStats:
 async def create(db: AsyncSession, user_id: uuid.UUID, body: HabitCreate, *, backfill_days: int) -> Habit:
     """A new habit: within the tier's limit of active habits (402 naming it), linked to a goal
     of the caller's if asked, adopted from a persona suggestion if one is named."""
+    body.check()
     name = body.name
     if body.from_persona_suggestion is not None:
         name = name or await suggestions_service.text_of(db, body.from_persona_suggestion, kind="habit", limit=100)
@@ -141,6 +142,7 @@ async def create(db: AsyncSession, user_id: uuid.UUID, body: HabitCreate, *, bac
 
 
 async def update(db: AsyncSession, user_id: uuid.UUID, habit: Habit, body: HabitUpdate, *, backfill_days: int) -> Habit:
+    body.check()
     given = body.model_fields_set
     changes: dict[str, Any] = {}
     for name in ("name", "description", "reminder_time", "colour", "icon", "unit", "target"):

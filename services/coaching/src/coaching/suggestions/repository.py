@@ -19,7 +19,7 @@ async def open_ones(db: AsyncSession) -> list[Suggestion]:
     query = (
         select(Suggestion)
         .where(Suggestion.status == "open")
-        .order_by(col(Suggestion.created_at).desc(), col(Suggestion.kind), col(Suggestion.position))
+        .order_by(col(Suggestion.kind), col(Suggestion.position), col(Suggestion.created_at))
     )
     return list((await db.exec(query)).all())
 

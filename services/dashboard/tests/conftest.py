@@ -1,6 +1,5 @@
 from __future__ import annotations
 
-
 import uuid
 from collections.abc import Awaitable, Callable
 from typing import Any
@@ -61,8 +60,6 @@ async def scheduler(settings: Any, worker: Any) -> Any:
     task = asyncio.create_task(running.run())
     yield running
     task.cancel()
-
-
 
 
 @pytest.fixture(scope="session")

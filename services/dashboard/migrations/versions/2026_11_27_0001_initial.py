@@ -84,4 +84,4 @@ def upgrade() -> None:
     )
     op.execute(f"CREATE INDEX refresh_queue_due_idx ON {S}.refresh_queue (priority, due_at) WHERE pending")
     protect_user_table(S, "refresh_queue", app="SELECT, INSERT, UPDATE", worker="SELECT, INSERT, UPDATE")
-    _system_may("refresh_queue", "SELECT, UPDATE")
+    _system_may("refresh_queue", "SELECT, INSERT, UPDATE")

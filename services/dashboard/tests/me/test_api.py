@@ -82,7 +82,9 @@ async def test_a_redelivered_event_is_applied_once(
     assert marker.id != first.id
 
 
-async def test_users_never_see_each_other(client: httpx.AsyncClient, users: Any, publish: Any, worker: Any, scheduler: Any) -> None:
+async def test_users_never_see_each_other(
+    client: httpx.AsyncClient, users: Any, publish: Any, worker: Any, scheduler: Any
+) -> None:
     ada, bob = users.new("ada"), users.new("bob")
     await publish(tier_changed("pro"), users.id(ada))
 
@@ -115,6 +117,6 @@ async def test_refresh_is_rate_limited_per_user(client: httpx.AsyncClient, users
 
 async def test_bad_if_none_match_and_unknown_users_are_harmless(client: httpx.AsyncClient, users: Any) -> None:
     headers = users.headers(users.new())
-    assert (await client.get(ME, headers={**headers, "If-None-Match": "W/\"x\", *"})).status_code == 304
+    assert (await client.get(ME, headers={**headers, "If-None-Match": 'W/"x", *'})).status_code == 304
     problem(await client.get(ME, headers={**headers, "If-None-Match": "x" * 600}), 422)
     assert uuid.UUID((await _me(client, headers)).json()["user_id"])

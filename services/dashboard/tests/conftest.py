@@ -36,13 +36,22 @@ async def publish(infra: Any) -> Any:
         await ensure_stream(js, producer)
 
     async def _publish(
-        payload: EventPayload, user_id: uuid.UUID, *, event: Event | None = None, msg_id: str | None = None, **kw: Any
+        payload: EventPayload | None,
+        user_id: uuid.UUID,
+        *,
+        event: Event | None = None,
+        msg_id: str | None = None,
+        payload_service: str | None = None,
+        **kw: Any,
     ) -> Event:
-        event = event or envelope(payload, user_id, **kw)
+        if event is None:
+            assert payload is not None
+            event = envelope(payload, user_id, **kw)
+        producer = payload_service or (payload.service() if payload else event.source)
         await js.publish(
             event.type,
             event.model_dump_json().encode(),
-            stream=stream_name(payload.service()),
+            stream=stream_name(producer),
             headers={"Nats-Msg-Id": msg_id or str(event.id)},
         )
         return event
@@ -75,7 +84,7 @@ async def live_server(settings: Any) -> Any:
     port = free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
     task = asyncio.create_task(server.serve())
-    while not server.started:
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event for it)
         await asyncio.sleep(0.05)
     yield app, f"http://127.0.0.1:{port}"
     app.state.draining.set()

@@ -9,8 +9,9 @@ from fastapi import APIRouter, FastAPI
 from dashboard import SCHEMA, worker
 from dashboard.live.hub import hub_lifespan
 from dashboard.me.router import router as me_router
+from dashboard.rebuild.service import rebuild_command
 from dashboard.settings import DashboardSettings
-from servicekit.service import ServiceDefinition
+from servicekit.service import Command, ServiceDefinition
 
 
 def _routers(_: DashboardSettings) -> list[APIRouter]:
@@ -28,6 +29,7 @@ service = ServiceDefinition(
     default_port=8105,
     streaming_paths=("/me/stream",),
     system_role=True,
+    commands={"rebuild": Command("replay every stream into a fresh projection and switch over", rebuild_command)},
     description="one live per-user view built only from events",
 )
 

@@ -12,6 +12,7 @@ from dashboard.facts.reducers import REDUCERS, EventMeta, Priority, reduce
 from dashboard.facts.state import UserFacts
 from dashboard.refresh import repository as refresh_repository
 from dashboard.settings import DashboardSettings
+from servicekit.db import lock_user
 from servicekit.events.envelope import Event
 from servicekit.events.streams import stream_name
 
@@ -33,6 +34,9 @@ async def apply_event(db: AsyncSession, payload: EventPayload, event: Event, set
     user_id = event.user_id()
     if user_id is None:
         return False
+    # Serialise with every other handler (and the rebuild) for this user: a first row does not
+    # exist to be locked, so two first events of one user would otherwise both start empty.
+    await lock_user(db, user_id)
     live, building = await repository.generations(db)
     changed = False
     for generation in (live, building):

@@ -9,7 +9,7 @@ SOURCE_ROOTS := $(subst $(eval) ,:,$(wildcard libs/*/src services/*/src deploy/*
 DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy import-linter hypothesis
 USER ?= student
 
-.PHONY: install run test lint fmt token bench fuzz clean
+.PHONY: install run test lint fmt token bench fuzz clean rebuild-dashboard
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -27,6 +27,10 @@ run: install
 
 token: install
 	@$(BIN)/python -m journey_local token --data-dir .data $(USER)
+
+# Replays every stream into a fresh dashboard projection and switches over (the stack keeps serving).
+rebuild-dashboard: install
+	$(BIN)/python -m journey_local command --data-dir .data dashboard rebuild
 
 test: install
 	$(BIN)/pytest -q

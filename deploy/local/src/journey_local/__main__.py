@@ -64,6 +64,19 @@ Ctrl-C stops everything.
         print("stopped; data kept in", data_dir.resolve(), flush=True)
 
 
+def service_command(data_dir: Path, service: str, command: str) -> int:
+    """`python -m <service> <command>` against the local stack of `data_dir` (it must be running):
+    the same environment the stack gives that service's processes."""
+    import os
+    import subprocess
+
+    stack = Stack(StackConfig.from_env(data_dir))
+    chosen = [s for s in stack.services if s.spec.name == service]
+    if not chosen:
+        raise SystemExit(f"no service {service!r}; installed: {', '.join(s.spec.name for s in stack.services)}")
+    return subprocess.run([sys.executable, "-m", service, command], env={**os.environ, **chosen[0].env}).returncode
+
+
 def main(argv: list[str] | None = None) -> None:
     parser = argparse.ArgumentParser(prog="journey_local")
     sub = parser.add_subparsers(dest="command", required=True)
@@ -72,11 +85,17 @@ def main(argv: list[str] | None = None) -> None:
     token_parser = sub.add_parser("token", help="print a development token for USER")
     token_parser.add_argument("user")
     token_parser.add_argument("--data-dir", type=Path, default=Path(".data"))
+    command_parser = sub.add_parser("command", help="run `python -m SERVICE COMMAND` against the running stack")
+    command_parser.add_argument("service")
+    command_parser.add_argument("service_command", metavar="command")
+    command_parser.add_argument("--data-dir", type=Path, default=Path(".data"))
     sub.add_parser("events-doc", help="regenerate the event catalogue in docs/events.md")
     sub.add_parser("import-contracts", help="print import-linter's contracts for every service and lib")
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.data_dir)
+    elif args.command == "command":
+        raise SystemExit(service_command(args.data_dir, args.service, args.service_command))
     elif args.command == "import-contracts":
         from journey_local import import_contracts
 

@@ -206,6 +206,8 @@ async def test_one_pending_review_at_a_time_and_a_key_replays(
     assert first.status_code == again.status_code == 202
     assert again.json() == first.json()
     assert again.headers["idempotent-replayed"] == "true"
+    assert again.headers["location"] == first.headers["location"] == f"{B}/submissions/{first.json()['id']}"
+    assert (await client.get(again.headers["location"], headers=ada.headers)).status_code == 200
     assert len(stored_files(files_dir, ada.id)) == 1  # the replay's copy was removed
     different = await ada.submit(enrollment["id"], "another text entirely", files, **key)
     problem(different, 422)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from collections.abc import AsyncIterator, Sequence
 from datetime import UTC, datetime
@@ -73,7 +74,8 @@ async def submit(
         raise
     if not recorded:  # the first answer was replayed: these copies are not needed
         await discard(storage, staged)
-    response.headers["Location"] = f"{PREFIX}/submissions/{staged.id}"
+    # The answer's id: on a replay it is the first request's submission, not the copy just discarded.
+    response.headers["Location"] = f"{PREFIX}/submissions/{json.loads(response.body)['id']}"
     response.headers["Retry-After"] = str(settings.review_retry_after_seconds)
     return response
 

@@ -13,6 +13,7 @@ from starlette.requests import ClientDisconnect
 
 from missions.files.storage import LocalDiskStorage
 from missions.submissions.upload import receive_submission
+from servicekit.errors import UnsupportedMediaType
 
 BOUNDARY = "cutoff"
 
@@ -46,6 +47,18 @@ async def test_a_cut_off_request_leaves_nothing(
             f"multipart/form-data; boundary={BOUNDARY}", _cut_after(data, cut, error), storage, settings, uuid.uuid4()
         )
     assert _files(tmp_path) == []
+    assert _submission_folders(tmp_path) == []  # no empty folder per refused request either
+
+
+async def test_a_refused_file_leaves_no_folder_behind(tmp_path: Path, samples: SimpleNamespace, settings: Any) -> None:
+    storage = LocalDiskStorage(tmp_path)
+    data = _body(samples).replace(b"x" * 20_000, samples.zip_archive(), 1)  # the second file is a ZIP: 415
+    with pytest.raises(UnsupportedMediaType):
+        await receive_submission(
+            f"multipart/form-data; boundary={BOUNDARY}", _chunks(data), storage, settings, uuid.uuid4()
+        )
+    assert _files(tmp_path) == []
+    assert _submission_folders(tmp_path) == []
 
 
 async def test_a_whole_body_is_stored_with_sizes_and_digests(
@@ -69,3 +82,7 @@ async def _chunks(data: bytes) -> AsyncIterator[bytes]:
 
 def _files(root: Path) -> list[Path]:
     return [p for p in root.rglob("*") if p.is_file()]
+
+
+def _submission_folders(root: Path) -> list[Path]:
+    return list(root.glob("*/*"))

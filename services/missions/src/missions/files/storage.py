@@ -47,6 +47,14 @@ class ObjectStorage(Protocol):
     async def keys_older_than(self, seconds: float) -> list[str]: ...
 
 
+async def _remove_if_empty(folder: Path) -> None:
+    """A submission's folder goes with its last file, so refused requests leave no folders behind."""
+    try:
+        await anyio.Path(folder).rmdir()
+    except OSError:  # another file of the submission is still there, or the folder is gone already
+        pass
+
+
 def _checked(key: str) -> str:
     if not _KEY.match(key):
         raise ValueError(f"not a generated object key: {key!r}")
@@ -87,6 +95,7 @@ class LocalDiskWriter:
             await self._file.aclose()
         for path in (self.part, self.path):
             await anyio.Path(path).unlink(missing_ok=True)
+        await _remove_if_empty(self.path.parent)
 
 
 class LocalDiskStorage:
@@ -114,6 +123,7 @@ class LocalDiskStorage:
         path = self._path(key)
         for candidate in (path, path.with_name(path.name + ".part")):
             await anyio.Path(candidate).unlink(missing_ok=True)
+        await _remove_if_empty(path.parent)
 
     async def keys_older_than(self, seconds: float) -> list[str]:
         """Keys (complete or partial) last written more than `seconds` ago."""

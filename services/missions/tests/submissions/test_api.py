@@ -9,6 +9,7 @@ from types import SimpleNamespace
 from typing import Any
 
 import httpx
+import pytest
 
 from servicekit.testing import eventually, problem
 
@@ -172,6 +173,68 @@ async def test_bad_text_and_bad_bodies(
         headers=ada.headers,
     )
     assert problem(unknown, 422)["errors"][0]["field"] == "extra"
+
+
+def _raw_submission(*parts: tuple[bytes, bytes]) -> bytes:
+    body = b"".join(b"--abc\r\n" + headers + b"\r\n\r\n" + data + b"\r\n" for headers, data in parts)
+    return body + b"--abc--\r\n"
+
+
+TEXT_PART = (b'Content-Disposition: form-data; name="text"', b"my work")
+
+
+def _file_part(filename: bytes) -> bytes:
+    return b'Content-Disposition: form-data; name="files"; filename="' + filename + b'"'
+
+
+@pytest.mark.parametrize(
+    ("filename", "message"),
+    [
+        (b"caf\xe9.png", "is not UTF-8 text"),  # Latin-1
+        (b"a\xed\xa0\x80.png", "is not UTF-8 text"),  # a lone surrogate, UTF-8 encoded
+        ("photo\u202egnp.exe".encode(), "bidirectional control"),  # shows as photoexe.png
+        ("a\u2066b.png".encode(), "bidirectional control"),
+    ],
+)
+async def test_filenames_that_are_not_utf8_or_hide_their_extension_are_422_naming_the_field(
+    student: Callable[..., Any],
+    samples: SimpleNamespace,
+    client: httpx.AsyncClient,
+    files_dir: Path,
+    filename: bytes,
+    message: str,
+) -> None:
+    ada = student()
+    enrollment = await ada.enrolled(MISSION)
+    response = await client.post(
+        f"{B}/enrollments/{enrollment['id']}/submissions",
+        content=_raw_submission(TEXT_PART, (_file_part(filename), samples.png())),
+        headers={**ada.headers, "Content-Type": "multipart/form-data; boundary=abc"},
+    )
+    body = problem(response, 422)
+    assert body["errors"][0]["field"] == "files[0].filename"
+    assert message in body["detail"]
+    assert stored_files(files_dir, ada.id) == []
+
+
+async def test_odd_part_names_and_headers_are_named_in_the_problem(
+    student: Callable[..., Any], client: httpx.AsyncClient
+) -> None:
+    ada = student()
+    enrollment = await ada.enrolled(MISSION)
+    url = f"{B}/enrollments/{enrollment['id']}/submissions"
+    headers = {**ada.headers, "Content-Type": "multipart/form-data; boundary=abc"}
+    not_utf8_name = await client.post(
+        url, content=_raw_submission((b'Content-Disposition: form-data; name="t\xe9xt"', b"x")), headers=headers
+    )
+    assert "is not a field of a submission" in problem(not_utf8_name, 422)["detail"]
+    many_headers = TEXT_PART[0] + b"".join(b"\r\nX-Header-%d: v" % i for i in range(20))
+    too_many = await client.post(url, content=_raw_submission((many_headers, b"x")), headers=headers)
+    assert "headers are too long or too many" in problem(too_many, 400)["detail"]
+    long_name = await client.post(
+        url, content=_raw_submission(TEXT_PART, (_file_part(b"a" * 5000), b"x")), headers=headers
+    )
+    assert "headers are too long or too many" in problem(long_name, 400)["detail"]
 
 
 async def test_unknown_and_other_users_ids_are_404(

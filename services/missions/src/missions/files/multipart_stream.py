@@ -10,7 +10,12 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 
 from python_multipart.exceptions import FormParserError
-from python_multipart.multipart import MultipartParser, parse_options_header
+from python_multipart.multipart import (
+    DEFAULT_MAX_HEADER_COUNT,
+    DEFAULT_MAX_HEADER_SIZE,
+    MultipartParser,
+    parse_options_header,
+)
 
 
 class MalformedMultipart(Exception):
@@ -47,10 +52,9 @@ def boundary_of(content_type: str) -> bytes:
 
 
 def _decode(raw: bytes) -> str:
-    try:
-        return codecs.decode(raw, "utf-8")
-    except UnicodeDecodeError:
-        raise MalformedMultipart("a part's name or filename is not UTF-8") from None
+    """UTF-8; a byte that is not (a lone surrogate's encoding included) becomes a lone surrogate,
+    which the reader refuses naming the part's field (a 422, not a malformed body)."""
+    return codecs.decode(raw, "utf-8", "surrogateescape")
 
 
 class MultipartStream:
@@ -120,6 +124,11 @@ class MultipartStream:
                     yield self._events.popleft()
             self._parser.finalize()
         except FormParserError as exc:
+            if str(exc).startswith("Maximum header"):  # python-multipart's per-part header caps
+                raise MalformedMultipart(
+                    f"a part's headers are too long or too many (at most {DEFAULT_MAX_HEADER_COUNT} headers "
+                    f"of {DEFAULT_MAX_HEADER_SIZE} bytes each)"
+                ) from exc
             raise MalformedMultipart("the multipart body is malformed") from exc
         while self._events:
             yield self._events.popleft()

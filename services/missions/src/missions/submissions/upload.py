@@ -23,6 +23,9 @@ from servicekit.text_guard import unstorable_reason
 TEXT_FIELD = "text"
 FILES_FIELD = "files"
 _CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_NOT_UTF8 = re.compile("[\ud800-\udfff]")  # how the multipart reader marks bytes that are not UTF-8
+# Bidirectional controls make `photo\u202egnp.exe` display as `photoexe.png`.
+_BIDI = re.compile("[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]")
 
 
 @dataclass(frozen=True)
@@ -55,11 +58,16 @@ def invalid(field_name: str, message: str) -> Unprocessable:
 
 def clean_filename(raw: str, position: int) -> str:
     """The client's name for display only: its last path segment, trimmed; never a path."""
+    field_name = f"files[{position}].filename"
+    if _NOT_UTF8.search(raw):
+        raise invalid(field_name, "is not UTF-8 text")
     reason = unstorable_reason(raw)
     if reason:
-        raise invalid(f"files[{position}].filename", reason)
+        raise invalid(field_name, reason)
     if _CONTROL.search(raw):
-        raise invalid(f"files[{position}].filename", "contains a control character")
+        raise invalid(field_name, "contains a control character")
+    if _BIDI.search(raw):
+        raise invalid(field_name, "contains a bidirectional control character")
     name = re.split(r"[\\/]", raw)[-1].strip()[:200]
     return name if name and name not in {".", ".."} else f"file-{position + 1}"
 

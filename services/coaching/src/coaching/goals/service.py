@@ -51,6 +51,8 @@ class Progress:
 
 def _amount(value: float, unit: str | None) -> str:
     number = f"{value:g}" if value == int(value) else f"{value:.2f}".rstrip("0")
+    if unit == "milestones" and value == 1:
+        unit = "milestone"
     return f"{number} {unit}" if unit else number
 
 

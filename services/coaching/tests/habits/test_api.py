@@ -128,3 +128,21 @@ async def test_deleting_a_habit_deletes_its_check_ins(coach: Any, admin_sql: Any
     assert admin_sql("SELECT count(*) FROM coaching.habit_logs WHERE habit_id = %s", habit["id"]) == [(0,)]
     assert (await ada.call("GET", f"/habits/{habit['id']}")).status_code == 404
     assert (await ada.call("GET", f"/habits/{habit['id']}/stats")).status_code == 404
+
+
+async def test_log_ranges_are_bounded(coach: Any) -> None:
+    ada = coach("ranges")
+    habit = await ada.habit(name="Draw")
+    for query, field in (
+        ({"to": "0001-01-01"}, "to"),
+        ({"from": "9999-12-31"}, "from"),
+        ({"from": "2026-01-10", "to": "2026-01-01"}, "from"),
+        ({"from": "2024-01-01", "to": "2026-01-01"}, "from"),
+        ({"from": "2026-13-01"}, "query.from"),
+    ):
+        refused = problem(await ada.call("GET", f"/habits/{habit['id']}/logs", params=query), 422)
+        assert refused["errors"][0]["field"] == field, refused
+    today = await ada.today()
+    await ada.log(habit["id"], today)
+    listed = (await ada.call("GET", f"/habits/{habit['id']}/logs")).json()
+    assert (listed["to_date"], [log["date"] for log in listed["items"]]) == (today.isoformat(), [today.isoformat()])

@@ -27,6 +27,8 @@ from servicekit.pagination import PageParams
 
 # A start date may lie this far ahead at most (a habit planned for next term).
 MAX_START_AHEAD = timedelta(days=365)
+# Dates a query may name at all (date arithmetic near year 1 or 9999 overflows).
+EARLIEST_DATE = date(2000, 1, 1)
 
 
 def _invalid(field: str, message: str) -> Unprocessable:
@@ -313,6 +315,9 @@ async def logs(
 ) -> tuple[date, date, list[HabitLog]]:
     """Check-ins between two local dates (default: the last 30 days), at most a year apart."""
     today = await profile_service.today(db)
+    for name, given in (("from", first), ("to", last)):
+        if given is not None and not EARLIEST_DATE <= given <= today + MAX_START_AHEAD:
+            raise _invalid(name, f"{given} is out of range ({EARLIEST_DATE} to {today + MAX_START_AHEAD})")
     last = last or today
     first = first or last - timedelta(days=29)
     if first > last:

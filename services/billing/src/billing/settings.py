@@ -27,7 +27,8 @@ class BillingSettings(ServiceSettings):
     local_portal_ttl_seconds: int = 5 * 60
     past_due_grace_seconds: int = 7 * 24 * 3600
     tier_check_interval_seconds: float = 60.0
-    stripe_apply_ack_wait_seconds: float = 60.0
+    # Short: in-progress heartbeats keep an event in hand alive, so this only bounds a crash's delay.
+    stripe_apply_ack_wait_seconds: float = 10.0
 
     @property
     def uses_stripe(self) -> bool:

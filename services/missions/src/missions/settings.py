@@ -19,6 +19,10 @@ class MissionsSettings(ServiceSettings):
     max_text_chars: int = 20_000
     max_submissions_per_enrollment: int = 3  # the first submission and two resubmissions
     review_retry_after_seconds: int = 2
+    # The worker removes stored files no row names (a crash mid-upload) once they are this old;
+    # far longer than any upload takes (the gateway allows 30 s to read a request).
+    files_sweep_after_seconds: float = 3600.0
+    files_sweep_interval_seconds: float = 600.0
 
     @property
     def files_root(self) -> Path:

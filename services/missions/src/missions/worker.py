@@ -1,5 +1,5 @@
 """Missions consumers: the tier cache, persona and coaching facts for recommendations, the
-review job."""
+review job; and the sweep of files a crash left without a row."""
 
 from __future__ import annotations
 
@@ -9,6 +9,7 @@ from typing import Any
 from entitlements.tier_cache import tier_cache_subscription
 from missions import SCHEMA
 from missions.files.deps import storage_for
+from missions.files.sweeper import run_sweeper
 from missions.recommendations import facts
 from missions.reviews.service import review_job
 from missions.settings import MissionsSettings
@@ -26,4 +27,4 @@ def subscriptions(settings: MissionsSettings) -> list[Subscription]:
 
 
 def background(settings: MissionsSettings) -> list[Callable[[], Coroutine[Any, Any, None]]]:
-    return []
+    return [lambda: run_sweeper(settings)]

@@ -44,6 +44,11 @@ async def file_of_submission(db: AsyncSession, submission_id: uuid.UUID, file_id
     return (await db.exec(query)).first()
 
 
+async def file_with_key_exists(db: AsyncSession, storage_key: str) -> bool:
+    query = select(func.count()).select_from(SubmissionFile).where(SubmissionFile.storage_key == storage_key)
+    return int((await db.exec(query)).one()) > 0
+
+
 async def add_files(db: AsyncSession, rows: list[SubmissionFile]) -> None:
     db.add_all(rows)
     await db.flush()

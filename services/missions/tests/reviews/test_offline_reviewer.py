@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 
 from missions.catalog.content import CATALOG
@@ -93,13 +95,12 @@ def test_scores_weights_and_the_level_one_rule() -> None:
 
 def test_a_model_answer_must_cover_the_rubric_exactly() -> None:
     schema = answer_schema(WATER.rubric)
-    good = {
-        "criteria": [{"criterion_id": c.id, "level": 3, "comment": "ok"} for c in WATER.rubric.criteria],
-        "strengths": ["clear"],
-        "next_step": "measure the river",
-    }
+    criteria: list[dict[str, Any]] = [
+        {"criterion_id": c.id, "level": 3, "comment": "ok"} for c in WATER.rubric.criteria
+    ]
+    good = {"criteria": criteria, "strengths": ["clear"], "next_step": "measure the river"}
     schema.model_validate(good)
     with pytest.raises(ValueError, match="criteria must be exactly"):
-        schema.model_validate({**good, "criteria": good["criteria"][:-1]})
+        schema.model_validate({**good, "criteria": criteria[:-1]})
     with pytest.raises(ValueError, match="level above"):
-        schema.model_validate({**good, "criteria": [{**good["criteria"][0], "level": 9}, *good["criteria"][1:]]})
+        schema.model_validate({**good, "criteria": [{**criteria[0], "level": 9}, *criteria[1:]]})

@@ -19,10 +19,11 @@ BOUNDARY = "cutoff"
 
 
 def _body(samples: SimpleNamespace) -> bytes:
+    image: bytes = samples.png()
     return (
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="text"\r\n\r\nmy work\r\n'
         f'--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="a.png"\r\n\r\n'.encode()
-        + samples.png()
+        + image
         + f'\r\n--{BOUNDARY}\r\nContent-Disposition: form-data; name="files"; filename="b.txt"\r\n\r\n'.encode()
         + b"x" * 20_000
         + f"\r\n--{BOUNDARY}--\r\n".encode()

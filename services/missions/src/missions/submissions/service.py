@@ -75,7 +75,7 @@ async def submit(
     if not recorded:  # the first answer was replayed: these copies are not needed
         await discard(storage, staged)
     # The answer's id: on a replay it is the first request's submission, not the copy just discarded.
-    response.headers["Location"] = f"{PREFIX}/submissions/{json.loads(response.body)['id']}"
+    response.headers["Location"] = f"{PREFIX}/submissions/{json.loads(bytes(response.body))['id']}"
     response.headers["Retry-After"] = str(settings.review_retry_after_seconds)
     return response
 

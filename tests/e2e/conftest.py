@@ -22,6 +22,8 @@ def stack(request: pytest.FixtureRequest) -> Iterator[Stack]:
         rate_average=40,
         rate_burst=80,
         max_body_bytes=64 * 1024,
+        # Missions' per-file cap, small enough to reach with a small file (its own 413 through the gateway).
+        extra_env={"MAX_FILE_BYTES": str(32 * 1024)},
     )
     running = Stack(config)
     running.start()

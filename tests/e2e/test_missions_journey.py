@@ -1,8 +1,9 @@
 """A student's missions journey through Traefik, as a client does it: the persona reaches
 missions and its recommendations say so; a mission is started and a submission (text and a
 small real PNG, multipart) is reviewed by the missions worker; a ZIP named photo.png is refused
-by its bytes; the free tier's active-mission limit is a 402 until the student upgrades with the
-local payment provider, then the same start succeeds."""
+by its bytes, and a file over the cap gets the route's own 413; the free tier's active-mission
+limit is a 402 until the student upgrades with the local payment provider, then the same start
+succeeds."""
 
 from __future__ import annotations
 
@@ -147,6 +148,18 @@ def test_persona_to_recommendations_to_a_reviewed_submission_and_the_paid_limit(
         assert refused.headers["content-type"] == "application/problem+json"
         assert refused.json()["detected_type"] == "application/zip"
         assert "application/zip" in refused.json()["detail"]
+        assert len(_stored_files(stack, user)) == 1
+
+        # A file over the per-file cap: the route's own 413 reaches the client, naming the file
+        # and the cap (uploads pass the gateway unbuffered; the route caps them as they arrive).
+        cap = int(stack.config.extra_env["MAX_FILE_BYTES"])
+        too_big = client.post(
+            submissions_url,
+            files=[("text", (None, b"my work")), ("files", ("big.png", image + b"\0" * cap, "image/png"))],
+        )
+        assert too_big.status_code == 413, too_big.text
+        assert too_big.headers["content-type"] == "application/problem+json"
+        assert (too_big.json()["field"], too_big.json()["max_file_bytes"]) == ("files[0]", cap)
         assert len(_stored_files(stack, user)) == 1
 
         # Free runs one mission at a time: 402 naming the limit and the tier that lifts it.

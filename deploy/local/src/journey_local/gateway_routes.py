@@ -4,6 +4,7 @@ service is routed the day it exists, with the same middleware chain as every oth
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import Mapping, Sequence
 from typing import Any
 
@@ -13,14 +14,23 @@ HEALTH_CHECK = {"path": "/healthz", "interval": "5s", "timeout": "2s"}
 STREAMING_PRIORITY = 10_000  # above any PathPrefix router (Traefik's default is the rule's length)
 
 
+def path_rule(path: str) -> str:
+    """A Traefik rule for one path; a `{param}` segment matches any one segment."""
+    if "{" not in path:
+        return f"Path(`{path}`)"
+    literal = re.split(r"\{[^/{}]+\}", path)
+    return "PathRegexp(`^" + "[^/]+".join(re.escape(part) for part in literal) + "$`)"
+
+
 def routes_config(
     service_urls: Mapping[str, str], streaming_paths: Mapping[str, Sequence[str]] | None = None
 ) -> dict[str, Any]:
     """Traefik dynamic configuration: `/api/v1/<name>` → that service, and the problem pages
     (which any service serves) balanced over all of them. A service's streaming paths
-    (`ServiceDefinition.streaming_paths`, e.g. Server-Sent Events) get a router of their own with
-    the `journey-stream` chain: the same middlewares without the body-limit buffering, which
-    would hold a stream back until it ends."""
+    (`ServiceDefinition.streaming_paths`: Server-Sent Events, uploads the service caps as it
+    reads) get a router of their own with the `journey-stream` chain: the same middlewares without
+    the body-limit buffering, which would hold a stream back until it ends (and answer 413 in
+    the service's place)."""
     routers: dict[str, Any] = {
         name: {
             "rule": f"PathPrefix(`/api/v1/{name}`)",
@@ -35,7 +45,7 @@ def routes_config(
             continue
         for index, path in enumerate(paths):
             routers[f"{name}-stream-{index}"] = {
-                "rule": f"Path(`/api/v1/{name}{path}`)",
+                "rule": path_rule(f"/api/v1/{name}{path}"),
                 "entryPoints": ["web"],
                 "service": name,
                 "middlewares": ["journey-stream"],

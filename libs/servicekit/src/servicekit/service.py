@@ -72,8 +72,10 @@ class ServiceDefinition(Generic[S]):
     # Paths under /api/v1/<name> served without a bearer token (everything else requires one).
     public_paths: tuple[str, ...] = ()
     system_role: bool = False  # a `<name>_system` role for jobs that must cross users
-    # Paths under /api/v1/<name> that stream their answer (Server-Sent Events): the gateway routes
-    # them without its buffering middleware, which would hold the stream back.
+    # Paths under /api/v1/<name> that stream their answer (Server-Sent Events) or their request
+    # (an upload the route caps itself as it reads): the gateway routes them without its buffering
+    # middleware, which would hold the stream back (and answer 413 in the route's place).
+    # `{param}` stands for one path segment.
     streaming_paths: tuple[str, ...] = ()
     commands: dict[str, Command[S]] = field(default_factory=dict, compare=False)
     version: str = "0.1.0"

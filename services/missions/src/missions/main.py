@@ -29,6 +29,9 @@ service = ServiceDefinition(
     seed=lambda conn, _settings: seed_catalog(conn),
     migrations_dir=Path(__file__).resolve().parents[2] / "migrations",
     default_port=8103,
+    # Uploads stream through the gateway unbuffered: the route caps files as they arrive and its
+    # 413 names the file and the cap (the gateway's buffer would answer a bare 413 instead).
+    streaming_paths=("/enrollments/{enrollment_id}/submissions",),
     description="mission catalogue, recommendations, file submissions and rubric-based AI review",
 )
 

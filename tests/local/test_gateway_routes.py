@@ -1,20 +1,59 @@
-"""The gateway's routers, generated from the service definitions."""
+"""The gateway's routes come from the definitions; streaming paths skip the buffering body limit."""
 
 from __future__ import annotations
 
-from journey_local.gateway_routes import path_rule, routes_config
+import re
+from pathlib import Path
+
+from journey_local.gateway_routes import STREAMING_PRIORITY, path_rule, routes_config
+from journey_local.services import SERVICES
+
+GATEWAY = Path(__file__).resolve().parents[2] / "gateway" / "dynamic.yml"
+
+
+def test_streaming_paths_get_a_router_without_the_buffering_middleware() -> None:
+    config = routes_config(
+        {"dashboard": "http://127.0.0.1:1", "profiler": "http://127.0.0.1:2"}, {"dashboard": ("/me/stream",)}
+    )
+    routers = config["http"]["routers"]
+    assert routers["dashboard"]["middlewares"] == ["journey"]
+    stream = routers["dashboard-stream-0"]
+    assert stream["rule"] == "Path(`/api/v1/dashboard/me/stream`)"
+    assert stream["middlewares"] == ["journey-stream"]
+    assert stream["priority"] == STREAMING_PRIORITY
+    assert "profiler-stream-0" not in routers
+
+    chains = _chains(GATEWAY.read_text())
+    assert "body-limit" in chains["journey"]
+    assert "body-limit" not in chains["journey-stream"]
+    # The same chain without the buffer; its problem pages rewrite only the rate limit's 429, so a
+    # route's own 413 (an upload over its cap) reaches the client.
+    assert set(chains["journey"]) - {"body-limit", "problem-pages"} == set(chains["journey-stream"]) - {
+        "problem-pages-429"
+    }
+    assert "problem-pages-429" in chains["journey-stream"]
+
+
+def _chains(dynamic: str) -> dict[str, list[str]]:
+    """`name: chain: middlewares: [a, b]` blocks of the dynamic configuration."""
+    found = re.findall(r"^    ([\w-]+):\n      chain:\n        middlewares: \[([^\]]*)\]", dynamic, re.MULTILINE)
+    return {name: [m.strip() for m in members.split(",")] for name, members in found}
+
+
+def test_the_dashboard_declares_its_stream() -> None:
+    (dashboard,) = [spec for spec in SERVICES if spec.name == "dashboard"]
+    assert dashboard.streaming_paths == ("/me/stream",)
 
 
 def test_a_streaming_path_with_a_parameter_matches_one_segment_only() -> None:
     routers = routes_config(
-        {"missions": "http://127.0.0.1:1", "dashboard": "http://127.0.0.1:2"},
-        {"missions": ("/enrollments/{enrollment_id}/submissions",), "dashboard": ("/me/stream",)},
+        {"missions": "http://127.0.0.1:1"}, {"missions": ("/enrollments/{enrollment_id}/submissions",)}
     )["http"]["routers"]
     assert routers["missions-stream-0"]["rule"] == "PathRegexp(`^/api/v1/missions/enrollments/[^/]+/submissions$`)"
     assert routers["missions-stream-0"]["middlewares"] == ["journey-stream"]
-    assert routers["dashboard-stream-0"]["rule"] == "Path(`/api/v1/dashboard/me/stream`)"
-    assert routers["missions"]["middlewares"] == ["journey"]
-
-
-def test_literal_parts_are_escaped() -> None:
     assert path_rule("/api/v1/x/a.b/{id}") == r"PathRegexp(`^/api/v1/x/a\.b/[^/]+$`)"
+
+
+def test_missions_streams_its_uploads() -> None:
+    (missions,) = [spec for spec in SERVICES if spec.name == "missions"]
+    assert missions.streaming_paths == ("/enrollments/{enrollment_id}/submissions",)

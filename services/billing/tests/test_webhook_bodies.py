@@ -139,3 +139,48 @@ async def test_the_local_router_itself_never_answers_500_on_a_nul(billing_settin
                     assert response.headers["content-type"] == "application/problem+json"
     finally:
         await app.state.engine.dispose()
+
+
+def _random_text(length: int) -> str:
+    """Incompressible text: PostgreSQL cannot shrink it below a btree entry's limit."""
+    import secrets
+
+    return secrets.token_hex(length // 2 + 1)[:length]
+
+
+@pytest.mark.parametrize(
+    "shape",
+    ["id of 3,000 characters", "type of 3,000 characters", "metadata a list", "metadata a string", "metadata a number"],
+)
+async def test_shapes_stripe_never_sends_are_a_400_not_a_500(
+    shape: str, stripe_kit: Any, users: Users, billing_client: httpx.AsyncClient
+) -> None:
+    """Found through the gateway: each of these, validly signed, was a 500 (a btree entry over
+    PostgreSQL's 2,704-byte limit for the event id; `'list' object has no attribute 'get'` on
+    the metadata)."""
+    event = stripe_kit.event("customer.subscription.created", stripe_kit.subscription(users.id(users.new())))
+    clean_id = event["id"]
+    if shape.startswith("id"):
+        event["id"] = f"{clean_id}_{_random_text(3000)}"
+    elif shape.startswith("type"):
+        event["type"] = f"customer.subscription.{_random_text(3000)}"
+    else:
+        event["data"]["object"]["metadata"] = {"list": [1, 2], "string": "user", "number": 7}[shape.split()[-1]]
+    response = await _post(stripe_kit, billing_client, json.dumps(event))
+    _assert_refused(response, stripe_kit, event["id"])
+    assert stripe_kit.row("SELECT count(*) FROM billing.stripe_events WHERE id LIKE %s", f"{clean_id}%") == (0,)
+
+
+async def test_a_future_timestamp_cannot_hide_behind_a_second_t(
+    stripe_kit: Any, users: Users, billing_client: httpx.AsyncClient
+) -> None:
+    """The SDK verifies against the first item named exactly `t`; the future check must judge
+    that same timestamp, not the first one that only looks like `t` once its spaces are gone."""
+    event = stripe_kit.event("customer.subscription.created", stripe_kit.subscription(users.id(users.new())))
+    payload = json.dumps(event)
+    now, future = int(time.time()), int(time.time()) + 1_000_000
+    signed = stripe_kit.sign(payload, timestamp=future)  # "t=<future>,v1=<signature>"
+    header = f"v1=00, t={now},{signed}"
+    headers = {"Content-Type": "application/json", "Stripe-Signature": header}
+    response = await billing_client.post(f"{B}/webhooks/stripe", content=payload, headers=headers)
+    _assert_refused(response, stripe_kit, event["id"])

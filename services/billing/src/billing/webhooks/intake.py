@@ -27,13 +27,18 @@ class BadWebhook(ProblemError):
 
 MAX_DEPTH = 64  # Stripe events nest a handful of levels; the SDK recurses without a bound
 MAX_CREATED = 2**53  # `created` is stored as bigint and read as a JSON number
+# Stripe's ids and event types are short; the id is a btree key, which PostgreSQL caps at 2,704
+# bytes (a longer one was a 500).
+MAX_ID_LENGTH = 255
 
 
 def _signed_at(signature: str) -> int | None:
+    """The timestamp the SDK verified: the first item named exactly `t` (no spaces stripped), so
+    a future one cannot hide behind an earlier ` t=<now>` that only looks like it."""
     for item in signature.split(","):
-        key, _, value = item.strip().partition("=")
-        if key == "t" and value.isdigit():
-            return int(value)
+        key, _, value = item.partition("=")
+        if key == "t":
+            return int(value) if value.isascii() and value.isdigit() else None
     return None
 
 
@@ -95,6 +100,10 @@ def verify(
         and isinstance(event["data"].get("object"), dict)
     ):
         raise BadWebhook("body is not a Stripe event (id, type, created, data.object)")
+    if len(event["id"]) > MAX_ID_LENGTH or len(event["type"]) > MAX_ID_LENGTH:
+        raise BadWebhook(f"body's id or type is longer than {MAX_ID_LENGTH} characters")
+    if not isinstance(event["data"]["object"].get("metadata") or {}, dict):
+        raise BadWebhook("body's data.object.metadata is not an object")
     return event
 
 

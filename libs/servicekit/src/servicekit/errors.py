@@ -9,6 +9,7 @@ from fastapi import APIRouter, FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 PROBLEM_JSON = "application/problem+json"
 
@@ -89,11 +90,32 @@ def problem_response(
     return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON, headers=headers)
 
 
+def _field_error(err: dict[str, Any]) -> dict[str, Any]:
+    if err.get("type") == "json_invalid":
+        # The decoder's location is ("body", <character position>): not a field.
+        position = next((p for p in err.get("loc", ()) if isinstance(p, int)), None)
+        reason = (err.get("ctx") or {}).get("error") or err.get("msg", "")
+        where = f" at character {position}" if position is not None else ""
+        return {"field": "body", "message": f"not valid JSON{where}: {brief(str(reason), 80)}"}
+    return {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "message": err.get("msg", "")}
+
+
 def _field_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
-    return [
-        {"field": ".".join(str(p) for p in err.get("loc", ()) if p != "body"), "message": err.get("msg", "")}
-        for err in exc.errors()
-    ]
+    return [_field_error(err) for err in exc.errors()]
+
+
+_ALLOW_CANDIDATES = ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route of the app takes on this path. Starlette's own 405 names only the
+    methods of the first route whose path matched (`Allow: POST` for a path that has GET too)."""
+    allowed = []
+    for method in _ALLOW_CANDIDATES:
+        probe = {**request.scope, "method": method}
+        if any(route.matches(probe)[0] is Match.FULL for route in request.app.router.routes):
+            allowed.append(method)
+    return allowed
 
 
 def install_error_handlers(app: FastAPI) -> None:
@@ -115,9 +137,10 @@ def install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, exc: StarletteHTTPException) -> JSONResponse:
-        return problem_response(
-            exc.status_code, str(exc.detail), instance=request.url.path, headers=getattr(exc, "headers", None)
-        )
+        headers = getattr(exc, "headers", None)
+        if exc.status_code == 405:
+            headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
+        return problem_response(exc.status_code, str(exc.detail), instance=request.url.path, headers=headers)
 
     # Anything else is answered 500 by RequestContextMiddleware, which adds the request id.
 

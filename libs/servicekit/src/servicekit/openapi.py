@@ -2,9 +2,10 @@
 declared, as `application/problem+json` with the one `Problem` schema.
 
 The kit declares what the kit itself answers, read from the operation: 401 where it needs a
-token, 404 where it has path parameters, 400/413/415 where it takes a body, and everywhere 422,
-the gateway's 429 and the outage 503. A service declares what only its code raises (402, 409,
-a provider's 503, a 404 without path parameters) with `problem_responses(...)` on the route."""
+token, 404 where it has path parameters, 400 where it takes a page cursor, 400/413/415 where it
+takes a body, and everywhere 422, the gateway's 429 and the outage 503. A service declares what
+only its code raises (402, 409, a provider's 503, a 404 without path parameters) with
+`problem_responses(...)` on the route."""
 
 from __future__ import annotations
 
@@ -70,6 +71,9 @@ def kit_statuses(operation: dict[str, Any]) -> dict[int, str]:
         statuses[401] = "missing or invalid bearer token"
     if any(p.get("in") == "path" for p in operation.get("parameters", [])):
         statuses[404] = "no such object for this user (another user's object is a 404 too)"
+    if any(p.get("in") == "query" and p.get("name") == "cursor" for p in operation.get("parameters", [])):
+        # servicekit.pagination: a cursor the list did not give out.
+        statuses[400] = "the cursor is not one this list gave out"
     if "requestBody" in operation:
         statuses[400] = "the body could not be parsed"
         statuses[413] = "the body is over the size cap"
@@ -116,3 +120,8 @@ def problem_openapi(app: FastAPI) -> Callable[[], dict[str, Any]]:
         return app.openapi_schema
 
     return openapi
+
+
+# A path parameter's schema extension: the id names a shared reference entry (a catalogue item,
+# a question), the same for every user, so asking for it as another user is no disclosure.
+SHARED_ID = "x-journey-shared-id"

@@ -14,7 +14,7 @@ from journey_local.apps import app_for, documented_operations, settings_for
 from journey_local.services import SERVICES, service_env
 from servicekit.api_caller import Caller, Request
 from servicekit.openapi_walk import Operation
-from servicekit.testing import app_client
+from servicekit.testing import app_client, open_stream
 
 Services = dict[str, httpx.AsyncClient]
 
@@ -32,9 +32,12 @@ async def services(infra: Any) -> AsyncIterator[Services]:
 @pytest.fixture(scope="session")
 def send(services: Services) -> Callable[[Operation, Request], Awaitable[httpx.Response]]:
     async def _send(op: Operation, request: Request) -> httpx.Response:
-        return await services[op.service].request(
-            request.method, request.url, headers=request.headers, content=request.content
-        )
+        client = services[op.service]
+        if op.streams_events:  # an open stream never ends: take its first chunk and hang up
+            transport = client._transport
+            assert isinstance(transport, httpx.ASGITransport)
+            return await open_stream(transport.app, request.method, request.url, request.headers)  # type: ignore[arg-type]
+        return await client.request(request.method, request.url, headers=request.headers, content=request.content)
 
     return _send
 

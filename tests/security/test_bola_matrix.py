@@ -17,13 +17,21 @@ from journey_local.apps import documented_operations
 from servicekit.api_caller import Caller, Request
 from servicekit.openapi_walk import Operation
 
-ID_BEARING = [op for op in documented_operations() if op.path_params]
+# Operations on the caller's own objects (a shared catalogue id alone discloses nothing).
+ID_BEARING = [op for op in documented_operations() if op.owned_path_params]
 
 # Where the owner's own answer is the same 404 as the intruder's in a generic walk, because the
 # object needs a domain flow first; named here so the gap is visible, proven by the test named.
 NEEDS_A_DOMAIN_FLOW = {
     # a persona exists only after a completed questionnaire: services/profiler/tests/test_isolation.py
     "profiler GET /api/v1/profiler/sessions/{session_id}/persona",
+}
+# Where the walk cannot make the owner's object at all: a multipart submission (JSON only here).
+# Proven by services/missions/tests/submissions/test_api.py::test_unknown_and_other_users_ids_are_404.
+UNREACHABLE = {
+    "missions POST /api/v1/missions/enrollments/{enrollment_id}/submissions",
+    "missions GET /api/v1/missions/submissions/{submission_id}",
+    "missions GET /api/v1/missions/submissions/{submission_id}/files/{file_id}",
 }
 
 
@@ -37,6 +45,8 @@ async def test_another_users_ids_are_a_404(
     new_caller: Callable[[str], Awaitable[Caller]],
     send: Callable[[Operation, Request], Awaitable[Any]],
 ) -> None:
+    if str(op) in UNREACHABLE:
+        pytest.skip("the generic walk cannot make this object (multipart); see UNREACHABLE")
     owner, intruder = await new_caller("owner"), await new_caller("intruder")
     known = owner.ids(op.service)
     owned = {name: known[name] for name in op.path_params if name in known and name != "user_id"}

@@ -66,17 +66,39 @@ class Caller:
         return value
 
     async def produce(self, send: Send) -> None:
-        """Call every operation without path parameters once, reads first, and learn the ids."""
-        producers = [op for op in self.operations if not op.path_params]
-        for op in sorted(producers, key=lambda op: op.method != "GET"):
-            response = await send(op, self.request(op))
-            if response.is_success and response.headers.get("content-type", "").startswith("application/json"):
-                self.learn(op, response.json())
+        """Call every operation without path parameters, reads first, and learn the ids. Writes
+        that failed run once more: one may need an id only a later write gives (a habit linked
+        to a goal)."""
+        producers = sorted((op for op in self.operations if not op.path_params), key=lambda op: op.method != "GET")
+        failed = [op for op in producers if not await self._produce_one(send, op)]
+        for op in failed:
+            if op.method != "GET":
+                await self._produce_one(send, op)
+        # Then what is made under a shared entry the walk now knows (start a catalogue mission).
+        for op in self.operations:
+            if op.method == "POST" and op.path_params and not op.owned_path_params and op.body_schema is None:
+                if all(name in self.ids(op.service) for name in op.path_params):
+                    await self._produce_one(send, op)
+
+    async def _produce_one(self, send: Send, op: Operation) -> bool:
+        response = await send(op, self.request(op))
+        if response.is_success and response.headers.get("content-type", "").startswith("application/json"):
+            self.learn(op, response.json())
+        return response.is_success
 
     def learn(self, op: Operation, payload: Any) -> None:
-        """Ids from an answer: `*_id` fields, `id` under a collection path, path values inside URLs."""
+        """Ids from an answer: `*_id` fields, `id` under a collection path (also as the parameter
+        that follows that path elsewhere: an id listed at /catalog is the one in
+        /catalog/{mission_id}), path values inside URLs."""
         collection = [s for s in op.path.split("/") if s and "{" not in s][-1].removesuffix("s")
         learned = self._ids.setdefault(op.service, {})
+        if not op.path_params:
+            for other in self.operations:
+                rest = other.path.removeprefix(op.path + "/")
+                if other.service == op.service and rest != other.path and rest.startswith("{"):
+                    item_id = _first_id(payload)
+                    if item_id is not None:
+                        learned.setdefault(rest[1:].split("}")[0], item_id)
         stack = [payload]
         while stack:
             item = stack.pop()
@@ -102,3 +124,16 @@ class Caller:
                 values = {k: v for k, v in match.groupdict().items() if k != "user_id"}
                 self._ids.setdefault(op.service, {}).update(values)
                 return
+
+
+def _first_id(payload: Any) -> str | None:
+    """The `id` of an answer, or of the first item of a listed page."""
+    if isinstance(payload, dict):
+        items = payload.get("items")
+        if isinstance(items, list) and items and isinstance(items[0], dict):
+            payload = items[0]
+        value = payload.get("id") if isinstance(payload, dict) else None
+        return str(value) if value is not None else None
+    if isinstance(payload, list) and payload and isinstance(payload[0], dict) and payload[0].get("id") is not None:
+        return str(payload[0]["id"])
+    return None

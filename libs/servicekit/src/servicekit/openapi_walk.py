@@ -10,6 +10,8 @@ from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import quote
 
+from servicekit.openapi import SHARED_ID
+
 _METHODS = ("get", "put", "post", "delete", "patch")
 
 
@@ -30,6 +32,18 @@ class Operation:
 
     def params(self, location: str) -> list[dict[str, Any]]:
         return [p for p in self.spec.get("parameters", []) if p.get("in") == location]
+
+    @property
+    def streams_events(self) -> bool:
+        """Its success answer is a Server-Sent Events stream, which stays open."""
+        content = self.spec.get("responses", {}).get("200", {}).get("content", {})
+        return "text/event-stream" in content
+
+    @property
+    def owned_path_params(self) -> list[str]:
+        """Path parameters naming the caller's own objects (not shared reference ids)."""
+        shared = {p["name"] for p in self.params("path") if resolve(self.document, p.get("schema", {})).get(SHARED_ID)}
+        return [name for name in self.path_params if name not in shared]
 
     @property
     def path_params(self) -> list[str]:

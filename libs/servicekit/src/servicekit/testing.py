@@ -20,6 +20,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from fastapi import FastAPI
+from starlette.types import Message, Scope
 
 from servicekit.auth import dev_user_id, mint_dev_token
 from servicekit.events.consumer import Subscription
@@ -131,3 +132,57 @@ def problem(response: httpx.Response, status: int) -> dict[str, Any]:
     body: dict[str, Any] = response.json()
     assert body["status"] == status
     return body
+
+
+async def open_stream(app: FastAPI, method: str, url: str, headers: dict[str, str]) -> httpx.Response:
+    """Call an endpoint that may answer with an endless stream (Server-Sent Events): the answer
+    with its status, headers and first chunk, then the client goes away, as a browser tab would.
+    (httpx's ASGI transport waits for the whole body, which a stream never finishes.)"""
+    parts = httpx.URL(url)
+    scope: Scope = {
+        "type": "http",
+        "asgi": {"version": "3.0"},
+        "http_version": "1.1",
+        "method": method,
+        "scheme": "http",
+        "path": parts.path,
+        "raw_path": parts.raw_path.split(b"?")[0],
+        "query_string": parts.query,
+        "root_path": "",
+        "headers": [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in headers.items()],
+        "client": ("127.0.0.1", 50000),
+        "server": ("testserver", 80),
+        "state": {},
+    }
+    start: dict[str, Any] = {}
+    body = bytearray()
+    answered = asyncio.Event()
+    sent_request = False
+
+    async def receive() -> Message:
+        nonlocal sent_request
+        if not sent_request:
+            sent_request = True
+            return {"type": "http.request", "body": b"", "more_body": False}
+        await answered.wait()
+        return {"type": "http.disconnect"}
+
+    async def send(message: Message) -> None:
+        if message["type"] == "http.response.start":
+            start.update(message)
+        elif message["type"] == "http.response.body":
+            body.extend(message.get("body", b""))
+            if body or not message.get("more_body", False):
+                answered.set()
+
+    task = asyncio.create_task(app(scope, receive, send))
+    try:
+        await asyncio.wait_for(answered.wait(), timeout=10)
+    finally:
+        answered.set()
+        try:
+            await asyncio.wait_for(task, timeout=5)
+        except (TimeoutError, asyncio.CancelledError):
+            task.cancel()
+    response_headers = [(k.decode("latin-1"), v.decode("latin-1")) for k, v in start.get("headers", [])]
+    return httpx.Response(start.get("status", 500), headers=response_headers, content=bytes(body))

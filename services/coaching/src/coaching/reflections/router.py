@@ -90,7 +90,8 @@ async def list_reflections(db: DbSession, params: Annotated[PageParams, Depends(
 
 
 @router.get("/prompts")
-async def list_prompts() -> Prompts:
+async def list_prompts(_: CurrentPrincipal) -> Prompts:
+    """The prompt set (static, but like every coaching route, for signed-in students only)."""
     return Prompts(items=[Prompt(id=k, text=v) for k, v in PROMPTS.items()])
 
 

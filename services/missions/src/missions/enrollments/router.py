@@ -10,11 +10,14 @@ from missions.enrollments.schemas import EnrollmentPublic
 from servicekit.auth import CurrentPrincipal
 from servicekit.deps import DbSession
 from servicekit.idempotency import IdempotencyKey, idempotent
-from servicekit.openapi import problem_responses
+from servicekit.openapi import SHARED_ID, problem_responses
 
 router = APIRouter(tags=["enrollments"])
 
-MissionId = Annotated[str, Path(min_length=3, max_length=80, pattern=r"^[a-z0-9-]+$")]
+# A catalogue id: the same for every student, so not a secret (marked for the security walk).
+MissionId = Annotated[
+    str, Path(min_length=3, max_length=80, pattern=r"^[a-z0-9-]+$", json_schema_extra={SHARED_ID: True})
+]
 
 
 @router.post(

@@ -29,9 +29,9 @@ class StackConfig:
     nats_url: str | None = None
     rate_average: int = 100
     rate_burst: int = 200
-    # The gateway's body cap: missions' submission route takes up to 15 MiB of files plus its text
-    # (MissionsSettings.submission_body_limit); every service still caps each route itself.
-    max_body_bytes: int = 16 * 1024 * 1024
+    # The gateway's body cap on buffered routes; every service still caps each route itself.
+    # Streaming paths (missions' uploads, up to 15 MiB of files) pass unbuffered, capped by their route.
+    max_body_bytes: int = 10 * 1024 * 1024
     extra_env: dict[str, str] = field(default_factory=dict)
 
     @classmethod

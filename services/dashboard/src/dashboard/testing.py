@@ -54,8 +54,8 @@ def envelope(payload: EventPayload, user_id: uuid.UUID, *, time: datetime | None
 
 def tier_changed(new: str = "plus", previous: str = "free", *, when: datetime = T0, **extra: Any) -> TierChanged:
     return TierChanged(
-        previous_tier=previous,  # type: ignore[arg-type]
-        new_tier=new,  # type: ignore[arg-type]
+        previous_tier=previous,
+        new_tier=new,
         reason=extra.pop("reason", "subscription active"),
         effective_at=when,
         plan_id=extra.pop("plan_id", f"{new}_monthly" if new != "free" else None),
@@ -133,7 +133,7 @@ def submission_reviewed(
         mission_title="Water quality",
         attempt=attempt,
         overall_score=score,
-        verdict=verdict,  # type: ignore[arg-type]
+        verdict=verdict,
         criteria_scores=[
             CriterionScore(
                 criterion_id="evidence",
@@ -225,7 +225,7 @@ def goal_progress(fraction: float, pace: str = "on_track") -> GoalProgressView:
         target_value=10,
         fraction=fraction,
         expected_value=5,
-        pace=pace,  # type: ignore[arg-type]
+        pace=pace,
         behind_by=None,
     )
 

@@ -86,7 +86,7 @@ async def request_manual(db: AsyncSession, user_id: uuid.UUID, priority: int, in
         await db.exec(_NOTIFY)  # type: ignore[call-overload]
         return None
     manual_at, now = (await db.exec(_MANUAL_AT, params={"u": user_id})).one()  # type: ignore[call-overload]
-    return max(0.0, interval - (now - manual_at).total_seconds())
+    return max(0.0, interval - float((now - manual_at).total_seconds()))
 
 
 async def claim_due(db: AsyncSession, limit: int) -> list[tuple[uuid.UUID, int]]:

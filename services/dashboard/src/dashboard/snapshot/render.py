@@ -61,7 +61,7 @@ def content(snapshot: Snapshot) -> dict[str, Any]:
 
 def _tier(facts: UserFacts) -> Tier:
     tier = facts.tier.tier if facts.tier else "free"
-    return tier if tier in TIERS else "free"  # type: ignore[return-value]
+    return tier if tier in TIERS else "free"
 
 
 def _persona(facts: UserFacts) -> PersonaView:
@@ -152,7 +152,7 @@ def _reviews(facts: UserFacts) -> list[ReviewView]:
             mission_title=s.mission_title,
             attempt=s.attempt,
             score=s.overall_score,
-            verdict=s.verdict,  # type: ignore[arg-type]
+            verdict=s.verdict,
             next_step=s.next_step,
             reviewed_at=s.reviewed_at,
             received_at=s.received_at,
@@ -272,7 +272,7 @@ def _goals(facts: UserFacts) -> list[GoalView]:
             GoalView(
                 goal_id=goal.goal_id,
                 title=goal.title,
-                status=goal.status,  # type: ignore[arg-type]
+                status=goal.status,
                 progress=float(progress.get("fraction", 0.0)),
                 current_value=progress.get("current_value"),
                 target_value=progress.get("target_value"),

@@ -131,7 +131,7 @@ class Snapshot(View):
     """The student's dashboard. `version` increases with every change; `as_of` is when it was
     computed; `last_event_at` the newest event it includes."""
 
-    schema_version: Literal[1] = SNAPSHOT_SCHEMA_VERSION
+    schema_version: Literal[1] = 1  # SNAPSHOT_SCHEMA_VERSION
     user_id: uuid.UUID
     version: int = Field(description="Increases by one with every change; also the ETag and the SSE event id.")
     as_of: datetime

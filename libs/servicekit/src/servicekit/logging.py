@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import logging
 import sys
+from collections.abc import Mapping
+from typing import Any
 
 import structlog
 
@@ -39,3 +41,16 @@ def configure_logging(service: str, level: str = "INFO") -> None:
 
 def get_logger(name: str | None = None) -> structlog.stdlib.BoundLogger:
     return structlog.get_logger(name)  # type: ignore[no-any-return]
+
+
+def loggable_path(scope: Mapping[str, Any]) -> str:
+    """The request path for a log line, each path parameter's value replaced by `{name}`.
+
+    Ids in a path can be credentials (the local payment provider's capability URLs), and the
+    request id already leads from the log line to the request. Before routing there are no
+    parameters to hide and the path is logged as it came."""
+    path = str(scope.get("path", ""))
+    names = {str(value): name for name, value in (scope.get("path_params") or {}).items()}
+    if not names:
+        return path
+    return "/".join(f"{{{names[part]}}}" if part in names else part for part in path.split("/"))

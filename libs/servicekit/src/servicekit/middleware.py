@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from servicekit.errors import PROBLEM_JSON
 from servicekit.events.envelope import TRACEPARENT_PATTERN
-from servicekit.logging import get_logger
+from servicekit.logging import get_logger, loggable_path
 from servicekit.text_guard import find_unstorable, json_depth_exceeds, unstorable_reason
 
 REQUEST_ID_HEADER = "x-request-id"
@@ -69,17 +69,16 @@ class RequestContextMiddleware:
             await self.app(scope, receive, send_with_id)
         except Exception:
             # Answered here, not by the framework's outermost handler, so a 500 carries the id too.
-            log.exception("unhandled_error", path=scope["path"])
+            log.exception("unhandled_error", path=loggable_path(scope))
             if status:
                 raise  # the response already started: all that is left is to drop the connection
             await _send_problem(send_with_id, 500, "Internal Server Error", "internal error")
         finally:
             if status >= 500:
-                log.error("request_failed", path=scope["path"], status=status)
+                log.error("request_failed", path=loggable_path(scope), status=status)
             else:
-                log.debug(
-                    "request", path=scope["path"], status=status, ms=round((time.perf_counter() - started) * 1000, 2)
-                )
+                ms = round((time.perf_counter() - started) * 1000, 2)
+                log.debug("request", path=loggable_path(scope), status=status, ms=ms)
             structlog.contextvars.unbind_contextvars("request_id", "traceparent")
 
 

@@ -16,7 +16,7 @@ from nats.js import errors as js_errors
 from sqlalchemy import exc as sa_exc
 
 from servicekit.errors import problem_response
-from servicekit.logging import get_logger
+from servicekit.logging import get_logger, loggable_path
 
 log = get_logger(__name__)
 
@@ -107,7 +107,7 @@ def install_outage_handlers(app: FastAPI) -> None:
                 raise exc
             response = fallback(request, exc)
             return await response if inspect.isawaitable(response) else response
-        log.warning("dependency_outage", dependency=kind, path=request.url.path, error=repr(exc))
+        log.warning("dependency_outage", dependency=kind, path=loggable_path(request.scope), error=repr(exc))
         return outage_response(request, kind)
 
     database: tuple[type[Exception], ...] = (

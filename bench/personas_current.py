@@ -1,22 +1,17 @@
 """Throughput of GET /api/v1/profiler/personas/current against a minimal reference, both through Traefik.
 
     .venv/bin/python bench/personas_current.py [--seconds 10] [--warmup 2] [--concurrency 32] [--users 4]
-                                               [--rounds 1] [--reference-first] [--keep-data]
+                                               [--rounds 4] [--reference-first] [--keep-data]
     make bench
 
-One run starts the whole local stack (journey_local.Stack: PostgreSQL, NATS, the profiler API and
-worker, Traefik) in a temporary data dir on free loopback ports, plus bench/reference_app.py under
-uvicorn. The stack's one Traefik serves the product's gateway/dynamic.yml with one more router,
-`PathPrefix(/ref)`, carrying the same middlewares as the profiler router, so both targets pay the same
-gateway cost. A few users complete the questionnaire through the gateway and wait for their persona;
-then N workers hammer each endpoint in turn (warm-up, then a fixed measured window) and the script
-prints req/s and p50/p95/p99 of the 200s for both, and the profiler/reference ratio. With --rounds N
-the pair is measured N times, order alternating, and the totals give the ratio.
-
-The load generator (httpx, one asyncio loop) runs on the same machine as everything else, so on a
-small box it competes for CPU with the servers it measures; absolute figures are for comparison only.
-Each window also prints the CPU the client, the profiler API, the reference app, Traefik and the whole
-machine used (100% = one core): a client near 100% means the client, not the server, set the pace.
+One run starts the whole local stack (journey_local.Stack) in a temporary data dir on free loopback
+ports, plus bench/reference_app.py under uvicorn. The stack's Traefik serves the product's gateway
+configuration with one more router, `PathPrefix(/ref)`, on the same `journey` middleware chain, so
+both targets pay the same gateway cost. A few users complete the questionnaire through the gateway
+and wait for their persona; then `wrk` (compiled; a Python client would set the pace) loads each
+endpoint in turn, rotating the users' tokens, alternating the order over the rounds, and the script
+prints req/s, p50/p90/p99, wrk's own CPU (near 100% = the client set the pace) and the servers' CPU,
+then the profiler/reference ratio over all rounds.
 """
 
 from __future__ import annotations
@@ -44,8 +39,10 @@ from journey_local.traefik import EmbeddedTraefik
 
 if TYPE_CHECKING:
     import bench.measure as measure
+    from bench.wrk import WrkResult, require_wrk, run_wrk
 else:
     import measure  # this directory is on sys.path when the script runs
+    from wrk import WrkResult, require_wrk, run_wrk
 
 BENCH_DIR = Path(__file__).resolve().parent
 PROFILER_PATH = "/api/v1/profiler/personas/current"
@@ -134,94 +131,34 @@ async def complete_questionnaire(client: httpx.AsyncClient, token: str, *, wait_
     raise TimeoutError(f"persona of session {sid} not ready within {wait_seconds}s")
 
 
-# --- load ------------------------------------------------------------------------------------
+# --- load: wrk ---------------------------------------------------------------------------------
 
 
 @dataclass
-class Result:
+class Window:
+    """One measured run of one target: wrk's figures and the servers' CPU meanwhile."""
+
     name: str
-    ok: int = 0
-    not_ok: int = 0
-    errors: int = 0
-    elapsed: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    statuses: dict[int, int] = field(default_factory=dict)
-    cpu: dict[str, float] = field(default_factory=dict)  # percent of one core over the window
-
-    @property
-    def rps(self) -> float:
-        return measure.per_second(self.ok, self.elapsed)
-
-    def add(self, other: Result) -> None:
-        """Fold another window of the same target into this one (CPU weighted by duration)."""
-        self.cpu = measure.combined_cpu(self.cpu, self.elapsed, other.cpu, other.elapsed)
-        self.ok += other.ok
-        self.not_ok += other.not_ok
-        self.errors += other.errors
-        self.elapsed += other.elapsed
-        self.latencies.extend(other.latencies)
-        for status, count in other.statuses.items():
-            self.statuses[status] = self.statuses.get(status, 0) + count
+    result: WrkResult
+    cpu: dict[str, float] = field(default_factory=dict)
 
 
-async def _worker(client: httpx.AsyncClient, path: str, token: str, until: float, result: Result | None) -> None:
-    headers = {"Authorization": f"Bearer {token}"}
-    while time.perf_counter() < until:
-        started = time.perf_counter()
-        try:
-            response = await client.get(path, headers=headers)
-        except httpx.HTTPError:
-            if result is not None:
-                result.errors += 1
-            await asyncio.sleep(0.01)  # no hot loop against a dead backend
-            continue
-        took = time.perf_counter() - started
-        if result is None:
-            continue
-        if response.status_code == 200:
-            result.ok += 1
-            result.latencies.append(took)
-        else:
-            result.not_ok += 1
-            result.statuses[response.status_code] = result.statuses.get(response.status_code, 0) + 1
-
-
-async def _phase(
-    client: httpx.AsyncClient, path: str, tokens: list[str], concurrency: int, seconds: float, result: Result | None
-) -> float:
+def measure_target(
+    gateway: str, name: str, path: str, tokens: list[str], args: argparse.Namespace, pids: dict[str, int]
+) -> Window:
+    if args.warmup > 0:
+        run_wrk(gateway + path, seconds=args.warmup, connections=args.concurrency, tokens=tokens)
+    before = measure.cpu_seconds(pids)
     started = time.perf_counter()
-    until = started + seconds
-    await asyncio.gather(*(_worker(client, path, tokens[i % len(tokens)], until, result) for i in range(concurrency)))
-    # Requests started inside the window finish a little after it: divide by the real span.
-    return time.perf_counter() - started
+    result = run_wrk(gateway + path, seconds=args.seconds, connections=args.concurrency, tokens=tokens)
+    cpu = measure.cpu_percent(before, measure.cpu_seconds(pids), time.perf_counter() - started)
+    return Window(name, result, cpu)
 
 
-async def measure_target(
-    gateway: str,
-    name: str,
-    path: str,
-    tokens: list[str],
-    *,
-    concurrency: int,
-    seconds: float,
-    warmup: float,
-    pids: dict[str, int],
-) -> Result:
-    limits = httpx.Limits(max_connections=concurrency, max_keepalive_connections=concurrency)
-    async with httpx.AsyncClient(base_url=gateway, http2=False, limits=limits, timeout=30.0) as client:
-        await _phase(client, path, tokens, concurrency, warmup, None)
-        result = Result(name)
-        before = measure.cpu_seconds(pids)
-        result.elapsed = await _phase(client, path, tokens, concurrency, seconds, result)
-        after = measure.cpu_seconds(pids)
-    result.cpu = measure.cpu_percent(before, after, result.elapsed)
-    return result
-
-
-def report(result: Result) -> None:
-    print(f"{result.name:<10} {result.rps:9.1f} req/s   {measure.responses_text(result)}", flush=True)
-    if result.cpu:
-        print(f"{'':<10} {measure.cpu_line(result.cpu)}", flush=True)
+def report(window: Window) -> None:
+    print(f"{window.name:<10} {window.result.line()}", flush=True)
+    if window.cpu:
+        print(f"{'':<10} {measure.cpu_line(window.cpu)}", flush=True)
 
 
 # --- orchestration -----------------------------------------------------------------------------
@@ -243,34 +180,34 @@ async def run_bench(stack: Stack, args: argparse.Namespace, pids: dict[str, int]
                 raise RuntimeError(f"profiler and reference disagree: {ours['id']} / {ref['id']} / {persona_id}")
 
     print(
-        f"load: {args.concurrency} concurrent workers, {args.warmup:g} s warm-up + {args.seconds:g} s measured per "
-        f"target, httpx/HTTP1.1 keep-alive via Traefik, {os.cpu_count()} CPUs shared by client and servers",
+        f"load: wrk, {args.concurrency} connections on 2 threads, {args.warmup:g} s warm-up + {args.seconds:g} s "
+        f"measured per target, keep-alive via Traefik, {os.cpu_count()} CPUs shared by wrk and the servers",
         flush=True,
     )
     targets = [("profiler", PROFILER_PATH), ("reference", REFERENCE_PATH)]
     if args.reference_first:
         targets.reverse()
-    results = {name: Result(name) for name, _ in targets}
+    windows: dict[str, list[Window]] = {name: [] for name, _ in targets}
     for _, (name, path) in measure.alternating(targets, args.rounds):
-        window = await measure_target(
-            gateway,
-            name,
-            path,
-            tokens,
-            concurrency=args.concurrency,
-            seconds=args.seconds,
-            warmup=args.warmup,
-            pids=pids,
-        )
+        window = await asyncio.to_thread(measure_target, stack.gateway_url, name, path, tokens, args, pids)
         report(window)
-        results[name].add(window)
-    if args.rounds > 1:
-        print(f"all {args.rounds} rounds", flush=True)
-        for name, _ in targets:
-            report(results[name])
-    ref_rps = results["reference"].rps
-    ratio = results["profiler"].rps / ref_rps if ref_rps else math.nan
-    print(f"ratio (profiler / reference) req/s = {ratio:.2f} (target >= {TARGET_RATIO})", flush=True)
+        windows[name].append(window)
+
+    def rps(name: str) -> float:
+        runs = windows[name]
+        total = sum(w.result.rps * w.result.seconds for w in runs)
+        return total / sum(w.result.seconds for w in runs)
+
+    def worst_p99(name: str) -> float:
+        return max(w.result.p99_ms for w in windows[name])
+
+    ratio = rps("profiler") / rps("reference") if rps("reference") else math.nan
+    print(
+        f"profiler {rps('profiler'):.1f} vs reference {rps('reference'):.1f} req/s over {args.rounds} round(s): "
+        f"ratio {ratio:.2f} (target >= {TARGET_RATIO}); worst p99 {worst_p99('profiler'):.1f} vs "
+        f"{worst_p99('reference'):.1f} ms (target <= 1.5x)",
+        flush=True,
+    )
 
 
 def _pid(proc: subprocess.Popen[bytes] | None) -> int:
@@ -281,15 +218,16 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
     parser.add_argument("--seconds", type=float, default=10.0, help="measured duration per target (default 10)")
     parser.add_argument("--warmup", type=float, default=2.0, help="unmeasured warm-up per target (default 2)")
-    parser.add_argument("--concurrency", type=int, default=32, help="concurrent client workers (default 32)")
+    parser.add_argument("--concurrency", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--users", type=int, default=4, help="users with a persona; workers share their tokens")
-    parser.add_argument("--rounds", type=int, default=1, help="measure both targets this many times, order alternating")
+    parser.add_argument("--rounds", type=int, default=4, help="measure both targets this many times, order alternating")
     parser.add_argument("--reference-first", action="store_true", help="measure the reference before the profiler")
     parser.add_argument("--keep-data", action="store_true", help="keep the temporary data dir (logs) afterwards")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.warmup < 0 or min(args.concurrency, args.users, args.rounds) < 1:
         parser.error("--seconds > 0, --warmup >= 0, --concurrency, --users and --rounds >= 1")
 
+    require_wrk()
     measure.interrupt_on_sigterm()
     failed = True
     with measure.scratch(Path(tempfile.mkdtemp(prefix="journey-bench-")), keep=args.keep_data) as data_dir:

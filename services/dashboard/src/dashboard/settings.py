@@ -16,3 +16,7 @@ class DashboardSettings(ServiceSettings):
     sse_queue_size: int = 8  # versions held for a slow client before it is told to resync
     sse_streams_per_user: int = 5
     lag_interval_seconds: float = 1.0
+    # GET /me's per-process cache, validated by announced versions (0 turns it off): a lost
+    # announcement leaves a reader at most this far behind.
+    me_cache_seconds: float = 1.0
+    me_cache_size: int = 10_000

@@ -48,6 +48,8 @@ FailureHook = Callable[[AsyncEngine, Event, str, int], Awaitable[None]]
 # worker keeps dying on it (or its acks keep getting lost). It is dead-lettered, not retried
 # forever.
 UNFINISHED_DELIVERIES_FACTOR = 2
+# While messages keep coming, a batch fetch waits at most this long for the batch to fill.
+BUSY_FETCH_SECONDS = 0.02
 
 
 @dataclass(frozen=True)
@@ -325,19 +327,28 @@ class ConsumerRunner:
                 log.warning("subscribe_failed", consumer=self.sub.durable, error=repr(exc))
                 await asyncio.sleep(1)
         watchdog = asyncio.create_task(self._watchdog())
+        idle = True
         try:
             while True:
                 psub = self._psub
                 assert psub is not None
                 try:
-                    msgs = await psub.fetch(self.sub.batch, timeout=2)
+                    # nats-py's fetch(n) returns once n messages arrived or its timeout passed, so a
+                    # batch fetch on a quiet stream would hold the first message up to the timeout.
+                    # Idle: wait for one message and handle it at once. Busy: take what is there.
+                    if idle:
+                        msgs = await psub.fetch(1, timeout=2)
+                    else:
+                        msgs = await psub.fetch(self.sub.batch, timeout=BUSY_FETCH_SECONDS)
                 except (NatsTimeoutError, TimeoutError):
+                    idle = True
                     continue  # nothing arrived: the watchdog tells idle from stalled
                 except Exception as exc:
                     log.warning("fetch_failed", consumer=self.sub.durable, error=repr(exc))
                     await asyncio.sleep(1)
                     continue
                 self._last_progress = time.monotonic()
+                idle = False
                 await self._handle_batch(msgs)
         finally:
             watchdog.cancel()

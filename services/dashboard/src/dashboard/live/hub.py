@@ -10,8 +10,9 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import json
+import time
 import uuid
-from collections import defaultdict
+from collections import OrderedDict, defaultdict
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
@@ -22,7 +23,7 @@ from nats.aio.client import Client as NATS
 from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription as NatsSubscription
 
-from dashboard.live.announce import LAG_SUBJECT, decode, snapshot_subject
+from dashboard.live.announce import LAG_SUBJECT, SNAPSHOT_SUBJECT_PREFIX, decode, snapshot_subject
 from dashboard.settings import DashboardSettings
 from servicekit.events.streams import connect
 from servicekit.logging import get_logger
@@ -70,6 +71,39 @@ class StreamCapReached(Exception):
     pass
 
 
+class SnapshotCache:
+    """`GET /me`'s per-process cache of stored documents, validated by the versions the worker
+    announces: an announcement drops the user's entry, and a read older than an announced version
+    is not kept. An announcement is at most once, so entries also expire after `ttl` seconds: a
+    lost one leaves a user at most `ttl` behind. Bounded (least recently stored leaves first)."""
+
+    def __init__(self, size: int, ttl: float) -> None:
+        self.size, self.ttl = size, ttl
+        self.entries: OrderedDict[uuid.UUID, tuple[int, str, float]] = OrderedDict()
+        self.announced: OrderedDict[uuid.UUID, int] = OrderedDict()
+
+    def get(self, user_id: uuid.UUID) -> tuple[int, str] | None:
+        entry = self.entries.get(user_id)
+        if entry is None or entry[2] < time.monotonic():
+            return None
+        return entry[0], entry[1]
+
+    def put(self, user_id: uuid.UUID, version: int, document: str) -> None:
+        if self.ttl <= 0 or version < self.announced.get(user_id, -1):
+            return
+        self.entries[user_id] = (version, document, time.monotonic() + self.ttl)
+        self.entries.move_to_end(user_id)
+        while len(self.entries) > self.size:
+            self.entries.popitem(last=False)
+
+    def announce(self, user_id: uuid.UUID, version: int) -> None:
+        self.entries.pop(user_id, None)
+        self.announced[user_id] = max(version, self.announced.get(user_id, -1))
+        self.announced.move_to_end(user_id)
+        while len(self.announced) > self.size:
+            self.announced.popitem(last=False)
+
+
 @dataclass
 class Hub:
     queue_size: int
@@ -79,10 +113,22 @@ class Hub:
     subscriptions: dict[uuid.UUID, NatsSubscription] = field(default_factory=dict)
     lag: dict[str, Any] = field(default_factory=dict)
     closing: bool = False
+    cache: SnapshotCache = field(default_factory=lambda: SnapshotCache(0, 0.0))
 
     async def start(self, nats_url: str) -> None:
         self.nc = await connect(nats_url, "dashboard-api")
         await self.nc.subscribe(LAG_SUBJECT, cb=self._on_lag)
+        # Every version of every user, for the cache: only the subject and the version are read.
+        await self.nc.subscribe(f"{SNAPSHOT_SUBJECT_PREFIX}.*", cb=self._on_any_snapshot)
+
+    async def _on_any_snapshot(self, msg: Msg) -> None:
+        try:
+            user_id = uuid.UUID(msg.subject.rsplit(".", 1)[1])
+            head = msg.data[:40].decode(errors="replace")  # {"version":N,"snapshot":...}
+            version = int(head.split(",", 1)[0].split(":", 1)[1])
+        except (ValueError, IndexError):
+            return
+        self.cache.announce(user_id, version)
 
     async def _on_lag(self, msg: Msg) -> None:
         with contextlib.suppress(ValueError):
@@ -152,7 +198,11 @@ def hub_of(app: FastAPI) -> Hub:
 @asynccontextmanager
 async def hub_lifespan(app: FastAPI, settings: DashboardSettings) -> AsyncIterator[None]:
     """`ServiceDefinition.lifespan`: the hub lives as long as the API process."""
-    hub = Hub(queue_size=settings.sse_queue_size, streams_per_user=settings.sse_streams_per_user)
+    hub = Hub(
+        queue_size=settings.sse_queue_size,
+        streams_per_user=settings.sse_streams_per_user,
+        cache=SnapshotCache(settings.me_cache_size, settings.me_cache_seconds),
+    )
     app.state.hub = hub
     try:
         await hub.start(settings.nats_url)

@@ -38,18 +38,19 @@ def _settings(request: Request) -> DashboardSettings:
     responses={304: {"description": "unchanged: the `If-None-Match` ETag is the current version"}},
 )
 async def get_me(
-    db: DbSession,
     principal: CurrentPrincipal,
     request: Request,
     if_none_match: Annotated[str | None, Header(max_length=512)] = None,
 ) -> Response:
-    """The caller's dashboard from its snapshot (one indexed read), `ETag` = version."""
-    current = await service.current(db, principal.user_id)
+    """The caller's dashboard from its snapshot (at most one indexed read; the process's cache,
+    validated by the announced versions, usually spares it), `ETag` = version."""
+    hub = hub_of(request.app)
+    current = await service.cached(request.app.state.engine, hub.cache, principal.user_id)
     tag = service.etag(current.version)
     headers = {"ETag": tag, "Cache-Control": NO_STORE}
     if service.matches(if_none_match, tag):
         return Response(status_code=304, headers=headers)
-    body = service.with_lag(current.document, hub_of(request.app).lag)
+    body = service.with_lag(current.document, hub.lag)
     return Response(body, media_type="application/json", headers=headers)
 
 

@@ -14,6 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.facts.reducers import Priority
 from dashboard.facts.state import UserFacts
+from dashboard.live.hub import SnapshotCache
 from dashboard.refresh import repository as refresh_repository
 from dashboard.snapshot import repository
 from dashboard.snapshot.render import render
@@ -37,6 +38,17 @@ async def current(db: AsyncSession, user_id: uuid.UUID) -> Current:
     """The caller's snapshot: one primary-key read under RLS."""
     row = await repository.current(db)
     return Current(*row) if row else empty(user_id)
+
+
+async def cached(engine: AsyncEngine, cache: SnapshotCache, user_id: uuid.UUID) -> Current:
+    """From the process's cache when it holds the newest announced version, else one read."""
+    hit = cache.get(user_id)
+    if hit is not None:
+        return Current(*hit)
+    found = await current_in_own_transaction(engine, user_id)
+    if found.version > 0:
+        cache.put(user_id, found.version, found.document)
+    return found
 
 
 async def current_in_own_transaction(engine: AsyncEngine, user_id: uuid.UUID) -> Current:

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from typing import Any
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 _LOCK_PROJECTION = text("SELECT live_generation, building_generation FROM projection WHERE id = 1 FOR UPDATE")
@@ -17,10 +17,18 @@ _SWITCH = text(
     "UPDATE projection SET live_generation = :g, building_generation = NULL, switched_at = now() WHERE id = 1"
 )
 _LOAD = text("SELECT user_id, state FROM facts WHERE generation = :g AND user_id = ANY(:users) FOR UPDATE")
+# One statement per batch: the rows travel as one JSON array.
 _STORE = text(
-    "INSERT INTO facts (generation, user_id, state, updated_at) VALUES (:g, :u, :s, now()) "
+    "INSERT INTO facts (generation, user_id, state, updated_at) "
+    "SELECT :g, (row->>'user_id')::uuid, row->'state', now() FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS row "
     "ON CONFLICT (generation, user_id) DO UPDATE SET state = excluded.state, updated_at = now()"
-).bindparams(bindparam("s", type_=JSONB))
+)
+# The consumers' per-user lock (servicekit.db.lock_user), for a whole batch in one statement, in a
+# fixed order so two batches cannot deadlock.
+_LOCK_USERS = text(
+    "SELECT count(pg_advisory_xact_lock(hashtextextended(u::text, 0))) "
+    "FROM (SELECT unnest(CAST(:users AS uuid[])) AS u ORDER BY 1) AS ordered"
+)
 _USERS = text("SELECT user_id FROM facts WHERE generation = :g UNION SELECT user_id FROM snapshots")
 
 
@@ -42,11 +50,14 @@ async def load_for_update(db: AsyncSession, generation: int, users: list[uuid.UU
     return {row[0]: row[1] for row in rows}
 
 
+async def lock_users(db: AsyncSession, users: list[uuid.UUID]) -> None:
+    await db.exec(_LOCK_USERS, params={"users": users})  # type: ignore[call-overload]
+
+
 async def store_many(db: AsyncSession, generation: int, states: dict[uuid.UUID, dict[str, Any]]) -> None:
     if states:
-        await db.exec(  # type: ignore[call-overload]
-            _STORE, params=[{"g": generation, "u": user, "s": state} for user, state in states.items()]
-        )
+        rows = json.dumps([{"user_id": str(user), "state": state} for user, state in states.items()])
+        await db.exec(_STORE, params={"g": generation, "rows": rows})  # type: ignore[call-overload]
 
 
 async def users_of(db: AsyncSession, generation: int) -> list[uuid.UUID]:

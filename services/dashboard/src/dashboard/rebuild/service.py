@@ -36,14 +36,14 @@ from dashboard.rebuild import repository
 from dashboard.refresh.scheduler import announce
 from dashboard.settings import DashboardSettings
 from dashboard.snapshot.service import Written, write_snapshots
-from servicekit.db import create_engine, libpq_url, lock_user, user_transaction
+from servicekit.db import create_engine, libpq_url, user_transaction
 from servicekit.events.envelope import Event
 from servicekit.events.streams import connect, stream_name
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
 FETCH = 1000
-FLUSH_EVENTS = 5000
+FLUSH_EVENTS = 20_000
 SWITCH_BATCH = 500
 
 
@@ -148,8 +148,7 @@ class Rebuild:
             return
         users = sorted(self.pending, key=str)
         async with user_transaction(self.engine, None) as db:
-            for user_id in users:  # as the consumers do, so a concurrent first row is not lost
-                await lock_user(db, user_id)
+            await repository.lock_users(db, users)  # as the consumers do: a concurrent first row is not lost
             stored = await repository.load_for_update(db, self.report.generation, users)
             states = {}
             for user_id in users:

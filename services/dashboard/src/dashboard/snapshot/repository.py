@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 from datetime import datetime
 from typing import Any
@@ -32,6 +33,24 @@ async def current(db: AsyncSession) -> tuple[int, str] | None:
 async def versions_for_update(db: AsyncSession, users: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, str]]:
     rows = (await db.exec(_VERSIONS, params={"users": users})).all()  # type: ignore[call-overload]
     return {row[0]: (int(row[1]), str(row[2])) for row in rows}
+
+
+_WRITE_MANY = text(
+    """
+    INSERT INTO snapshots AS s (user_id, version, as_of, content_hash, document)
+    SELECT (row->>'user_id')::uuid, (row->>'version')::bigint, :as_of, row->>'hash', row->'document'
+    FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS row
+    ON CONFLICT (user_id) DO UPDATE SET version = excluded.version, as_of = excluded.as_of,
+        content_hash = excluded.content_hash, document = excluded.document
+    """
+)
+
+
+async def write_many(db: AsyncSession, as_of: datetime, rows: list[dict[str, Any]]) -> None:
+    """`rows`: user_id, version, hash, document; one statement."""
+    if rows:
+        payload = json.dumps(rows, default=str)
+        await db.exec(_WRITE_MANY, params={"as_of": as_of, "rows": payload})  # type: ignore[call-overload]
 
 
 async def write(

@@ -35,6 +35,7 @@ async def write_snapshots(db: AsyncSession, generation: int, users: list[uuid.UU
     stored = await facts_repository.load_many(db, generation, users)
     held = await repository.versions_for_update(db, users)
     written = []
+    rows = []
     for user_id in users:
         raw = stored.get(user_id)
         facts = UserFacts.model_validate(raw) if raw else UserFacts.empty(user_id)
@@ -44,6 +45,7 @@ async def write_snapshots(db: AsyncSession, generation: int, users: list[uuid.UU
         if digest == old_hash:
             continue
         document = snapshot.model_dump(mode="json")
-        await repository.write(db, user_id, version + 1, now, digest, document)
+        rows.append({"user_id": str(user_id), "version": version + 1, "hash": digest, "document": document})
         written.append(Written(user_id, version + 1, document))
+    await repository.write_many(db, now, rows)
     return written

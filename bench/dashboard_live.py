@@ -1,0 +1,357 @@
+"""The dashboard's figures, measured in one run on one local stack (free ports, gateway rate limit lifted):
+
+1. `GET /api/v1/dashboard/me` through Traefik vs a bare FastAPI JSON endpoint through the same Traefik
+   (same middleware chain), both loaded by wrk: the ratio (target >= 0.5).
+2. Write -> visible on the SSE stream: measurable-habit check-ins (`PUT /habits/{id}/logs/{date}`
+   through the gateway, paced by wrk's Lua `delay`) at ~50 and ~500 writes/s over 50 students, each
+   watching `GET /me/stream` through the gateway; latency from the check-in event's time (stamped in
+   the write's transaction, so before its response: an upper bound) to the snapshot carrying it
+   arriving on the stream; p50/p95 (targets p95 <= 50 ms at 50/s, <= 250 ms at 500/s).
+3. Priority: 50,000 `session.completed` queued in the PROFILER stream while the dashboard worker is
+   stopped; the worker starts, and a `tier.changed` for one student must reach `GET /me` within 1 s.
+4. Rebuild: `python -m dashboard rebuild` over every stream (>= 100,000 events): events/s (target >= 5,000).
+
+    .venv/bin/python bench/dashboard_live.py [--seconds 10] [--keep-data]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import httpx
+import nats
+
+from dashboard.testing import envelope, mixed_history, session_completed, tier_changed
+from journey_local.gateway_routes import HEALTH_CHECK
+from journey_local.procs import free_port, spawn, stop, wait_for_port
+from journey_local.stack import Stack
+from journey_local.traefik import EmbeddedTraefik
+from servicekit.auth import dev_user_id
+from servicekit.events.envelope import Event
+from servicekit.events.streams import stream_name
+
+if TYPE_CHECKING:
+    import bench.measure as measure
+    from bench.wrk import require_wrk, run_wrk
+else:
+    import measure
+    from wrk import require_wrk, run_wrk
+
+BENCH_DIR = Path(__file__).resolve().parent
+D, C = "/api/v1/dashboard", "/api/v1/coaching"
+REFERENCE_PATH = "/ref/json"
+STUDENTS = 50
+BACKLOG = 50_000
+REBUILD_EVENTS = 100_000
+
+
+class BenchTraefik(EmbeddedTraefik):
+    """The stack's Traefik plus a `/ref` router with the same `journey` chain."""
+
+    def __init__(self, base: EmbeddedTraefik, reference_url: str) -> None:
+        super().__init__(base.data_dir, base.port, dict(base.values), dict(base.service_urls), base.streaming_paths)
+        self.reference_url = reference_url
+
+    def _render(self) -> Path:
+        static = super()._render()
+        reference = {
+            "http": {
+                "routers": {
+                    "reference": {
+                        "rule": "PathPrefix(`/ref`)",
+                        "entryPoints": ["web"],
+                        "service": "reference",
+                        "middlewares": ["journey"],
+                    }
+                },
+                "services": {
+                    "reference": {
+                        "loadBalancer": {"servers": [{"url": self.reference_url}], "healthCheck": HEALTH_CHECK}
+                    }
+                },
+            }
+        }
+        (self.data_dir / "dynamic" / "reference.yml").write_text(json.dumps(reference))
+        return static
+
+
+# --- publishing events straight into the producers' streams ------------------------------------
+
+
+async def publish_all(nats_url: str, events: list[Event], *, in_flight: int = 256) -> None:
+    nc = await nats.connect(nats_url)
+    js = nc.jetstream()
+    try:
+        for start in range(0, len(events), in_flight):
+            await asyncio.gather(
+                *(
+                    js.publish(
+                        e.type,
+                        e.model_dump_json().encode(),
+                        stream=stream_name(e.source),
+                        headers={"Nats-Msg-Id": str(e.id)},
+                    )
+                    for e in events[start : start + in_flight]
+                )
+            )
+    finally:
+        await nc.close()
+
+
+# --- 1. GET /me vs a bare JSON endpoint ----------------------------------------------------------
+
+
+async def read_ratio(stack: Stack, seconds: float) -> float:
+    token = stack.secrets.mint_token("bench-reader")
+    user = dev_user_id("bench-reader")
+    await publish_all(stack.nats_url, mixed_history(user))
+    async with httpx.AsyncClient(base_url=stack.gateway_url, headers={"Authorization": f"Bearer {token}"}) as client:
+        while (await client.get(f"{D}/me")).json()["version"] < 2:  # noqa: ASYNC110 (polling the API)
+            await asyncio.sleep(0.2)
+        size = len((await client.get(f"{D}/me")).content)
+    run_wrk(stack.gateway_url + f"{D}/me", seconds=2, tokens=[token])
+    ours = run_wrk(stack.gateway_url + f"{D}/me", seconds=seconds, tokens=[token])
+    run_wrk(stack.gateway_url + REFERENCE_PATH, seconds=2)
+    bare = run_wrk(stack.gateway_url + REFERENCE_PATH, seconds=seconds)
+    ratio = ours.rps / bare.rps if bare.rps else 0.0
+    print(f"GET /me ({size} B)   {ours.line()}")
+    print(f"bare JSON        {bare.line()}")
+    print(f"=> GET /me / bare JSON through Traefik: ratio {ratio:.2f} (target >= 0.5)", flush=True)
+    return ratio
+
+
+# --- 2. write -> SSE ------------------------------------------------------------------------------
+
+_WRITES = """
+local targets = {%(targets)s}
+local i = 0
+local pause = %(delay)d
+request = function()
+  i = i + 1
+  local t = targets[(i %% #targets) + 1]
+  local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. t[1]}
+  return wrk.format("PUT", t[2], headers, '{"value": ' .. (i + math.random(1, 1000000)) .. '}')
+end
+delay = function() return pause end
+done = function(summary, latency, requests)
+  io.write(string.format('\\nWRK_JSON {"requests":%%d,"duration_us":%%d,"non2xx":%%d}\\n',
+    summary.requests, summary.duration, summary.errors.status))
+end
+"""
+
+
+async def watch(gateway: str, token: str, arrivals: list[float], stop_at: list[bool]) -> None:
+    """One student's stream: each check-in entry's latency from its event time to arrival."""
+    seen: set[str] = set()
+    async with (
+        httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client,
+        client.stream("GET", f"{gateway}{D}/me/stream", headers={"Authorization": f"Bearer {token}"}) as response,
+    ):
+        data = ""
+        async for line in response.aiter_lines():
+            if stop_at[0]:
+                return
+            if line.startswith("data:"):
+                data = line[5:].strip()
+            elif line == "" and data:
+                now = datetime.now(UTC)
+                for entry in json.loads(data).get("timeline", []):
+                    key = entry["at"] + entry["text"]
+                    if entry["kind"] == "check_in" and key not in seen:
+                        seen.add(key)
+                        arrivals.append((now - datetime.fromisoformat(entry["at"])).total_seconds() * 1000)
+                data = ""
+
+
+async def write_to_sse(
+    stack: Stack, rate: int, seconds: float, targets: list[tuple[str, str]]
+) -> tuple[float, float, float, int]:
+    connections = max(1, rate // 10)
+    delay_ms = 100  # each connection: a write, then 100 ms
+    script = _WRITES % {
+        "targets": ", ".join(f'{{"{t}", "{p}"}}' for t, p in targets),
+        "delay": delay_ms,
+    }
+    latencies: list[float] = []
+    flags = [False]
+    watchers = [asyncio.create_task(watch(stack.gateway_url, t, latencies, flags)) for t, _ in targets]
+    await asyncio.sleep(2)  # streams open, first snapshots in
+    latencies.clear()
+    with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
+        file.write(script)
+    try:
+        done = await asyncio.to_thread(
+            subprocess.run,
+            [
+                require_wrk(),
+                "-t2",
+                f"-c{connections}",
+                f"-d{round(seconds)}s",
+                "-s",
+                file.name,
+                stack.gateway_url + "/",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+        )
+    finally:
+        os.unlink(file.name)
+    await asyncio.sleep(1.5)  # the last writes arrive
+    flags[0] = True
+    for task in watchers:
+        task.cancel()
+    line = next(ln for ln in done.stdout.splitlines() if ln.startswith("WRK_JSON "))
+    summary = json.loads(line.removeprefix("WRK_JSON "))
+    achieved = (summary["requests"] - summary["non2xx"]) / (summary["duration_us"] / 1e6)
+    ordered = sorted(latencies)
+    return achieved, measure.percentile(ordered, 50), measure.percentile(ordered, 95), len(ordered)
+
+
+async def prepare_writers(stack: Stack) -> list[tuple[str, str]]:
+    targets = []
+    async with httpx.AsyncClient(base_url=stack.gateway_url, timeout=30) as client:
+        for n in range(STUDENTS):
+            token = stack.secrets.mint_token(f"bench-writer-{n}")
+            headers = {"Authorization": f"Bearer {token}"}
+            created = await client.post(
+                f"{C}/habits",
+                json={"name": "Read", "kind": "measurable", "unit": "pages", "target": 10},
+                headers=headers,
+            )
+            created.raise_for_status()
+            body = created.json()
+            targets.append((token, f"{C}/habits/{body['id']}/logs/{body['start_date']}"))
+    return targets
+
+
+# --- 3. priority behind a backlog, 4. rebuild -----------------------------------------------------
+
+
+def dashboard(stack: Stack) -> Any:
+    return next(s for s in stack.services if s.spec.name == "dashboard")
+
+
+async def priority(stack: Stack) -> float:
+    service = dashboard(stack)
+    stop(service.worker)
+    users = [uuid.uuid4() for _ in range(BACKLOG // 10)]
+    backlog = [envelope(session_completed(), users[i % len(users)]) for i in range(BACKLOG)]
+    await publish_all(stack.nats_url, backlog)
+    service.worker = service._spawn_worker()
+    await asyncio.sleep(3)  # the worker is up and working through the backlog
+    token = stack.secrets.mint_token("bench-upgrader")
+    started = time.monotonic()
+    await publish_all(
+        stack.nats_url, [envelope(tier_changed("pro", when=datetime.now(UTC)), dev_user_id("bench-upgrader"))]
+    )
+    async with httpx.AsyncClient(base_url=stack.gateway_url, headers={"Authorization": f"Bearer {token}"}) as client:
+        while True:
+            body = (await client.get(f"{D}/me")).json()
+            if body["plan"]["tier"] == "pro":
+                elapsed = time.monotonic() - started
+                break
+            await asyncio.sleep(0.01)
+    print(
+        f"=> tier.changed behind {BACKLOG:,} queued events reached GET /me in {elapsed * 1000:.0f} ms "
+        f"(target < 1000); backlog then: {body['lag'].get('PROFILER')}",
+        flush=True,
+    )
+    return elapsed
+
+
+async def rebuild_rate(stack: Stack) -> float:
+    service = dashboard(stack)
+    stop(service.worker)  # only the rebuild works (its rate, not the consumers')
+    nc = await nats.connect(stack.nats_url)
+    total = 0
+    for stream in ("PROFILER", "BILLING", "MISSIONS", "COACHING"):
+        try:
+            total += (await nc.jetstream().stream_info(stream)).state.messages
+        except Exception:
+            pass
+    await nc.close()
+    more = max(0, REBUILD_EVENTS - total)
+    events = [e for _ in range(more // 20 + 1) for e in mixed_history(uuid.uuid4())][:more]
+    await publish_all(stack.nats_url, events)
+    done = await asyncio.to_thread(
+        subprocess.run,
+        [sys.executable, "-m", "dashboard", "rebuild"],
+        env={**os.environ, **service.env},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    summary = done.stdout.strip().splitlines()[-1]
+    print(f"=> {summary}", flush=True)
+    rate = float(summary.split("(")[2].split(" events/s")[0].replace(",", ""))
+    service.worker = service._spawn_worker()
+    return rate
+
+
+async def run(stack: Stack, args: argparse.Namespace) -> None:
+    await measure.wait_routed(stack.gateway_url, REFERENCE_PATH, 200)
+    print(f"machine: {os.cpu_count()} CPUs shared by wrk, the Python SSE readers and every server", flush=True)
+    await read_ratio(stack, args.seconds)
+    targets = await prepare_writers(stack)
+    for rate, target in ((50, 50), (500, 250)):
+        achieved, p50, p95, count = await write_to_sse(stack, rate, args.seconds, targets)
+        print(
+            f"=> write -> SSE at {achieved:.0f} writes/s ({count} check-ins seen): p50 {p50:.0f} ms, p95 {p95:.0f} ms "
+            f"(target p95 <= {target} ms)",
+            flush=True,
+        )
+    await priority(stack)
+    await rebuild_rate(stack)
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--keep-data", action="store_true")
+    args = parser.parse_args(argv)
+    require_wrk()
+    measure.interrupt_on_sigterm()
+    with measure.scratch(Path(tempfile.mkdtemp(prefix="bench-dashboard-")), keep=args.keep_data) as data_dir:
+        stack = Stack(measure.stack_config(data_dir))
+        port = free_port()
+        reference = spawn(
+            [
+                sys.executable,
+                "-m",
+                "uvicorn",
+                "--app-dir",
+                str(BENCH_DIR),
+                "bare_json_app:app",
+                "--port",
+                str(port),
+                "--no-access-log",
+                "--log-level",
+                "warning",
+            ],
+            log=data_dir / "reference.log",
+        )
+        try:
+            wait_for_port(port, proc=reference)
+            stack.traefik = BenchTraefik(stack.traefik, f"http://127.0.0.1:{port}")
+            stack.start()
+            asyncio.run(run(stack, args))
+        finally:
+            stack.stop()
+            stop(reference)
+    return 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from pydantic import SecretStr, model_validator
+from pydantic import SecretStr, field_validator, model_validator
 
 from servicekit.settings import ServiceSettings
 
@@ -30,13 +30,19 @@ class BillingSettings(ServiceSettings):
     # Short: in-progress heartbeats keep an event in hand alive, so this only bounds a crash's delay.
     stripe_apply_ack_wait_seconds: float = 10.0
 
+    @field_validator("stripe_secret_key", mode="after")
+    @classmethod
+    def _blank_key_is_no_key(cls, value: SecretStr | None) -> SecretStr | None:
+        # `STRIPE_SECRET_KEY=` in an env file means "no key", not "Stripe with an empty key".
+        return value if value is not None and value.get_secret_value().strip() else None
+
     @property
     def uses_stripe(self) -> bool:
         return self.stripe_secret_key is not None
 
     @model_validator(mode="after")
     def _no_local_payments_in_production(self) -> BillingSettings:
-        if not self.stripe_webhook_secret.get_secret_value():
+        if not self.stripe_webhook_secret.get_secret_value().strip():
             raise ValueError("billing needs STRIPE_WEBHOOK_SECRET (`make run` generates a development one)")
         if self.environment == "production":
             if not self.uses_stripe:

@@ -50,6 +50,7 @@ bench: install
 	$(BIN)/python bench/personas_current.py
 	$(BIN)/python bench/webhook_intake.py
 	$(BIN)/python bench/jetstream_sync.py
+	$(BIN)/python bench/dashboard_live.py
 
 # Schemathesis in its own environment (its pins must not move the services'); not part of `make test`.
 FUZZ_VENV := .venv-fuzz

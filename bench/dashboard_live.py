@@ -154,6 +154,7 @@ end
 async def watch(gateway: str, token: str, arrivals: list[float], stop_at: list[bool]) -> None:
     """One student's stream: each check-in entry's latency from its event time to arrival."""
     seen: set[str] = set()
+    first = True  # what the stream starts with was written before: never counted
     async with (
         httpx.AsyncClient(timeout=httpx.Timeout(10, read=None)) as client,
         client.stream("GET", f"{gateway}{D}/me/stream", headers={"Authorization": f"Bearer {token}"}) as response,
@@ -170,15 +171,17 @@ async def watch(gateway: str, token: str, arrivals: list[float], stop_at: list[b
                     key = entry["at"] + entry["text"]
                     if entry["kind"] == "check_in" and key not in seen:
                         seen.add(key)
-                        arrivals.append((now - datetime.fromisoformat(entry["at"])).total_seconds() * 1000)
+                        if not first:
+                            arrivals.append((now - datetime.fromisoformat(entry["at"])).total_seconds())
+                first = False
                 data = ""
 
 
 async def write_to_sse(
     stack: Stack, rate: int, seconds: float, targets: list[tuple[str, str]]
 ) -> tuple[float, float, float, int]:
-    connections = max(1, rate // 10)
-    delay_ms = 100  # each connection: a write, then 100 ms
+    delay_ms = 200  # each connection: a write, then 200 ms (about 3 writes/s with the write's own ~100 ms)
+    connections = max(1, round(rate * 0.3))
     script = _WRITES % {
         "targets": ", ".join(f'{{"{t}", "{p}"}}' for t, p in targets),
         "delay": delay_ms,

@@ -56,6 +56,7 @@ class RebuildReport:
     snapshots_changed: int = 0
     seconds: float = 0.0
     high_water: dict[str, int] = field(default_factory=dict)
+    phases: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "fold": 0.0, "store": 0.0, "switch": 0.0})
 
     @property
     def events_per_second(self) -> float:
@@ -65,7 +66,9 @@ class RebuildReport:
         return (
             f"rebuilt generation {self.generation}: {self.events} events from {len(self.high_water)} streams "
             f"({self.skipped} not for the dashboard) for {self.users} users in {self.seconds:.1f} s "
-            f"({self.events_per_second:,.0f} events/s); {self.snapshots_changed} snapshots changed"
+            f"({self.events_per_second:,.0f} events/s); {self.snapshots_changed} snapshots changed; "
+            + "seconds: "
+            + ", ".join(f"{name} {spent:.1f}" for name, spent in self.phases.items())
         )
 
 
@@ -90,7 +93,7 @@ async def _high_water(js: JetStreamContext) -> dict[str, int]:
     return marks
 
 
-async def _replay(js: JetStreamContext, stream: str, high_water: int, fold: Any) -> None:
+async def _replay(js: JetStreamContext, stream: str, high_water: int, fold: Any, phases: dict[str, float]) -> None:
     """Every message of `stream` up to `high_water`, in order, handed to `fold` in batches."""
     if high_water == 0:
         return
@@ -101,7 +104,9 @@ async def _replay(js: JetStreamContext, stream: str, high_water: int, fold: Any)
     try:
         seen = 0
         while seen < high_water:
+            started = time.monotonic()
             msgs = await psub.fetch(FETCH, timeout=5)
+            phases["read"] += time.monotonic() - started
             batch = []
             for msg in msgs:
                 seq = msg.metadata.sequence.stream
@@ -123,6 +128,7 @@ class Rebuild:
         self.pending_count = 0
 
     async def _fold_batch(self, raw: list[bytes]) -> None:
+        started = time.monotonic()
         for data in raw:
             try:
                 event = Event.model_validate_json(data)
@@ -139,6 +145,7 @@ class Rebuild:
             self.pending[user_id].append((payload, event))
             self.pending_count += 1
             self.report.events += 1
+        self.report.phases["fold"] += time.monotonic() - started
         if self.pending_count >= FLUSH_EVENTS:
             await self._flush()
 
@@ -146,6 +153,7 @@ class Rebuild:
         """Fold the held events into the new generation: one transaction, one row per user."""
         if not self.pending:
             return
+        started = time.monotonic()
         users = sorted(self.pending, key=str)
         async with user_transaction(self.engine, None) as db:
             await repository.lock_users(db, users)  # as the consumers do: a concurrent first row is not lost
@@ -160,8 +168,10 @@ class Rebuild:
             await repository.store_many(db, self.report.generation, states)
         self.pending.clear()
         self.pending_count = 0
+        self.report.phases["store"] += time.monotonic() - started
 
     async def _switch(self) -> list[Written]:
+        started = time.monotonic()
         generation = self.report.generation
         written: list[Written] = []
         async with user_transaction(self.engine, None) as db:
@@ -173,6 +183,7 @@ class Rebuild:
             await repository.switch(db, generation)
         self.report.users = len(users)
         self.report.snapshots_changed = len(written)
+        self.report.phases["switch"] = time.monotonic() - started
         return written
 
     async def run(self) -> RebuildReport:
@@ -190,7 +201,7 @@ class Rebuild:
                 js = nc.jetstream()
                 self.report.high_water = await _high_water(js)
                 for stream, high_water in self.report.high_water.items():
-                    await _replay(js, stream, high_water, self._fold_batch)
+                    await _replay(js, stream, high_water, self._fold_batch, self.report.phases)
                 await self._flush()
                 written = await self._switch()
                 await announce(nc, written)

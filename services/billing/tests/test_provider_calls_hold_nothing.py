@@ -137,7 +137,10 @@ async def test_the_worker_holds_nothing_while_stripe_answers(
         calls += seen
     paths = {call.split(":")[0] for call in calls}
     assert {f"GET /v1/subscriptions/{older['id']}", f"DELETE /v1/subscriptions/{older['id']}"} <= paths
-    assert [call for call in calls if not call.endswith(": ok")] == []
+    # Only this user's calls are judged: the shared worker may be calling Stripe for another
+    # test's leftover event while this user's event is (rightly) in its own transaction.
+    ours = (older["id"], newer["id"], older["customer"], "/v1/checkout/sessions")
+    assert [call for call in calls if any(key in call for key in ours) and not call.endswith(": ok")] == []
     assert stripe_kit.tier(user) == "pro"
 
 

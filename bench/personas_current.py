@@ -1,4 +1,5 @@
-"""Throughput of GET /api/v1/profiler/personas/current against a minimal reference, both through Traefik.
+"""Throughput of GET /api/v1/profiler/personas/current, then of PUT /sessions/{id}/answers/{question_id},
+each against a minimal reference, all through Traefik.
 
     .venv/bin/python bench/personas_current.py [--seconds 10] [--warmup 2] [--concurrency 32] [--users 4]
                                                [--rounds 4] [--reference-first] [--keep-data]
@@ -11,7 +12,9 @@ both targets pay the same gateway cost. A few users complete the questionnaire t
 and wait for their persona; then `wrk` (compiled; a Python client would set the pace) loads each
 endpoint in turn, rotating the users' tokens, alternating the order over the rounds, and the script
 prints req/s, p50/p90/p99, wrk's own CPU (near 100% = the client set the pace) and the servers' CPU,
-then the profiler/reference ratio over all rounds.
+then the profiler/reference ratio over all rounds. Then the same for the write: each user opens a
+session and wrk PUTs the same answer to it (each token to its own session), against the reference's
+RLS-scoped lock-and-upsert (`--no-write` skips it).
 """
 
 from __future__ import annotations
@@ -49,6 +52,7 @@ PROFILER_PATH = "/api/v1/profiler/personas/current"
 REFERENCE_PATH = "/ref/personas/current"
 API = "/api/v1/profiler"
 TARGET_RATIO = 0.8
+WRITE_TARGET_RATIO = 0.7
 
 
 # --- the gateway: the product's dynamic.yml plus one reference router ---------------------------
@@ -143,16 +147,29 @@ class Window:
     cpu: dict[str, float] = field(default_factory=dict)
 
 
+@dataclass(frozen=True)
+class Target:
+    """What wrk sends: GET `path`, or `method` with `body` to each token's own path of `paths`."""
+
+    name: str
+    path: str
+    paths: list[str] | None = None
+    method: str = "GET"
+    body: str | None = None
+
+
 def measure_target(
-    gateway: str, name: str, path: str, tokens: list[str], args: argparse.Namespace, pids: dict[str, int]
+    gateway: str, target: Target, tokens: list[str], args: argparse.Namespace, pids: dict[str, int]
 ) -> Window:
+    paths = target.paths
+    load = {"connections": args.concurrency, "tokens": tokens, "paths": paths, "method": target.method}
     if args.warmup > 0:
-        run_wrk(gateway + path, seconds=args.warmup, connections=args.concurrency, tokens=tokens)
+        run_wrk(gateway + target.path, seconds=args.warmup, body=target.body, **load)
     before = measure.cpu_seconds(pids)
     started = time.perf_counter()
-    result = run_wrk(gateway + path, seconds=args.seconds, connections=args.concurrency, tokens=tokens)
+    result = run_wrk(gateway + target.path, seconds=args.seconds, body=target.body, **load)
     cpu = measure.cpu_percent(before, measure.cpu_seconds(pids), time.perf_counter() - started)
-    return Window(name, result, cpu)
+    return Window(target.name, result, cpu)
 
 
 def report(window: Window) -> None:
@@ -184,14 +201,47 @@ async def run_bench(stack: Stack, args: argparse.Namespace, pids: dict[str, int]
         f"measured per target, keep-alive via Traefik, {os.cpu_count()} CPUs shared by wrk and the servers",
         flush=True,
     )
-    targets = [("profiler", PROFILER_PATH), ("reference", REFERENCE_PATH)]
+    read = [Target("profiler", PROFILER_PATH), Target("reference", REFERENCE_PATH)]
+    compare("read: GET personas/current", read, TARGET_RATIO, gateway, tokens, args, pids)
+    if args.no_write:
+        return
+
+    print(f"seeding: {args.users} open sessions for the write ...", flush=True)
+    async with httpx.AsyncClient(base_url=gateway, timeout=30.0) as client:
+        headers = {"Authorization": f"Bearer {tokens[0]}"}
+        bank = _expect(await client.get(f"{API}/questions", headers=headers), 200)
+        question = next(q for q in bank["items"] if q["kind"] == "single_choice")
+        sessions = [
+            _expect(await client.post(f"{API}/sessions", headers={"Authorization": f"Bearer {t}"}), 201)["id"]
+            for t in tokens
+        ]
+    body = json.dumps({"value": answer_for(question)})
+    answer = f"/sessions/{{}}/answers/{question['id']}"
+    write = [
+        Target("profiler", PROFILER_PATH, [API + answer.format(s) for s in sessions], "PUT", body),
+        Target("reference", REFERENCE_PATH, ["/ref" + answer.format(s) for s in sessions], "PUT", body),
+    ]
+    compare("write: PUT sessions/{id}/answers/{question_id}", write, WRITE_TARGET_RATIO, gateway, tokens, args, pids)
+
+
+def compare(
+    title: str,
+    targets: list[Target],
+    target_ratio: float,
+    gateway: str,
+    tokens: list[str],
+    args: argparse.Namespace,
+    pids: dict[str, int],
+) -> None:
+    """Both targets over the rounds, order alternating; then the ratio and the worst p99s."""
+    print(f"--- {title}", flush=True)
     if args.reference_first:
-        targets.reverse()
-    windows: dict[str, list[Window]] = {name: [] for name, _ in targets}
-    for _, (name, path) in measure.alternating(targets, args.rounds):
-        window = await asyncio.to_thread(measure_target, stack.gateway_url, name, path, tokens, args, pids)
+        targets = targets[::-1]
+    windows: dict[str, list[Window]] = {t.name: [] for t in targets}
+    for _, target in measure.alternating(targets, args.rounds):
+        window = measure_target(gateway, target, tokens, args, pids)
         report(window)
-        windows[name].append(window)
+        windows[target.name].append(window)
 
     def rps(name: str) -> float:
         runs = windows[name]
@@ -203,9 +253,9 @@ async def run_bench(stack: Stack, args: argparse.Namespace, pids: dict[str, int]
 
     ratio = rps("profiler") / rps("reference") if rps("reference") else math.nan
     print(
-        f"profiler {rps('profiler'):.1f} vs reference {rps('reference'):.1f} req/s over {args.rounds} round(s): "
-        f"ratio {ratio:.2f} (target >= {TARGET_RATIO}); worst p99 {worst_p99('profiler'):.1f} vs "
-        f"{worst_p99('reference'):.1f} ms (target <= 1.5x)",
+        f"{title}: profiler {rps('profiler'):.1f} vs reference {rps('reference'):.1f} req/s over {args.rounds} "
+        f"round(s): ratio {ratio:.2f} (target >= {target_ratio}); worst p99 {worst_p99('profiler'):.1f} vs "
+        f"{worst_p99('reference'):.1f} ms (target <= 1.5x); load average {os.getloadavg()[0]:.2f}",
         flush=True,
     )
 
@@ -222,6 +272,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--users", type=int, default=4, help="users with a persona; workers share their tokens")
     parser.add_argument("--rounds", type=int, default=4, help="measure both targets this many times, order alternating")
     parser.add_argument("--reference-first", action="store_true", help="measure the reference before the profiler")
+    parser.add_argument("--no-write", action="store_true", help="measure the read only")
     parser.add_argument("--keep-data", action="store_true", help="keep the temporary data dir (logs) afterwards")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.warmup < 0 or min(args.concurrency, args.users, args.rounds) < 1:

@@ -18,9 +18,11 @@ from pathlib import Path
 
 INSTALL_HINT = "wrk is not installed: `sudo apt-get install -y wrk` (Debian/Ubuntu), then run the bench again"
 
-# Rotates bearer tokens per request (one user per token) and prints the summary as JSON.
+# Rotates bearer tokens per request (one user per token; with paths, each token's own path) and
+# prints the summary as JSON.
 _SCRIPT = """
 local tokens = {%(tokens)s}
+local paths = {%(paths)s}
 local i = 0
 wrk.method = "%(method)s"
 %(body)s
@@ -28,7 +30,9 @@ request = function()
   i = i + 1
   local headers = {["Content-Type"] = "application/json"}
   if #tokens > 0 then headers["Authorization"] = "Bearer " .. tokens[(i %% #tokens) + 1] end
-  return wrk.format(nil, nil, headers)
+  local path = nil
+  if #paths > 0 then path = paths[(i %% #paths) + 1] end
+  return wrk.format(nil, path, headers)
 end
 done = function(summary, latency, requests)
   local e = summary.errors
@@ -80,12 +84,17 @@ def run_wrk(
     tokens: list[str] | None = None,
     method: str = "GET",
     body: str | None = None,
+    paths: list[str] | None = None,
 ) -> WrkResult:
-    """One wrk run against `url`; raises if wrk fails or prints no summary."""
+    """One wrk run against `url`; raises if wrk fails or prints no summary. With `paths` (as many
+    as `tokens`), request i goes to paths[i] with tokens[i] instead of to `url`'s path."""
     binary = require_wrk()
+    if paths and len(paths) != len(tokens or []):
+        raise ValueError("one path per token")
     quoted = ", ".join(f'"{t}"' for t in tokens or [])
+    quoted_paths = ", ".join(json.dumps(p) for p in paths or [])
     body_line = f"wrk.body = {json.dumps(body)}" if body is not None else ""
-    script_text = _SCRIPT % {"tokens": quoted, "method": method, "body": body_line}
+    script_text = _SCRIPT % {"tokens": quoted, "paths": quoted_paths, "method": method, "body": body_line}
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as script:
         script.write(script_text)
     try:

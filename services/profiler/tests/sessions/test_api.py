@@ -134,3 +134,24 @@ async def test_a_retried_complete_with_its_key_is_answered_again(users: Users, q
         f"{B}/sessions/{other}/complete", headers={**headers, "Idempotency-Key": "done-1"}
     )
     problem(reused, 422)
+
+
+async def test_an_answer_is_stored_once_and_a_repeat_keeps_its_time(
+    client: httpx.AsyncClient, users: Users, questionnaire: Any
+) -> None:
+    headers = users.headers(users.new())
+    session_id = await questionnaire.start(headers)
+    started = (await client.get(f"{B}/sessions/{session_id}", headers=headers)).json()
+
+    first = await questionnaire.answer(headers, session_id, "study_focus", 3)
+    assert first.status_code == 200, first.text
+    assert first.json()["value"] == 3
+    repeat = await questionnaire.answer(headers, session_id, "study_focus", 3)
+    assert repeat.json() == first.json()  # the same value: nothing rewritten, the time stands
+    changed = await questionnaire.answer(headers, session_id, "study_focus", 4)
+    assert changed.json()["value"] == 4
+    assert changed.json()["answered_at"] >= first.json()["answered_at"]
+
+    session = (await client.get(f"{B}/sessions/{session_id}", headers=headers)).json()
+    assert [(a["question_id"], a["value"]) for a in session["answers"]] == [("study_focus", 4)]
+    assert session["updated_at"] > started["updated_at"]  # each answer touches its session

@@ -1,10 +1,11 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func
+from sqlalchemy import func, update
 from sqlalchemy.dialects.postgresql import insert
+from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -38,28 +39,35 @@ async def list_answers(db: AsyncSession, session_id: uuid.UUID) -> list[Profiler
 async def upsert_answer(
     db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, question_id: str, value: Any
 ) -> ProfilerAnswer:
+    """The stored answer, in one round trip when the value is new or changed (RETURNING), two
+    when it is the same (the update is skipped, so the row is read)."""
     statement = insert(ProfilerAnswer).values(
         session_id=session_id, question_id=question_id, user_id=user_id, value=value, answered_at=func.now()
     )
-    statement = statement.on_conflict_do_update(
+    upsert = statement.on_conflict_do_update(
         index_elements=["session_id", "question_id"],
         set_={"value": statement.excluded.value, "answered_at": func.now()},
         # A retried PUT with the same value keeps its original timestamp.
         where=ProfilerAnswer.__table__.c.value.is_distinct_from(statement.excluded.value),  # type: ignore[attr-defined]
-    )
-    await db.exec(statement)
-    answer = (
-        await db.exec(
-            select(ProfilerAnswer).where(
-                ProfilerAnswer.session_id == session_id, ProfilerAnswer.question_id == question_id
-            )
+    ).returning(*ProfilerAnswer.__table__.c)  # type: ignore[attr-defined]
+    fresh = {"populate_existing": True}  # the row may already be loaded in this transaction
+    written = select(ProfilerAnswer).from_statement(upsert).execution_options(**fresh)
+    answer = cast(ProfilerAnswer | None, (await db.exec(written)).scalars().first())  # type: ignore[call-overload]
+    if answer is None:  # the same value: nothing was written, the stored row stands
+        unchanged = select(ProfilerAnswer).where(
+            ProfilerAnswer.session_id == session_id, ProfilerAnswer.question_id == question_id
         )
-    ).one()
-    await db.refresh(answer)
+        answer = (await db.exec(unchanged.execution_options(**fresh))).one()
     return answer
 
 
 async def touch(db: AsyncSession, row: ProfilerSession) -> None:
-    row.updated_at = await db.scalar(select(func.now()))  # type: ignore[assignment]
-    db.add(row)
-    await db.flush()
+    """`updated_at = now()` in one statement (it was a SELECT now() then an UPDATE)."""
+    statement = (
+        update(ProfilerSession)
+        .where(ProfilerSession.__table__.c.id == row.id)  # type: ignore[attr-defined]
+        .values(updated_at=func.now())
+        .returning(ProfilerSession.__table__.c.updated_at)  # type: ignore[attr-defined]
+        .execution_options(synchronize_session=False)
+    )
+    set_committed_value(row, "updated_at", (await db.exec(statement)).scalar_one())

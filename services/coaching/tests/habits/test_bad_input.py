@@ -30,6 +30,8 @@ from servicekit.testing import problem
         ({"name": "x", "colour": "red"}, "colour"),
         ({"name": "x", "icon": "<script>"}, "icon"),
         ({"name": "x", "reminder_time": "25:00"}, "reminder_time"),
+        ({"name": "x", "reminder_time": "00:00:00Z"}, "reminder_time"),  # a wall-clock time has no offset
+        ({"name": "x", "reminder_time": "7:30"}, "reminder_time"),
         ({"name": "x", "start_date": "2001-01-01"}, "start_date"),
         ({"name": "x", "start_date": "2026-02-30"}, "start_date"),
         ({"name": "x", "time_zone": "Mars/Olympus"}, "time_zone"),

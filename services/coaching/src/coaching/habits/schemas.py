@@ -1,11 +1,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 import uuid
 from datetime import date, datetime, time
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, model_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    PlainSerializer,
+    StringConstraints,
+    WithJsonSchema,
+    model_validator,
+)
 
 from coaching.profile.schemas import TimeZoneName
 from servicekit.errors import Unprocessable
@@ -23,6 +33,24 @@ Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 Icon = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,32}$")]
 Amount = Annotated[float, Field(gt=0, le=1_000_000, allow_inf_nan=False)]
 Note = Annotated[str, StringConstraints(strip_whitespace=True, max_length=500)]
+
+
+_HH_MM = re.compile(r"^([01][0-9]|2[0-3]):[0-5][0-9]$")
+
+
+def _hh_mm(value: object) -> object:
+    if isinstance(value, str) and not _HH_MM.fullmatch(value):
+        raise ValueError("a local time of day as HH:MM (24 h) in your time zone, without seconds or an offset")
+    return value
+
+
+# A reminder is wall-clock time in the student's zone: no offset, minutes precision, "07:30".
+LocalTime = Annotated[
+    time,
+    BeforeValidator(_hh_mm),
+    PlainSerializer(lambda t: t.strftime("%H:%M"), return_type=str),
+    WithJsonSchema({"type": "string", "pattern": _HH_MM.pattern, "examples": ["07:30"]}),
+]
 
 
 class ScheduleIn(BaseModel):
@@ -83,7 +111,7 @@ class HabitCreate(BaseModel):
     start_date: date | None = Field(
         default=None, description="First local date it counts from; today (in your time zone) when omitted."
     )
-    reminder_time: time | None = Field(default=None, description="Local time of day; stored, not sent.")
+    reminder_time: LocalTime | None = Field(default=None, description="Local time of day (HH:MM); stored, not sent.")
     colour: Colour | None = None
     icon: Icon | None = None
     goal_id: uuid.UUID | None = Field(default=None, description="A goal of yours this habit serves.")
@@ -118,7 +146,7 @@ class HabitUpdate(BaseModel):
     target: Amount | None = None
     schedule: ScheduleIn | None = None
     start_date: date | None = None
-    reminder_time: time | None = None
+    reminder_time: LocalTime | None = None
     colour: Colour | None = None
     icon: Icon | None = None
     goal_id: uuid.UUID | None = None
@@ -148,7 +176,7 @@ class HabitPublic(BaseModel):
     target: float | None
     schedule: SchedulePublic
     start_date: date
-    reminder_time: time | None
+    reminder_time: LocalTime | None
     colour: str | None
     icon: str | None
     archived: bool

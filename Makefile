@@ -47,6 +47,7 @@ fmt: install
 	$(BIN)/ruff check --fix .
 
 bench: install
+	@command -v wrk >/dev/null || { echo "wrk (the compiled load generator) is missing: sudo apt-get install -y wrk"; exit 1; }
 	$(BIN)/python bench/personas_current.py
 	$(BIN)/python bench/webhook_intake.py
 	$(BIN)/python bench/jetstream_sync.py

@@ -234,7 +234,8 @@ def compare(
     pids: dict[str, int],
 ) -> None:
     """Both targets over the rounds, order alternating; then the ratio and the worst p99s."""
-    print(f"--- {title}", flush=True)
+    load = os.getloadavg()[0]  # other work on the machine; during the run this bench is load too
+    print(f"--- {title} (load average before: {load:.2f})", flush=True)
     if args.reference_first:
         targets = targets[::-1]
     windows: dict[str, list[Window]] = {t.name: [] for t in targets}
@@ -255,7 +256,7 @@ def compare(
     print(
         f"{title}: profiler {rps('profiler'):.1f} vs reference {rps('reference'):.1f} req/s over {args.rounds} "
         f"round(s): ratio {ratio:.2f} (target >= {target_ratio}); worst p99 {worst_p99('profiler'):.1f} vs "
-        f"{worst_p99('reference'):.1f} ms (target <= 1.5x); load average {os.getloadavg()[0]:.2f}",
+        f"{worst_p99('reference'):.1f} ms (target <= 1.5x); load average before {load:.2f}",
         flush=True,
     )
 

@@ -114,6 +114,24 @@ def cpu_line(cpu: dict[str, float], *, unattributed: bool = False) -> str:
     return f"CPU (100% = one core; {os.cpu_count()} cores): {usage}"
 
 
+def rss_mb(pid: int) -> float | None:
+    """Resident memory of `pid` in MB (VmRSS), or None if it is gone."""
+    try:
+        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1]) / 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    return None
+
+
+def rss_line(pids: dict[str, int], limit_mb: float) -> str:
+    """`RSS after the load (limit N MB): name M MB, ...`, each over the limit marked."""
+    sizes = {name: rss_mb(pid) for name, pid in pids.items()}
+    parts = [f"{n} {mb:.0f} MB{' (over)' if mb > limit_mb else ''}" for n, mb in sizes.items() if mb is not None]
+    return f"RSS after the load (limit {limit_mb:.0f} MB each): " + ", ".join(parts)
+
+
 # --- rates and latencies ------------------------------------------------------------------------
 
 

@@ -53,6 +53,7 @@ REFERENCE_PATH = "/ref/personas/current"
 API = "/api/v1/profiler"
 TARGET_RATIO = 0.8
 WRITE_TARGET_RATIO = 0.7
+RSS_LIMIT_MB = 150
 
 
 # --- the gateway: the product's dynamic.yml plus one reference router ---------------------------
@@ -322,6 +323,13 @@ def main(argv: list[str] | None = None) -> int:
             pids = {"profiler-api": _pid(stack.services[0].api), "reference-app": reference.pid}
             pids["traefik"] = _pid(stack.traefik.proc)
             asyncio.run(run_bench(stack, args, {k: v for k, v in pids.items() if v}))
+            every = {"reference-app": reference.pid, "traefik": _pid(stack.traefik.proc)}
+            for service in stack.services:
+                every[f"{service.spec.name}-api"] = _pid(service.api)
+                every[f"{service.spec.name}-worker"] = _pid(service.worker)
+            if stack.nats is not None:
+                every["nats"] = _pid(stack.nats.proc)
+            print(measure.rss_line({k: v for k, v in every.items() if v}, RSS_LIMIT_MB), flush=True)
             failed = False
         except KeyboardInterrupt:
             print("interrupted", file=sys.stderr)

@@ -10,6 +10,7 @@ import psycopg
 import pytest
 
 from coaching.main import service
+from entitlements.testing import set_tier_fixture
 from servicekit.testing import service_fixtures
 
 fixtures = service_fixtures(service)
@@ -18,20 +19,7 @@ settings, client, worker, users = fixtures.settings, fixtures.client, fixtures.w
 C = "/api/v1/coaching"
 
 
-@pytest.fixture(scope="session")
-def set_tier(infra: Any) -> Callable[[uuid.UUID, str], None]:
-    """Put a user on a tier as a tier.changed event would (admin write to the tier cache)."""
-
-    def _set(user_id: uuid.UUID, tier: str) -> None:
-        with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:
-            conn.execute(
-                "INSERT INTO coaching.tier_cache (user_id, tier, changed_at, event_id) "
-                "VALUES (%s, %s, now(), gen_random_uuid()) "
-                "ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, changed_at = excluded.changed_at",
-                (user_id, tier),
-            )
-
-    return _set
+set_tier = set_tier_fixture("coaching")
 
 
 @pytest.fixture(scope="session")

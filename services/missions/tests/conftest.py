@@ -2,7 +2,6 @@ from __future__ import annotations
 
 import io
 import struct
-import uuid
 import zipfile
 import zlib
 from collections.abc import Callable
@@ -14,6 +13,7 @@ import httpx
 import psycopg
 import pytest
 
+from entitlements.testing import set_tier_fixture
 from missions.main import service
 from servicekit.testing import Users, service_fixtures
 
@@ -51,20 +51,7 @@ def admin_sql(infra: Any) -> Callable[..., list[tuple[Any, ...]]]:
     return run
 
 
-@pytest.fixture(scope="session")
-def set_tier(admin_sql: Callable[..., Any]) -> Callable[[uuid.UUID, str], None]:
-    """Put a user on a tier as a tier.changed event would (admin write to the tier cache)."""
-
-    def _set(user_id: uuid.UUID, tier: str) -> None:
-        admin_sql(
-            "INSERT INTO missions.tier_cache (user_id, tier, changed_at, event_id) "
-            "VALUES (%s, %s, now(), gen_random_uuid()) "
-            "ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, changed_at = excluded.changed_at",
-            user_id,
-            tier,
-        )
-
-    return _set
+set_tier = set_tier_fixture("missions")
 
 
 class Student:

@@ -1,13 +1,11 @@
 from __future__ import annotations
 
-import uuid
-from collections.abc import Callable
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 
+from entitlements.testing import set_tier_fixture
 from profiler.main import service
 from profiler.questions.examples import EXAMPLE_ANSWERS
 from servicekit.testing import service_fixtures
@@ -60,17 +58,4 @@ def questionnaire(client: httpx.AsyncClient) -> Questionnaire:
     return Questionnaire(client)
 
 
-@pytest.fixture(scope="session")
-def set_tier(infra: Any) -> Callable[[uuid.UUID, str], None]:
-    """Put a user on a tier as a tier.changed event would (admin write to the tier cache)."""
-
-    def _set(user_id: uuid.UUID, tier: str) -> None:
-        with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:
-            conn.execute(
-                "INSERT INTO profiler.tier_cache (user_id, tier, changed_at, event_id) "
-                "VALUES (%s, %s, now(), gen_random_uuid()) "
-                "ON CONFLICT (user_id) DO UPDATE SET tier = excluded.tier, changed_at = excluded.changed_at",
-                (user_id, tier),
-            )
-
-    return _set
+set_tier = set_tier_fixture("profiler")

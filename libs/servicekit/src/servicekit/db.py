@@ -7,8 +7,6 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from typing import Any
 
-import psycopg
-from psycopg.pq import TransactionStatus
 from sqlalchemy import Column, DateTime, func, text
 from sqlalchemy.exc import DBAPIError
 from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
@@ -45,44 +43,11 @@ def create_engine(dsn: str, *, pool_size: int = 10) -> AsyncEngine:
 
 
 _SET_USER = text("SELECT set_config('app.user_id', :uid, true)")
-_BEGIN = b"BEGIN"
-_SET_USER_SQL = "SELECT set_config('app.user_id', %s, true)"  # the same, for the driver
 
 
 async def set_rls_user(session: AsyncSession, user_id: uuid.UUID | None) -> None:
     """Scope the current transaction to one user (transaction-local, bound parameter)."""
     await session.exec(_SET_USER, params={"uid": str(user_id) if user_id else ""})  # type: ignore[call-overload]
-
-
-async def _pipelined_begin(session: AsyncSession, uid: str) -> bool:
-    """BEGIN and `set_config` sent together, one round trip (psycopg pipeline mode) instead of
-    two: True when both are done. False when it could not, leaving the connection as the error
-    left it for `set_rls_user` to run on and report as SQLAlchemy would (a dead connection is
-    invalidated, with the pool's older ones, and the begin retried).
-
-    The same statement with the same bound parameter stays the transaction's first. psycopg waits
-    for its implicit BEGIN before sending anything else, so the BEGIN is ours: sent with the
-    driver in autocommit (no implicit one), which is switched off again as soon as the pipeline
-    ends. psycopg refuses that switch inside a transaction, so it is set on the attribute its
-    setter sets; psycopg is pinned and tests/test_user_transaction.py checks the protocol trace."""
-    connection = await session.connection()  # checks one out; nothing is sent yet
-    raw = (await connection.get_raw_connection()).driver_connection
-    if (
-        not isinstance(raw, psycopg.AsyncConnection)
-        or raw.autocommit
-        or raw.info.transaction_status != TransactionStatus.IDLE
-    ):
-        return False
-    try:
-        await raw.set_autocommit(True)
-        async with raw.pipeline():
-            await raw.execute(_BEGIN, prepare=False)
-            await raw.execute(_SET_USER_SQL, (uid,))
-    except psycopg.Error:
-        return False
-    finally:
-        raw._autocommit = False
-    return True
 
 
 async def _begin_as(engine: AsyncEngine, user_id: uuid.UUID | None) -> AsyncSession:
@@ -91,12 +56,10 @@ async def _begin_as(engine: AsyncEngine, user_id: uuid.UUID | None) -> AsyncSess
     `set_config` is the transaction's first statement, so if it fails because the pooled
     connection died (the server restarted since it was last used), nothing has been done yet
     and the transaction is begun once more on a fresh connection: the caller never sees it."""
-    uid = str(user_id) if user_id else ""
     for attempt in (1, 2):
         session = AsyncSession(engine, expire_on_commit=False)
         try:
-            if not await _pipelined_begin(session, uid):
-                await set_rls_user(session, user_id)  # autobegins, or reports why it cannot
+            await set_rls_user(session, user_id)  # autobegins the transaction
             return session
         except DBAPIError as exc:
             await session.close()

@@ -33,10 +33,8 @@ import httpx
 import nats
 
 from dashboard.testing import envelope, mixed_history, session_completed, tier_changed
-from journey_local.gateway_routes import HEALTH_CHECK
 from journey_local.procs import free_port, spawn, stop, wait_for_port
 from journey_local.stack import Stack
-from journey_local.traefik import EmbeddedTraefik
 from servicekit.auth import dev_user_id
 from servicekit.events.envelope import Event
 from servicekit.events.streams import stream_name
@@ -54,36 +52,6 @@ REFERENCE_PATH = "/ref/json"
 STUDENTS = 50
 BACKLOG = 50_000
 REBUILD_EVENTS = 100_000
-
-
-class BenchTraefik(EmbeddedTraefik):
-    """The stack's Traefik plus a `/ref` router with the same `journey` chain."""
-
-    def __init__(self, base: EmbeddedTraefik, reference_url: str) -> None:
-        super().__init__(base.data_dir, base.port, dict(base.values), dict(base.service_urls), base.streaming_paths)
-        self.reference_url = reference_url
-
-    def _render(self) -> Path:
-        static = super()._render()
-        reference = {
-            "http": {
-                "routers": {
-                    "reference": {
-                        "rule": "PathPrefix(`/ref`)",
-                        "entryPoints": ["web"],
-                        "service": "reference",
-                        "middlewares": ["journey"],
-                    }
-                },
-                "services": {
-                    "reference": {
-                        "loadBalancer": {"servers": [{"url": self.reference_url}], "healthCheck": HEALTH_CHECK}
-                    }
-                },
-            }
-        }
-        (self.data_dir / "dynamic" / "reference.yml").write_text(json.dumps(reference))
-        return static
 
 
 # --- publishing events straight into the producers' streams ------------------------------------
@@ -347,7 +315,7 @@ def main(argv: list[str] | None = None) -> int:
         )
         try:
             wait_for_port(port, proc=reference)
-            stack.traefik = BenchTraefik(stack.traefik, f"http://127.0.0.1:{port}")
+            stack.traefik = measure.BenchTraefik(stack.traefik, f"http://127.0.0.1:{port}")
             stack.start()
             asyncio.run(run(stack, args))
         finally:

@@ -8,6 +8,7 @@ The scripts run as `.venv/bin/python bench/<name>.py`, which puts this directory
 from __future__ import annotations
 
 import asyncio
+import json
 import math
 import os
 import shutil
@@ -21,7 +22,9 @@ from typing import Protocol, TypeVar
 
 import httpx
 
+from journey_local.gateway_routes import HEALTH_CHECK
 from journey_local.stack import StackConfig
+from journey_local.traefik import EmbeddedTraefik
 
 T = TypeVar("T")
 
@@ -239,3 +242,35 @@ def print_tail(path: Path, lines: int = 15) -> None:
         print(f"--- {path} (last {lines} lines)", file=sys.stderr)
         for line in path.read_text(errors="replace").splitlines()[-lines:]:
             print(line, file=sys.stderr)
+
+
+class BenchTraefik(EmbeddedTraefik):
+    """The stack's Traefik, rendering the product's gateway configuration as usual, plus a `/ref`
+    router to a reference app on the same `journey` middleware chain: both targets pay the same
+    gateway cost."""
+
+    def __init__(self, base: EmbeddedTraefik, reference_url: str) -> None:
+        super().__init__(base.data_dir, base.port, dict(base.values), dict(base.service_urls), base.streaming_paths)
+        self.reference_url = reference_url
+
+    def _render(self) -> Path:
+        static = super()._render()
+        reference = {
+            "http": {
+                "routers": {
+                    "reference": {
+                        "rule": "PathPrefix(`/ref`)",
+                        "entryPoints": ["web"],
+                        "service": "reference",
+                        "middlewares": ["journey"],
+                    }
+                },
+                "services": {
+                    "reference": {
+                        "loadBalancer": {"servers": [{"url": self.reference_url}], "healthCheck": HEALTH_CHECK}
+                    }
+                },
+            }
+        }
+        (self.data_dir / "dynamic" / "reference.yml").write_text(json.dumps(reference))
+        return static

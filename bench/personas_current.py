@@ -34,11 +34,9 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 
-from journey_local.gateway_routes import HEALTH_CHECK
 from journey_local.procs import free_port, spawn, stop, wait_for_port
 from journey_local.services import role_dsn
 from journey_local.stack import Stack
-from journey_local.traefik import EmbeddedTraefik
 
 if TYPE_CHECKING:
     import bench.measure as measure
@@ -57,37 +55,6 @@ RSS_LIMIT_MB = 150
 
 
 # --- the gateway: the product's dynamic.yml plus one reference router ---------------------------
-
-
-class BenchTraefik(EmbeddedTraefik):
-    """The stack's Traefik, rendering the product's gateway configuration as usual plus a
-    `reference` router (the same `journey` middleware chain as every service) and service."""
-
-    def __init__(self, base: EmbeddedTraefik, reference_url: str) -> None:
-        super().__init__(base.data_dir, base.port, dict(base.values), dict(base.service_urls))
-        self.reference_url = reference_url
-
-    def _render(self) -> Path:
-        static = super()._render()
-        reference = {
-            "http": {
-                "routers": {
-                    "reference": {
-                        "rule": "PathPrefix(`/ref`)",
-                        "entryPoints": ["web"],
-                        "service": "reference",
-                        "middlewares": ["journey"],
-                    }
-                },
-                "services": {
-                    "reference": {
-                        "loadBalancer": {"servers": [{"url": self.reference_url}], "healthCheck": HEALTH_CHECK}
-                    }
-                },
-            }
-        }
-        (self.data_dir / "dynamic" / "reference.yml").write_text(json.dumps(reference))
-        return static
 
 
 # --- seeding: complete one questionnaire per user through the gateway ---------------------------
@@ -286,7 +253,7 @@ def main(argv: list[str] | None = None) -> int:
     with measure.scratch(Path(tempfile.mkdtemp(prefix="journey-bench-")), keep=args.keep_data) as data_dir:
         reference_port = free_port()
         stack = Stack(measure.stack_config(data_dir))
-        stack.traefik = BenchTraefik(stack.traefik, f"http://127.0.0.1:{reference_port}")
+        stack.traefik = measure.BenchTraefik(stack.traefik, f"http://127.0.0.1:{reference_port}")
         logs = data_dir / "logs"
         reference: subprocess.Popen[bytes] | None = None
         started = False

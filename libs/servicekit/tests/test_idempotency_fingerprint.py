@@ -5,18 +5,16 @@ from __future__ import annotations
 
 import hashlib
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from typing import Any
 
 import httpx
-import psycopg
 import pytest
 from fastapi import APIRouter, Request
 
 from servicekit.app import create_app
 from servicekit.deps import DbSession
 from servicekit.idempotency import IdempotencyKey, idempotent
-from servicekit.migrations import ensure_schema_and_roles, idempotency_table_ddl
 from servicekit.settings import ServiceSettings
 from servicekit.testing import Users, app_client
 
@@ -42,13 +40,8 @@ async def upload(db: DbSession, request: Request, key: IdempotencyKey = None) ->
 
 
 @pytest.fixture(scope="module")
-def settings(infra: Any) -> ServiceSettings:
-    ensure_schema_and_roles(infra.admin_dsn, SCHEMA)
-    with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:
-        if conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.idempotency_keys",)).fetchone() == (None,):
-            for statement in idempotency_table_ddl(SCHEMA):
-                conn.execute(statement)
-    return ServiceSettings(service_name=SCHEMA, environment="test", database_url=infra.dsn(f"{SCHEMA}_app"))
+def settings(scratch_settings: Callable[[str, list[str]], ServiceSettings]) -> ServiceSettings:
+    return scratch_settings(SCHEMA, [])
 
 
 @pytest.fixture(scope="module")

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Any
 
@@ -24,7 +24,7 @@ from servicekit.db import timestamp_field, user_transaction
 from servicekit.deps import Engine
 from servicekit.errors import Conflict
 from servicekit.idempotency import IdempotencyKey, Reservation, idempotent_in_steps
-from servicekit.migrations import ensure_schema_and_roles, idempotency_table_ddl, user_table_ddl
+from servicekit.migrations import user_table_ddl
 from servicekit.settings import ServiceSettings
 from servicekit.testing import Users, app_client
 
@@ -74,23 +74,12 @@ async def place_order(
 
 
 @pytest.fixture(scope="module")
-def scratch_schema(infra: Any) -> None:
-    ensure_schema_and_roles(infra.admin_dsn, SCHEMA)
-    ddl = [
+def settings(scratch_settings: Callable[[str, list[str]], ServiceSettings]) -> ServiceSettings:
+    orders = (
         f'CREATE TABLE "{SCHEMA}".orders (id uuid PRIMARY KEY, user_id uuid NOT NULL, item text NOT NULL, '
-        "created_at timestamptz NOT NULL DEFAULT clock_timestamp())",
-        *user_table_ddl(SCHEMA, "orders"),
-        *idempotency_table_ddl(SCHEMA),
-    ]
-    with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:
-        if conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.orders",)).fetchone() == (None,):
-            for statement in ddl:
-                conn.execute(statement)
-
-
-@pytest.fixture(scope="module")
-def settings(infra: Any, scratch_schema: None) -> ServiceSettings:
-    return ServiceSettings(service_name=SCHEMA, environment="test", database_url=infra.dsn(f"{SCHEMA}_app"))
+        "created_at timestamptz NOT NULL DEFAULT clock_timestamp())"
+    )
+    return scratch_settings(SCHEMA, [orders, *user_table_ddl(SCHEMA, "orders")])
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,11 @@ from __future__ import annotations
 
 import asyncio
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import datetime
 from typing import Annotated, Any
 
 import httpx
-import psycopg
 import pytest
 from fastapi import APIRouter, Depends, Request
 from pydantic import BaseModel
@@ -20,7 +19,7 @@ from servicekit.app import create_app
 from servicekit.db import timestamp_field
 from servicekit.deps import DbSession
 from servicekit.idempotency import IdempotencyKey, idempotent
-from servicekit.migrations import ensure_schema_and_roles, idempotency_table_ddl, user_table_ddl
+from servicekit.migrations import user_table_ddl
 from servicekit.pagination import Page, PageParams, page_params
 from servicekit.repository import OwnedRepository, owned
 from servicekit.settings import ServiceSettings
@@ -90,23 +89,12 @@ async def get_named_note(note: Annotated[Note, Depends(owned(notes, param="note_
 
 
 @pytest.fixture(scope="module")
-def scratch_schema(infra: Any) -> None:
-    ensure_schema_and_roles(infra.admin_dsn, SCHEMA)
-    ddl = [
+def settings(scratch_settings: Callable[[str, list[str]], ServiceSettings]) -> ServiceSettings:
+    notes_table = (
         f'CREATE TABLE "{SCHEMA}".notes (id uuid PRIMARY KEY, user_id uuid NOT NULL, body text NOT NULL, '
-        "created_at timestamptz NOT NULL DEFAULT clock_timestamp())",
-        *user_table_ddl(SCHEMA, "notes"),
-        *idempotency_table_ddl(SCHEMA),
-    ]
-    with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:
-        if conn.execute("SELECT to_regclass(%s)", (f"{SCHEMA}.notes",)).fetchone() == (None,):
-            for statement in ddl:
-                conn.execute(statement)
-
-
-@pytest.fixture(scope="module")
-def settings(infra: Any, scratch_schema: None) -> ServiceSettings:
-    return ServiceSettings(service_name=SCHEMA, environment="test", database_url=infra.dsn(f"{SCHEMA}_app"))
+        "created_at timestamptz NOT NULL DEFAULT clock_timestamp())"
+    )
+    return scratch_settings(SCHEMA, [notes_table, *user_table_ddl(SCHEMA, "notes")])
 
 
 @pytest.fixture(scope="module")

@@ -5,12 +5,9 @@ malformed answer is retried, then scored offline, marked; a free student never r
 from __future__ import annotations
 
 import json
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import pytest
@@ -22,6 +19,7 @@ from contracts.coaching import ReflectionCreated
 from servicekit.ai import OpenAIProvider
 from servicekit.db import create_engine, user_transaction
 from servicekit.events import new_event
+from servicekit.testing import FakeOpenAI
 
 GOOD = {
     "label": "positive",
@@ -31,50 +29,10 @@ GOOD = {
 }
 
 
-class FakeOpenAI:
-    def __init__(self) -> None:
-        self.answer = json.dumps(GOOD)
-        self.requests: list[dict[str, Any]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append(body)
-                payload = json.dumps(
-                    {
-                        "id": "chatcmpl-test",
-                        "object": "chat.completion",
-                        "created": int(time.time()),
-                        "model": body["model"],
-                        "choices": [
-                            {
-                                "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": outer.answer},
-                            }
-                        ],
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture(scope="module")
 def fake_openai() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    yield fake
-    fake.server.shutdown()
+    with FakeOpenAI(answer=json.dumps(GOOD)) as fake:
+        yield fake
 
 
 async def _score(settings: CoachingSettings, fake: FakeOpenAI, user_id: uuid.UUID, reflection_id: str) -> None:
@@ -133,7 +91,7 @@ async def test_a_plus_students_reflection_is_scored_by_the_model(
     assert (shown["provider"], shown["fallback"], shown["label"], shown["score"]) == ("openai", False, "positive", 0.8)
     assert shown["themes"] == ["exams", "friends"]
     assert shown["supportive_sentence"] == GOOD["supportive_sentence"]
-    (sent,) = fake_openai.requests
+    (sent,) = fake_openai.bodies
     assert sent["response_format"]["type"] == "json_schema"
     assert "Passed my exam" in sent["messages"][1]["content"]
 

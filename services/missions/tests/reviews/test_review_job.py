@@ -4,11 +4,8 @@ with the real `openai` SDK against a local OpenAI-compatible server."""
 from __future__ import annotations
 
 import json
-import threading
-import time
 import uuid
 from collections.abc import Callable, Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from types import SimpleNamespace
 from typing import Any
 
@@ -22,7 +19,7 @@ from missions.reviews.service import review_job
 from servicekit.ai import OpenAIProvider
 from servicekit.db import create_engine, user_transaction
 from servicekit.events import new_event
-from servicekit.testing import eventually
+from servicekit.testing import FakeOpenAI, eventually
 from servicekit.worker import Worker
 
 B = "/api/v1/missions"
@@ -114,53 +111,10 @@ async def test_resubmit_keeps_each_review_and_the_last_try_closes(
     assert (await ada.start("writing-letter-to-future-self")).status_code == 201
 
 
-class FakeOpenAI:
-    """Serves /v1/chat/completions with whatever `answer` holds."""
-
-    def __init__(self) -> None:
-        self.answer = ""
-        self.requests: list[dict[str, Any]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append(body)
-                payload = json.dumps(
-                    {
-                        "id": "chatcmpl-test",
-                        "object": "chat.completion",
-                        "created": int(time.time()),
-                        "model": body["model"],
-                        "choices": [
-                            {
-                                "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": outer.answer},
-                            }
-                        ],
-                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture(scope="module")
 def fake_openai() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    yield fake
-    fake.server.shutdown()
+    with FakeOpenAI() as fake:
+        yield fake
 
 
 def _model_answer(levels: int) -> str:
@@ -247,7 +201,7 @@ async def test_the_openai_path_scores_from_the_model_levels_and_falls_back_marke
     assert review["fallback"] is False
     assert review["overall_score"] == 100.0
     assert review["next_step"] == "Test the river too."
-    sent = fake_openai.requests[0]
+    sent = fake_openai.bodies[0]
     assert sent["response_format"]["type"] == "json_schema"
     user_message = json.loads(sent["messages"][1]["content"])
     files = {f["name"]: f for f in user_message["submission"]["files"]}

@@ -3,12 +3,9 @@
 from __future__ import annotations
 
 import json
-import threading
-import time
 import uuid
 from collections.abc import Iterator
 from dataclasses import dataclass
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 
 import httpx
@@ -23,7 +20,7 @@ from profiler.settings import ProfilerSettings
 from servicekit.ai import OpenAIProvider
 from servicekit.db import create_engine, user_transaction
 from servicekit.events import new_event
-from servicekit.testing import Users, eventually
+from servicekit.testing import FakeOpenAI, Users, eventually
 from servicekit.worker import Worker
 
 B = "/api/v1/profiler"
@@ -41,53 +38,10 @@ GOOD_PERSONA = {
 }
 
 
-class FakeOpenAI:
-    """Serves /v1/chat/completions with whatever `answer` currently holds."""
-
-    def __init__(self) -> None:
-        self.answer: str = json.dumps(GOOD_PERSONA)
-        self.requests: list[dict[str, Any]] = []
-        outer = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:
-                body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
-                outer.requests.append({"path": self.path, "body": body, "auth": self.headers.get("Authorization")})
-                payload = json.dumps(
-                    {
-                        "id": "chatcmpl-test",
-                        "object": "chat.completion",
-                        "created": int(time.time()),
-                        "model": body["model"],
-                        "choices": [
-                            {
-                                "index": 0,
-                                "finish_reason": "stop",
-                                "message": {"role": "assistant", "content": outer.answer},
-                            }
-                        ],
-                        "usage": {"prompt_tokens": 1, "completion_tokens": 1, "total_tokens": 2},
-                    }
-                ).encode()
-                self.send_response(200)
-                self.send_header("Content-Type", "application/json")
-                self.send_header("Content-Length", str(len(payload)))
-                self.end_headers()
-                self.wfile.write(payload)
-
-            def log_message(self, *args: Any) -> None:
-                pass
-
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/v1"
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-
 @pytest.fixture(scope="module")
 def fake_openai() -> Iterator[FakeOpenAI]:
-    fake = FakeOpenAI()
-    yield fake
-    fake.server.shutdown()
+    with FakeOpenAI(answer=json.dumps(GOOD_PERSONA)) as fake:
+        yield fake
 
 
 @dataclass

@@ -121,6 +121,7 @@ class Target:
 
     name: str
     path: str
+    process: str  # the server process whose CPU serves it (cpu_seconds' name)
     paths: list[str] | None = None
     method: str = "GET"
     body: str | None = None
@@ -169,7 +170,7 @@ async def run_bench(stack: Stack, args: argparse.Namespace, pids: dict[str, int]
         f"measured per target, keep-alive via Traefik, {os.cpu_count()} CPUs shared by wrk and the servers",
         flush=True,
     )
-    read = [Target("profiler", PROFILER_PATH), Target("reference", REFERENCE_PATH)]
+    read = [Target("profiler", PROFILER_PATH, "profiler-api"), Target("reference", REFERENCE_PATH, "reference-app")]
     compare("read: GET personas/current", read, TARGET_RATIO, gateway, tokens, args, pids)
     if args.no_write:
         return
@@ -186,8 +187,10 @@ async def run_bench(stack: Stack, args: argparse.Namespace, pids: dict[str, int]
     body = json.dumps({"value": answer_for(question)})
     answer = f"/sessions/{{}}/answers/{question['id']}"
     write = [
-        Target("profiler", PROFILER_PATH, [API + answer.format(s) for s in sessions], "PUT", body),
-        Target("reference", REFERENCE_PATH, ["/ref" + answer.format(s) for s in sessions], "PUT", body),
+        Target("profiler", PROFILER_PATH, "profiler-api", [API + answer.format(s) for s in sessions], "PUT", body),
+        Target(
+            "reference", REFERENCE_PATH, "reference-app", [f"/ref{answer.format(s)}" for s in sessions], "PUT", body
+        ),
     ]
     compare("write: PUT sessions/{id}/answers/{question_id}", write, WRITE_TARGET_RATIO, gateway, tokens, args, pids)
 
@@ -207,6 +210,7 @@ def compare(
     if args.reference_first:
         targets = targets[::-1]
     windows: dict[str, list[Window]] = {t.name: [] for t in targets}
+    process = {t.name: t.process for t in targets}
     for _, target in measure.alternating(targets, args.rounds):
         window = measure_target(gateway, target, tokens, args, pids)
         report(window)
@@ -220,11 +224,25 @@ def compare(
     def worst_p99(name: str) -> float:
         return max(w.result.p99_ms for w in windows[name])
 
+    def cpu_ms_per_request(name: str) -> float:
+        """The serving process's CPU per answered request: other load on the machine slows a
+        server down but hardly changes what each request costs it."""
+        runs = windows[name]
+        cpu_seconds = sum(w.cpu.get(process[name], 0.0) / 100 * w.result.seconds for w in runs)
+        requests = sum(w.result.rps * w.result.seconds for w in runs)
+        return 1000 * cpu_seconds / requests if requests else math.nan
+
     ratio = rps("profiler") / rps("reference") if rps("reference") else math.nan
     print(
         f"{title}: profiler {rps('profiler'):.1f} vs reference {rps('reference'):.1f} req/s over {args.rounds} "
         f"round(s): ratio {ratio:.2f} (target >= {target_ratio}); worst p99 {worst_p99('profiler'):.1f} vs "
         f"{worst_p99('reference'):.1f} ms (target <= 1.5x); load average before {load:.2f}",
+        flush=True,
+    )
+    ours, theirs = cpu_ms_per_request("profiler"), cpu_ms_per_request("reference")
+    print(
+        f"{title}: server CPU per request: profiler {ours:.2f} vs reference {theirs:.2f} ms "
+        f"(reference/profiler {theirs / ours:.2f})",
         flush=True,
     )
 

@@ -30,13 +30,17 @@ CONNECT_TIMEOUT_SECONDS = 5
 
 
 def create_engine(dsn: str, *, pool_size: int = 10) -> AsyncEngine:
-    """A pooled engine. No ping per checkout: a connection that died while pooled is replaced
-    by `user_transaction` when its first statement fails (SQLAlchemy then invalidates the
-    pool's older connections too). A server that does not answer fails within the timeout."""
+    """A pooled engine of up to `2 * pool_size` connections, opened as needed and then kept:
+    SQLAlchemy closes an "overflow" connection as soon as it is given back, so under a load
+    above `pool_size` every request paid for a new PostgreSQL backend (seen in the profile).
+
+    No ping per checkout: a connection that died while pooled is replaced by `user_transaction`
+    when its first statement fails (SQLAlchemy then invalidates the pool's older connections
+    too). A server that does not answer fails within the timeout."""
     return create_async_engine(
         sqlalchemy_url(dsn),
-        pool_size=pool_size,
-        max_overflow=pool_size,
+        pool_size=2 * pool_size,
+        max_overflow=0,
         pool_recycle=1800,
         connect_args={"connect_timeout": CONNECT_TIMEOUT_SECONDS},
     )

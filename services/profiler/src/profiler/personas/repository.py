@@ -2,12 +2,14 @@ from __future__ import annotations
 
 import uuid
 from datetime import datetime
+from typing import Any
 
 from sqlalchemy import bindparam, text
 from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from profiler.models import Persona
+from servicekit.reads import Query, Reader
 
 
 async def by_session(db: AsyncSession, session_id: uuid.UUID) -> Persona | None:
@@ -22,8 +24,8 @@ async def by_id_for_update(db: AsyncSession, persona_id: uuid.UUID) -> Persona |
     return (await db.exec(select(Persona).where(Persona.id == persona_id).with_for_update())).first()
 
 
-# Built once: GET /personas/current is the hottest read, and statement construction shows up.
-_NEWEST_READY = (
+# GET /personas/current is the hottest read: compiled once, run on the kit's ORM-free read path.
+_NEWEST_READY = Query(
     select(Persona)
     .where(Persona.user_id == bindparam("user_id"), Persona.status == "ready")
     .order_by(col(Persona.generated_at).desc())
@@ -31,8 +33,8 @@ _NEWEST_READY = (
 )
 
 
-async def newest_ready(db: AsyncSession, user_id: uuid.UUID) -> Persona | None:
-    return (await db.exec(_NEWEST_READY, params={"user_id": user_id})).first()
+async def newest_ready(reader: Reader, user_id: uuid.UUID) -> dict[str, Any] | None:
+    return await reader.one(_NEWEST_READY, user_id=user_id)
 
 
 async def generation_counts(db: AsyncSession, since: datetime) -> tuple[int, int]:

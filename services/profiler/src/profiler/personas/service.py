@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import uuid
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -20,6 +21,7 @@ from servicekit.ai_job import AIJob
 from servicekit.errors import NotFound
 from servicekit.events import Event, emit
 from servicekit.logging import get_logger
+from servicekit.reads import Reader
 
 log = get_logger(__name__)
 
@@ -40,8 +42,9 @@ async def for_session(db: AsyncSession, session_id: uuid.UUID) -> Persona:
     return persona
 
 
-async def current(db: AsyncSession, user_id: uuid.UUID) -> Persona:
-    persona = await repository.newest_ready(db, user_id)
+async def current(reader: Reader, user_id: uuid.UUID) -> dict[str, Any]:
+    """The newest ready persona's row (the hot read: no ORM object is built)."""
+    persona = await repository.newest_ready(reader, user_id)
     if persona is None:
         raise NotFound("no persona yet: complete a questionnaire session first")
     return persona

@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from profiler.models import Persona
-from servicekit.reads import Query, Reader
+from servicekit.direct import DirectTransaction, Statement
 
 
 async def by_session(db: AsyncSession, session_id: uuid.UUID) -> Persona | None:
@@ -25,7 +25,7 @@ async def by_id_for_update(db: AsyncSession, persona_id: uuid.UUID) -> Persona |
 
 
 # GET /personas/current is the hottest read: compiled once, run on the kit's ORM-free read path.
-_NEWEST_READY = Query(
+_NEWEST_READY = Statement(
     select(Persona)
     .where(Persona.user_id == bindparam("user_id"), Persona.status == "ready")
     .order_by(col(Persona.generated_at).desc())
@@ -33,8 +33,8 @@ _NEWEST_READY = Query(
 )
 
 
-async def newest_ready(reader: Reader, user_id: uuid.UUID) -> dict[str, Any] | None:
-    return await reader.one(_NEWEST_READY, user_id=user_id)
+async def newest_ready(tx: DirectTransaction, user_id: uuid.UUID) -> dict[str, Any] | None:
+    return await tx.one(_NEWEST_READY, user_id=user_id)
 
 
 async def generation_counts(db: AsyncSession, since: datetime) -> tuple[int, int]:

@@ -18,10 +18,10 @@ from profiler.questions import service as questions_service
 from profiler.sessions import service as sessions_service
 from servicekit.ai import AIResult, StructuredTask
 from servicekit.ai_job import AIJob
+from servicekit.direct import DirectTransaction
 from servicekit.errors import NotFound
 from servicekit.events import Event, emit
 from servicekit.logging import get_logger
-from servicekit.reads import Reader
 
 log = get_logger(__name__)
 
@@ -42,9 +42,9 @@ async def for_session(db: AsyncSession, session_id: uuid.UUID) -> Persona:
     return persona
 
 
-async def current(reader: Reader, user_id: uuid.UUID) -> dict[str, Any]:
+async def current(tx: DirectTransaction, user_id: uuid.UUID) -> dict[str, Any]:
     """The newest ready persona's row (the hot read: no ORM object is built)."""
-    persona = await repository.newest_ready(reader, user_id)
+    persona = await repository.newest_ready(tx, user_id)
     if persona is None:
         raise NotFound("no persona yet: complete a questionnaire session first")
     return persona

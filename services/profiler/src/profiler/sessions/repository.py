@@ -1,15 +1,17 @@
 from __future__ import annotations
 
 import uuid
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import func, update
+from psycopg.types.json import Jsonb
+from sqlalchemy import bindparam, func, update
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from profiler.models import ProfilerAnswer, ProfilerSession
+from servicekit.direct import DirectTransaction, Statement
 
 
 async def get_session(db: AsyncSession, session_id: uuid.UUID, *, for_update: bool = False) -> ProfilerSession | None:
@@ -36,31 +38,6 @@ async def list_answers(db: AsyncSession, session_id: uuid.UUID) -> list[Profiler
     return list((await db.exec(select(ProfilerAnswer).where(ProfilerAnswer.session_id == session_id))).all())
 
 
-async def upsert_answer(
-    db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, question_id: str, value: Any
-) -> ProfilerAnswer:
-    """The stored answer, in one round trip when the value is new or changed (RETURNING), two
-    when it is the same (the update is skipped, so the row is read)."""
-    statement = insert(ProfilerAnswer).values(
-        session_id=session_id, question_id=question_id, user_id=user_id, value=value, answered_at=func.now()
-    )
-    upsert = statement.on_conflict_do_update(
-        index_elements=["session_id", "question_id"],
-        set_={"value": statement.excluded.value, "answered_at": func.now()},
-        # A retried PUT with the same value keeps its original timestamp.
-        where=ProfilerAnswer.__table__.c.value.is_distinct_from(statement.excluded.value),  # type: ignore[attr-defined]
-    ).returning(*ProfilerAnswer.__table__.c)  # type: ignore[attr-defined]
-    fresh = {"populate_existing": True}  # the row may already be loaded in this transaction
-    written = select(ProfilerAnswer).from_statement(upsert).execution_options(**fresh)
-    answer = cast(ProfilerAnswer | None, (await db.exec(written)).scalars().first())  # type: ignore[call-overload]
-    if answer is None:  # the same value: nothing was written, the stored row stands
-        unchanged = select(ProfilerAnswer).where(
-            ProfilerAnswer.session_id == session_id, ProfilerAnswer.question_id == question_id
-        )
-        answer = (await db.exec(unchanged.execution_options(**fresh))).one()
-    return answer
-
-
 async def touch(db: AsyncSession, row: ProfilerSession) -> None:
     """`updated_at = now()` in one statement (it was a SELECT now() then an UPDATE)."""
     statement = (
@@ -71,3 +48,55 @@ async def touch(db: AsyncSession, row: ProfilerSession) -> None:
         .execution_options(synchronize_session=False)
     )
     set_committed_value(row, "updated_at", (await db.exec(statement)).scalar_one())
+
+
+# PUT /sessions/{id}/answers/{question_id} runs on the kit's direct path (servicekit.direct): it is
+# the questionnaire's keystroke-rate write, and the ORM session cost four times its statements.
+_sessions = ProfilerSession.__table__.c  # type: ignore[attr-defined]
+_answers = ProfilerAnswer.__table__.c  # type: ignore[attr-defined]
+# Locks the session row and bumps `updated_at` in one statement; a refusal after it rolls back.
+_TOUCH = Statement(
+    update(ProfilerSession)
+    .where(_sessions.id == bindparam("session_id"))
+    .values(updated_at=func.now())
+    .returning(_sessions.status, _sessions.bank_version)
+)
+_new_answer = insert(ProfilerAnswer).values(
+    session_id=bindparam("session_id"),
+    question_id=bindparam("question_id"),
+    user_id=bindparam("user_id"),
+    value=bindparam("value"),
+    answered_at=func.now(),
+)
+_UPSERT_ANSWER = Statement(
+    _new_answer.on_conflict_do_update(
+        index_elements=["session_id", "question_id"],
+        set_={"value": _new_answer.excluded.value, "answered_at": func.now()},
+        # A retried PUT with the same value keeps its original timestamp.
+        where=_answers.value.is_distinct_from(_new_answer.excluded.value),
+    ).returning(_answers.question_id, _answers.value, _answers.answered_at)
+)
+_ANSWER = Statement(
+    select(_answers.question_id, _answers.value, _answers.answered_at).where(
+        _answers.session_id == bindparam("session_id"), _answers.question_id == bindparam("question_id")
+    )
+)
+
+
+async def touch_for_answer(tx: DirectTransaction, session_id: uuid.UUID) -> dict[str, Any] | None:
+    """The session's `status` and `bank_version`, locked and touched; None if the caller has none."""
+    return await tx.one(_TOUCH, session_id=session_id)
+
+
+async def put_answer(
+    tx: DirectTransaction, user_id: uuid.UUID, session_id: uuid.UUID, question_id: str, value: Any
+) -> dict[str, Any]:
+    """The stored answer (`question_id`, `value`, `answered_at`): one round trip when the value
+    is new or changed, two when it is the same (the update is skipped, so the row is read)."""
+    keys = {"session_id": session_id, "question_id": question_id}
+    written = await tx.one(_UPSERT_ANSWER, user_id=user_id, value=Jsonb(value), **keys)
+    if written is not None:
+        return written
+    stored = await tx.one(_ANSWER, **keys)
+    assert stored is not None, "the conflicting row exists in this transaction"
+    return stored

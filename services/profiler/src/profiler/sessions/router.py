@@ -9,6 +9,7 @@ from profiler.sessions import service
 from profiler.sessions.schemas import AnswerIn, AnswerPublic, CompletionAccepted, Progress, SessionPublic
 from servicekit.auth import CurrentPrincipal
 from servicekit.deps import DbSession
+from servicekit.direct import DirectTx
 from servicekit.idempotency import IdempotencyKey, idempotent
 from servicekit.openapi import problem_responses
 
@@ -60,10 +61,9 @@ async def get_session(session_id: uuid.UUID, db: DbSession) -> SessionPublic:
     responses=problem_responses((409, "the session is completed"), (422, "the value breaks its question's rules")),
 )
 async def put_answer(
-    session_id: uuid.UUID, question_id: str, body: AnswerIn, db: DbSession, principal: CurrentPrincipal
+    session_id: uuid.UUID, question_id: str, body: AnswerIn, tx: DirectTx, principal: CurrentPrincipal
 ) -> AnswerPublic:
-    answer = await service.answer(db, principal.user_id, session_id, question_id, body.value)
-    return AnswerPublic.model_validate(answer, from_attributes=True)
+    return AnswerPublic.model_validate(await service.answer(tx, principal.user_id, session_id, question_id, body.value))
 
 
 @router.post(

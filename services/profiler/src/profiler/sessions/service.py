@@ -19,6 +19,7 @@ from profiler.questions.answer_rules import normalise_answer
 from profiler.questions.bank import BANK_VERSION
 from profiler.sessions import repository
 from servicekit.db import lock_user
+from servicekit.direct import DirectTransaction
 from servicekit.errors import Conflict, NotFound, Unprocessable
 from servicekit.events import emit
 
@@ -42,15 +43,17 @@ def _ensure_open(row: ProfilerSession) -> None:
 
 
 async def answer(
-    db: AsyncSession, user_id: uuid.UUID, session_id: uuid.UUID, question_id: str, value: Any
-) -> ProfilerAnswer:
-    row = await owned(db, session_id, for_update=True)
-    question = await questions_service.question_by_id(db, row.bank_version, question_id)
-    _ensure_open(row)
-    stored = normalise_answer(question, value)
-    result = await repository.upsert_answer(db, user_id, session_id, question_id, stored)
-    await repository.touch(db, row)
-    return result
+    tx: DirectTransaction, user_id: uuid.UUID, session_id: uuid.UUID, question_id: str, value: Any
+) -> dict[str, Any]:
+    """Validate and store one answer (the direct path: see sessions.repository)."""
+    session = await repository.touch_for_answer(tx, session_id)
+    if session is None:
+        raise NotFound(f"session {session_id} does not exist")
+    if session["status"] == "completed":
+        raise Conflict(f"session {session_id} is already completed")
+    bank = await questions_service.bank_direct(tx, session["bank_version"])
+    question = questions_service.find(bank, question_id)
+    return await repository.put_answer(tx, user_id, session_id, question_id, normalise_answer(question, value))
 
 
 async def answers_of(db: AsyncSession, session_id: uuid.UUID) -> list[ProfilerAnswer]:

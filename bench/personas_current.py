@@ -125,11 +125,13 @@ class Target:
     paths: list[str] | None = None
     method: str = "GET"
     body: str | None = None
+    base: str | None = None  # straight to this server instead of through the gateway
 
 
 def measure_target(
     gateway: str, target: Target, tokens: list[str], args: argparse.Namespace, pids: dict[str, int]
 ) -> Window:
+    gateway = target.base or gateway
     paths = target.paths
     load = {"connections": args.concurrency, "tokens": tokens, "paths": paths, "method": target.method}
     if args.warmup > 0:
@@ -172,6 +174,8 @@ async def run_bench(stack: Stack, args: argparse.Namespace, pids: dict[str, int]
     )
     read = [Target("profiler", PROFILER_PATH, "profiler-api"), Target("reference", REFERENCE_PATH, "reference-app")]
     compare("read: GET personas/current", read, TARGET_RATIO, gateway, tokens, args, pids)
+    if args.servers:
+        compare_servers(stack, tokens, args, pids)
     if args.no_write:
         return
 
@@ -204,47 +208,80 @@ def compare(
     args: argparse.Namespace,
     pids: dict[str, int],
 ) -> None:
-    """Both targets over the rounds, order alternating; then the ratio and the worst p99s."""
+    """Both targets (ours, then its reference) over the rounds, order alternating; then the
+    ratio, the worst p99s and the server CPU per request."""
     load = os.getloadavg()[0]  # other work on the machine; during the run this bench is load too
     print(f"--- {title} (load average before: {load:.2f})", flush=True)
-    if args.reference_first:
-        targets = targets[::-1]
+    ours, theirs = targets
     windows: dict[str, list[Window]] = {t.name: [] for t in targets}
-    process = {t.name: t.process for t in targets}
-    for _, target in measure.alternating(targets, args.rounds):
+    for _, target in measure.alternating(targets[::-1] if args.reference_first else targets, args.rounds):
         window = measure_target(gateway, target, tokens, args, pids)
         report(window)
         windows[target.name].append(window)
 
-    def rps(name: str) -> float:
-        runs = windows[name]
+    def rps(target: Target) -> float:
+        runs = windows[target.name]
         total = sum(w.result.rps * w.result.seconds for w in runs)
         return total / sum(w.result.seconds for w in runs)
 
-    def worst_p99(name: str) -> float:
-        return max(w.result.p99_ms for w in windows[name])
+    def worst_p99(target: Target) -> float:
+        return max(w.result.p99_ms for w in windows[target.name])
 
-    def cpu_ms_per_request(name: str) -> float:
+    def cpu_ms_per_request(target: Target) -> float:
         """The serving process's CPU per answered request: other load on the machine slows a
         server down but hardly changes what each request costs it."""
-        runs = windows[name]
-        cpu_seconds = sum(w.cpu.get(process[name], 0.0) / 100 * w.result.seconds for w in runs)
+        runs = windows[target.name]
+        cpu_seconds = sum(w.cpu.get(target.process, 0.0) / 100 * w.result.seconds for w in runs)
         requests = sum(w.result.rps * w.result.seconds for w in runs)
         return 1000 * cpu_seconds / requests if requests else math.nan
 
-    ratio = rps("profiler") / rps("reference") if rps("reference") else math.nan
+    ratio = rps(ours) / rps(theirs) if rps(theirs) else math.nan
     print(
-        f"{title}: profiler {rps('profiler'):.1f} vs reference {rps('reference'):.1f} req/s over {args.rounds} "
-        f"round(s): ratio {ratio:.2f} (target >= {target_ratio}); worst p99 {worst_p99('profiler'):.1f} vs "
-        f"{worst_p99('reference'):.1f} ms (target <= 1.5x); load average before {load:.2f}",
+        f"{title}: {ours.name} {rps(ours):.1f} vs {theirs.name} {rps(theirs):.1f} req/s over {args.rounds} "
+        f"round(s): ratio {ratio:.2f} (target >= {target_ratio}); worst p99 {worst_p99(ours):.1f} vs "
+        f"{worst_p99(theirs):.1f} ms (target <= 1.5x); load average before {load:.2f}",
         flush=True,
     )
-    ours, theirs = cpu_ms_per_request("profiler"), cpu_ms_per_request("reference")
+    cpu_ours, cpu_theirs = cpu_ms_per_request(ours), cpu_ms_per_request(theirs)
     print(
-        f"{title}: server CPU per request: profiler {ours:.2f} vs reference {theirs:.2f} ms "
-        f"(reference/profiler {theirs / ours:.2f})",
+        f"{title}: server CPU per request: {ours.name} {cpu_ours:.2f} vs {theirs.name} {cpu_theirs:.2f} ms "
+        f"({theirs.name}/{ours.name} {cpu_theirs / cpu_ours:.2f})",
         flush=True,
     )
+
+
+def compare_servers(stack: Stack, tokens: list[str], args: argparse.Namespace, pids: dict[str, int]) -> None:
+    """The same profiler app under uvicorn (the stack's own process) and under Granian, straight to
+    each port, in the same run: what a change of ASGI server alone would give."""
+    granian = Path(sys.executable).with_name("granian")
+    if not granian.exists():
+        print("granian is not installed: the uvicorn/Granian comparison is skipped", flush=True)
+        return
+    port = free_port()
+    service = stack.services[0]
+    command = [str(granian), "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port", str(port)]
+    command += ["--loop", "uvloop", "--workers", "1", "--log-level", "warning", "granian_profiler:app"]
+    env = {**service.env, "PYTHONPATH": str(BENCH_DIR)}
+    proc = spawn(command, log=service.log_dir / "profiler-granian.log", env=env)
+    try:
+        wait_for_port(port, timeout=30, proc=proc)
+        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
+        worker = int(children[0]) if children else proc.pid  # Granian serves from a worker process
+        targets = [
+            Target("granian", PROFILER_PATH, "profiler-granian", base=f"http://127.0.0.1:{port}"),
+            Target("uvicorn", PROFILER_PATH, "profiler-api", base=service.url),
+        ]
+        compare(
+            "server: GET personas/current, no gateway",
+            targets,
+            1.0,
+            "",
+            tokens,
+            args,
+            {**pids, "profiler-granian": worker},
+        )
+    finally:
+        stop(proc)
 
 
 def _pid(proc: subprocess.Popen[bytes] | None) -> int:
@@ -260,6 +297,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=4, help="measure both targets this many times, order alternating")
     parser.add_argument("--reference-first", action="store_true", help="measure the reference before the profiler")
     parser.add_argument("--no-write", action="store_true", help="measure the read only")
+    parser.add_argument("--servers", action="store_true", help="also the profiler under uvicorn vs Granian")
     parser.add_argument("--keep-data", action="store_true", help="keep the temporary data dir (logs) afterwards")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.warmup < 0 or min(args.concurrency, args.users, args.rounds) < 1:

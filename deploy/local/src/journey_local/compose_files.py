@@ -29,6 +29,8 @@ from journey_local.traefik import GATEWAY_DIR
 
 HEADER = "# Generated from the service definitions by `python -m journey_local deploy-files`; do not edit.\n"
 IMAGE = "${JOURNEY_IMAGE:-journey:local}"
+# Every process runs the one image; `docker compose up --build` builds it from the repository.
+BUILD = {"context": "../..", "dockerfile": "deploy/docker/Dockerfile"}
 HEALTHCHECK = {
     "test": ["CMD", "python", "-m", "servicekit.healthcheck"],
     "interval": "10s",
@@ -80,6 +82,7 @@ def _service_entries(spec: ServiceSpec) -> dict[str, Any]:
     steps = [f"python -m {name} migrate"] + ([f"python -m {name} seed"] if spec.seed is not None else [])
     migrate = {
         "image": IMAGE,
+        "build": BUILD,
         "entrypoint": ["sh", "-c", " && ".join(steps)],
         "environment": _env(spec, "migrate", *(("seed",) if spec.seed is not None else ())),
         "depends_on": {"postgres": {"condition": "service_healthy"}},

@@ -110,6 +110,16 @@ def _settings_env(spec: ServiceSpec) -> dict[str, Value]:
     return env
 
 
+# What the kit's CLI reads itself, outside the settings class (`python -m <svc> migrate|seed`).
+CLI_VARIABLES = frozenset({"ADMIN_DATABASE_URL"})
+
+
+def settings_variables(spec: ServiceSpec) -> set[str]:
+    """The environment variables a service's settings class reads (pydantic-settings: the
+    field's name, case-insensitive)."""
+    return {name.upper() for name in spec.settings_class.model_fields}
+
+
 def needs_files(spec: ServiceSpec) -> bool:
     """A service that keeps files (a `data_dir` setting) gets a volume shared by its API and worker."""
     return "data_dir" in spec.settings_class.model_fields

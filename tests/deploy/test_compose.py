@@ -158,7 +158,9 @@ def test_the_gateways_values_come_from_traefiks_environment(tmp_path: Path, max_
     static = static.replace("/etc/traefik/dynamic", str(dynamic)).replace("/var/log/traefik", str(tmp_path))
     (tmp_path / "traefik.yml").write_text(static)
     env = {"GATEWAY_MAX_BODY_BYTES": max_body} if max_body else {}
-    proc = spawn([bin_path("traefik"), f"--configFile={tmp_path / 'traefik.yml'}"], log=tmp_path / "traefik.log", env=env)
+    proc = spawn(
+        [bin_path("traefik"), f"--configFile={tmp_path / 'traefik.yml'}"], log=tmp_path / "traefik.log", env=env
+    )
     try:
         wait_for_port(port, proc=proc)
         deadline = time.monotonic() + 20

@@ -174,3 +174,17 @@ def test_the_gateways_values_come_from_traefiks_environment(tmp_path: Path, max_
         stop(proc)
         backend.shutdown()
         backend.server_close()
+
+
+def test_the_workflow_that_runs_e2e_on_compose_is_valid() -> None:
+    workflow = ROOT / ".github" / "workflows" / "e2e-compose.yml"
+    tool = Path(sys.executable).with_name("check-jsonschema")
+    done = subprocess.run(
+        [str(tool), "--builtin-schema", "vendor.github-workflows", str(workflow)],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    assert "make e2e-compose" in workflow.read_text()

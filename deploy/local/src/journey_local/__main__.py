@@ -91,6 +91,11 @@ def main(argv: list[str] | None = None) -> None:
     command_parser.add_argument("--data-dir", type=Path, default=Path(".data"))
     sub.add_parser("events-doc", help="regenerate the event catalogue in docs/events.md")
     sub.add_parser("import-contracts", help="print import-linter's contracts for every service and lib")
+    sub.add_parser("deploy-files", help="regenerate deploy/compose and deploy/k8s from the service definitions")
+    env_parser = sub.add_parser(
+        "deploy-secrets", help="write deploy/compose/.env and deploy/k8s/dev's secret files where missing"
+    )
+    env_parser.add_argument("--data-dir", type=Path, default=Path(".data"))
     args = parser.parse_args(argv)
     if args.command == "run":
         run(args.data_dir)
@@ -100,6 +105,17 @@ def main(argv: list[str] | None = None) -> None:
         from journey_local import import_contracts
 
         print(import_contracts.render(), end="")
+    elif args.command == "deploy-files":
+        from journey_local import deploy_files
+
+        changed = deploy_files.write()
+        print("\n".join(f"updated {p.relative_to(deploy_files.DEPLOY_DIR.parent)}" for p in changed) or "all current")
+    elif args.command == "deploy-secrets":
+        from journey_local import deploy_files
+
+        written = deploy_files.write_secret_files(args.data_dir)
+        root = deploy_files.DEPLOY_DIR.parent
+        print("\n".join(f"wrote {p.relative_to(root)}" for p in written) or "all present (kept)")
     elif args.command == "events-doc":
         from journey_local import event_catalogue
 

@@ -23,7 +23,7 @@ class EmbeddedTraefik:
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
-        self.values = {"GATEWAY_PORT": str(port), **values}
+        self.values = {"GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(port), **values}
         self.service_urls = service_urls
         self.streaming_paths = streaming_paths or {}
         self.proc: subprocess.Popen[bytes] | None = None

@@ -10,7 +10,11 @@ Roles for service `s`:
 
 from __future__ import annotations
 
+import zlib
+from collections.abc import Iterator, Mapping
+from contextlib import contextmanager
 from pathlib import Path
+from urllib.parse import unquote, urlsplit
 
 import psycopg
 from alembic import command, context, op
@@ -30,8 +34,43 @@ def role_names(schema: str, *, system: bool = False) -> dict[str, str]:
     return roles
 
 
-def ensure_schema_and_roles(admin_dsn: str, schema: str, *, system_role: bool = False) -> None:
-    """Idempotently create the schema, its owner and the login roles (none with BYPASSRLS)."""
+# The settings each login role connects with (`python -m <svc> migrate` reads them from the environment).
+ROLE_URL_VARIABLES = {"app": "DATABASE_URL", "worker": "WORKER_DATABASE_URL", "system": "SYSTEM_DATABASE_URL"}
+
+
+def role_passwords(schema: str, env: Mapping[str, str], *, system: bool = False) -> dict[str, str]:
+    """The password of each login role, taken from the URL its process connects with: one secret
+    per role, written once (a compose env file, a Kubernetes Secret), never copied by hand. A URL
+    naming another role, or none, sets nothing (a trust-auth local stack has no passwords)."""
+    roles = role_names(schema, system=system)
+    found = {}
+    for kind, variable in ROLE_URL_VARIABLES.items():
+        if kind not in roles or not env.get(variable):
+            continue
+        parts = urlsplit(env[variable])
+        if parts.password and unquote(parts.username or "") == roles[kind]:
+            found[kind] = unquote(parts.password)
+    return found
+
+
+@contextmanager
+def schema_lock(admin_dsn: str, schema: str) -> Iterator[None]:
+    """One migration or seed of `schema` at a time: every new pod runs them as its init step, so
+    replicas starting together must queue rather than race on CREATE ROLE or Alembic's version row."""
+    key = zlib.crc32(f"journey.migrate.{schema}".encode())
+    with psycopg.connect(libpq_url(admin_dsn), autocommit=True) as conn:
+        conn.execute("SELECT pg_advisory_lock(%s)", (key,))
+        try:
+            yield
+        finally:
+            conn.execute("SELECT pg_advisory_unlock(%s)", (key,))
+
+
+def ensure_schema_and_roles(
+    admin_dsn: str, schema: str, *, system_role: bool = False, passwords: Mapping[str, str] | None = None
+) -> None:
+    """Idempotently create the schema, its owner and the login roles (none with BYPASSRLS);
+    `passwords` (by role kind) are set on every run, so rotating one is a redeploy."""
     roles = role_names(schema, system=system_role)
     with psycopg.connect(libpq_url(admin_dsn), autocommit=True) as conn:
         for kind, role in roles.items():
@@ -41,6 +80,13 @@ def ensure_schema_and_roles(admin_dsn: str, schema: str, *, system_role: bool = 
                 conn.execute(
                     sql.SQL("CREATE ROLE {} {} NOSUPERUSER NOBYPASSRLS NOCREATEDB NOCREATEROLE").format(
                         sql.Identifier(role), login
+                    )
+                )
+            if kind != "owner" and (passwords or {}).get(kind):
+                # A utility statement takes no bound parameters: the literal is quoted client-side.
+                conn.execute(
+                    sql.SQL("ALTER ROLE {} PASSWORD {}").format(
+                        sql.Identifier(role), sql.Literal((passwords or {})[kind])
                     )
                 )
         conn.execute(sql.SQL("GRANT {} TO current_user").format(sql.Identifier(roles["owner"])))
@@ -62,14 +108,22 @@ def ensure_schema_and_roles(admin_dsn: str, schema: str, *, system_role: bool = 
             )
 
 
-def upgrade(admin_dsn: str, schema: str, migrations_dir: Path, *, system_role: bool = False) -> None:
-    """Bring `schema` to head with the service's own Alembic history."""
-    ensure_schema_and_roles(admin_dsn, schema, system_role=system_role)
-    config = Config()
-    config.set_main_option("script_location", str(migrations_dir))
-    config.attributes["dsn"] = admin_dsn
-    config.attributes["schema"] = schema
-    command.upgrade(config, "head")
+def upgrade(
+    admin_dsn: str,
+    schema: str,
+    migrations_dir: Path,
+    *,
+    system_role: bool = False,
+    passwords: Mapping[str, str] | None = None,
+) -> None:
+    """Bring `schema` to head with the service's own Alembic history (one runner at a time)."""
+    with schema_lock(admin_dsn, schema):
+        ensure_schema_and_roles(admin_dsn, schema, system_role=system_role, passwords=passwords)
+        config = Config()
+        config.set_main_option("script_location", str(migrations_dir))
+        config.attributes["dsn"] = admin_dsn
+        config.attributes["schema"] = schema
+        command.upgrade(config, "head")
 
 
 def run_env() -> None:

@@ -17,7 +17,7 @@ from __future__ import annotations
 
 import argparse
 import os
-from collections.abc import Callable, Coroutine, Sequence
+from collections.abc import Callable, Coroutine, Mapping, Sequence
 from contextlib import AbstractAsyncContextManager
 from dataclasses import dataclass, field
 from importlib.metadata import entry_points
@@ -112,12 +112,16 @@ class ServiceDefinition(Generic[S]):
         if self.seed is None:
             return None
         owner = migrations.role_names(self.schema)["owner"]
-        with psycopg.connect(libpq_url(admin_dsn)) as conn:
+        with migrations.schema_lock(admin_dsn, self.schema), psycopg.connect(libpq_url(admin_dsn)) as conn:
             conn.execute(sql.SQL("SET ROLE {}").format(sql.Identifier(owner)))
             return self.seed(conn, settings or self.settings())
 
-    def migrate(self, admin_dsn: str) -> None:
-        migrations.upgrade(admin_dsn, self.schema, self.migrations_dir, system_role=self.system_role)
+    def migrate(self, admin_dsn: str, env: Mapping[str, str] | None = None) -> None:
+        """Schema to head; each login role's password comes from the URL in `env` it connects with."""
+        passwords = migrations.role_passwords(self.schema, env or {}, system=self.system_role)
+        migrations.upgrade(
+            admin_dsn, self.schema, self.migrations_dir, system_role=self.system_role, passwords=passwords
+        )
 
     def cli(self, argv: Sequence[str] | None = None) -> None:
         """`python -m <name> {api,worker,migrate,seed}`."""
@@ -147,7 +151,7 @@ class ServiceDefinition(Generic[S]):
             if not admin_dsn:
                 parser.error(f"{args.command} needs ADMIN_DATABASE_URL (a role that may create roles and schemas)")
             if args.command == "migrate":
-                self.migrate(admin_dsn)
+                self.migrate(admin_dsn, os.environ)
             else:
                 print(self.run_seed(admin_dsn) or "nothing to seed")
 

@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
-from pydantic import SecretStr, model_validator
+from pydantic import Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 MIN_SECRET_LENGTH = 32
@@ -29,6 +30,13 @@ class ServiceSettings(BaseSettings):
 
     nats_url: str = "nats://127.0.0.1:4222"
     consumer_watchdog_seconds: float = 15.0
+    # Copies of each stream (and of its consumers) the JetStream cluster keeps: 1 for a single
+    # server, 3 for a 3-node cluster (deploy/k8s prod), so a node lost loses no acknowledged event.
+    jetstream_replicas: int = Field(default=1, ge=1, le=5)
+    # The worker touches this file every few seconds from its event loop; the container
+    # healthcheck (`python -m servicekit.healthcheck`) calls a worker whose file went stale stuck.
+    worker_heartbeat_file: Path | None = None
+    worker_heartbeat_seconds: float = Field(default=5.0, gt=0)
 
     jwt_issuer: str = "journey-dev"
     jwt_audience: str = "journey"

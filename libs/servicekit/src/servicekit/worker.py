@@ -6,6 +6,7 @@ import asyncio
 import contextlib
 import signal
 from collections.abc import Callable, Coroutine, Sequence
+from pathlib import Path
 from typing import Any
 
 from nats.aio.client import Client as NATS
@@ -62,7 +63,7 @@ class Worker:
         js = self.nc.jetstream()
         # Its own stream, and every stream a consumer binds to, must exist whoever starts first.
         for service in sorted({self.schema, *(service_of_stream(sub.stream) for sub in self.subscriptions)}):
-            await ensure_stream(js, service)
+            await ensure_stream(js, service, replicas=self.settings.jetstream_replicas)
         self.relay = relay = OutboxRelay(self.settings.worker_dsn, self.schema, js)
         self.runners = [
             ConsumerRunner(js, self.engine, self.schema, sub, watchdog_interval=self.settings.consumer_watchdog_seconds)
@@ -70,7 +71,16 @@ class Worker:
         ]
         self._tasks = [asyncio.create_task(relay.run())] + [asyncio.create_task(r.run()) for r in self.runners]
         self._tasks += [asyncio.create_task(job()) for job in self.background]
+        if self.settings.worker_heartbeat_file is not None:
+            self._tasks.append(asyncio.create_task(self._heartbeat(self.settings.worker_heartbeat_file)))
         log.info("worker_started", consumers=[s.durable for s in self.subscriptions])
+
+    async def _heartbeat(self, path: Path) -> None:
+        """Touch `path` while the event loop turns: a loop blocked or wedged stops touching it."""
+        await asyncio.to_thread(path.parent.mkdir, parents=True, exist_ok=True)
+        while True:
+            await asyncio.to_thread(path.touch)
+            await asyncio.sleep(self.settings.worker_heartbeat_seconds)
 
     async def stop(self) -> None:
         # Every step is bounded: a shutdown must never hang on a stuck connection.

@@ -57,8 +57,9 @@ async def connect(url: str, name: str, *, on_reconnected: Callable[[], None] | N
     )
 
 
-async def ensure_stream(js: JetStreamContext, service: str) -> None:
-    """Create or update the service's stream: file storage, no age limit (replayable)."""
+async def ensure_stream(js: JetStreamContext, service: str, *, replicas: int = 1) -> None:
+    """Create or update the service's stream: file storage, no age limit (replayable), `replicas`
+    copies in a cluster (consumers inherit the stream's replica count)."""
     config = StreamConfig(
         name=stream_name(service),
         subjects=stream_subjects(service),
@@ -66,6 +67,7 @@ async def ensure_stream(js: JetStreamContext, service: str) -> None:
         storage=StorageType.FILE,
         max_age=0,
         duplicate_window=DUPLICATE_WINDOW_SECONDS,
+        num_replicas=replicas,
     )
     try:
         await js.stream_info(config.name or "")

@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PROJECTS := $(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml))
 PACKAGES := $(foreach p,$(PROJECTS),-e $(p))
 SOURCE_ROOTS := $(subst $(eval) ,:,$(wildcard libs/*/src services/*/src deploy/*/src))
-DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy import-linter hypothesis
+DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy import-linter hypothesis pyyaml types-pyyaml
 USER ?= student
 
 .PHONY: install run test lint fmt token bench fuzz clean rebuild-dashboard

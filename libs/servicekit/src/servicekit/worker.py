@@ -15,6 +15,8 @@ from servicekit.events.consumer import ConsumerRunner, Subscription
 from servicekit.events.relay import OutboxRelay
 from servicekit.events.streams import connect, ensure_stream, service_of_stream
 from servicekit.logging import configure_logging, get_logger
+from servicekit.metrics import on_scrape
+from servicekit.observability import observe_process
 from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -39,6 +41,7 @@ class Worker:
         self.relay: OutboxRelay | None = None
         self.runners: list[ConsumerRunner] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._stop_sampling: list[Callable[[], None]] = []
 
     def _broker_back(self) -> None:
         # Drain the outbox now rather than after the relay's backoff, and let each watchdog
@@ -70,10 +73,15 @@ class Worker:
         ]
         self._tasks = [asyncio.create_task(relay.run())] + [asyncio.create_task(r.run()) for r in self.runners]
         self._tasks += [asyncio.create_task(job()) for job in self.background]
+        # Read from the database and the broker when Prometheus scrapes (servicekit.metrics).
+        self._stop_sampling = [on_scrape(lambda: relay.sample(self.engine))]
+        self._stop_sampling += [on_scrape(runner.sample_pending) for runner in self.runners]
         log.info("worker_started", consumers=[s.durable for s in self.subscriptions])
 
     async def stop(self) -> None:
         # Every step is bounded: a shutdown must never hang on a stuck connection.
+        for stop_sampling in self._stop_sampling:
+            stop_sampling()
         for task in self._tasks:
             task.cancel()
         if self._tasks:
@@ -96,6 +104,7 @@ def run_worker(
 ) -> None:
     """Run until SIGINT/SIGTERM; in-flight handlers finish or are redelivered."""
     configure_logging(f"{settings.service_name}-worker", settings.log_level)
+    stop_metrics = observe_process(settings, worker=True)
 
     async def main() -> None:
         worker = Worker(settings, schema, subscriptions, background)
@@ -107,4 +116,7 @@ def run_worker(
         await stop.wait()
         await worker.stop()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        stop_metrics()

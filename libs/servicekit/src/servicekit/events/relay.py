@@ -50,6 +50,10 @@ class OutboxRelay:
         self._resume = asyncio.Event()  # only wake(): a NOTIFY during an outage keeps the backoff
         self._last_prune = 0.0
         self._conn: psycopg.AsyncConnection[Any] | None = None
+        # Exported at 0 from the start: a rate over a series that appears only at the first
+        # failure misses that failure.
+        self._published = OUTBOX_PUBLISHED.labels(schema)
+        self._failures = OUTBOX_PUBLISH_FAILURES.labels(schema)
 
     def wake(self) -> None:
         """Publish now: called when the broker is back, so the outbox drains at once instead
@@ -104,7 +108,7 @@ class OutboxRelay:
                     await conn.execute(
                         sql.SQL("UPDATE {} SET published_at = now() WHERE id = ANY(%s)").format(outbox), (sent,)
                     )
-                    OUTBOX_PUBLISHED.labels(self.schema).inc(len(sent))
+                    self._published.inc(len(sent))
             return len(sent)
 
     async def _publish_traced(self, subject: str, payload: str, headers: dict[str, str]) -> None:
@@ -169,7 +173,7 @@ class OutboxRelay:
                         await self.prune()
                 except Exception as exc:  # NATS or PostgreSQL down: keep rows, try again later
                     log.warning("outbox_publish_failed", error=repr(exc))
-                    OUTBOX_PUBLISH_FAILURES.labels(self.schema).inc()
+                    self._failures.inc()
                     if isinstance(exc, psycopg.Error | OSError):
                         await self._drop_connection()
                     await self._wait(self._resume, backoff)

@@ -68,16 +68,23 @@ def configure_from_env(service_name: str) -> bool:
     if _State.on:
         return True
     from opentelemetry.exporter.otlp.proto.http.trace_exporter import OTLPSpanExporter
+
+    install(OTLPSpanExporter(), os.environ.get("OTEL_SERVICE_NAME") or service_name)
+    return True
+
+
+def install(exporter: Any, service_name: str) -> None:
+    """Tracing as a service process runs it: spans batched to `exporter` off the event loop, and
+    the SQL and HTTP client instrumentations. Engines made from now on trace their statements
+    (servicekit.db.create_engine looks the factory up at call time); httpx clients (the OpenAI
+    SDK) their requests."""
     from opentelemetry.instrumentation.httpx import HTTPXClientInstrumentor
     from opentelemetry.instrumentation.sqlalchemy import SQLAlchemyInstrumentor
     from opentelemetry.sdk.trace.export import BatchSpanProcessor
 
-    enable(BatchSpanProcessor(OTLPSpanExporter()), os.environ.get("OTEL_SERVICE_NAME") or service_name)
-    # Engines made from now on (servicekit.db.create_engine looks the factory up at call time)
-    # trace their statements; httpx clients (the OpenAI SDK, service calls) their requests.
+    enable(BatchSpanProcessor(exporter), service_name)
     SQLAlchemyInstrumentor().instrument()
     HTTPXClientInstrumentor().instrument()
-    return True
 
 
 def _switch() -> Any:

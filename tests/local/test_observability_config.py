@@ -23,7 +23,7 @@ def test_the_local_scrape_config_names_every_process_make_run_starts(tmp_path: P
         for group in job["static_configs"]
         for target in group["targets"]
     }
-    expected = {("gateway", None): f"127.0.0.1:{config.gateway_metrics_port}"}
+    expected: dict[tuple[str, str | None], str] = {("gateway", None): f"127.0.0.1:{config.gateway_metrics_port}"}
     for spec in SERVICES:
         api, worker = config.metrics_ports[spec.name]
         expected[("journey-api", spec.name)] = f"127.0.0.1:{api}"

@@ -25,7 +25,8 @@ log = get_logger(__name__)
 
 Sampler = Callable[[], Awaitable[None]]
 SAMPLE_TIMEOUT_SECONDS = 2.0
-disable_created_metrics()  # a `_created` series beside every counter doubles the scrape for nothing
+# A `_created` series beside every counter doubles the scrape for nothing.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 
 class _ScrapeSamplers(Collector):

@@ -52,6 +52,7 @@ bench: install
 	$(BIN)/python bench/webhook_intake.py
 	$(BIN)/python bench/jetstream_sync.py
 	$(BIN)/python bench/dashboard_live.py
+	$(BIN)/python bench/tracing_overhead.py
 
 # Schemathesis in its own environment (its pins must not move the services'); not part of `make test`.
 FUZZ_VENV := .venv-fuzz

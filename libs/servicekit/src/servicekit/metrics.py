@@ -61,8 +61,10 @@ class _ScrapeSamplers(Collector):
         except RuntimeError:
             current = None
         for loop, samplers in by_loop.items():
-            if loop is current or loop.is_closed():
-                continue  # waiting on our own loop would deadlock: its gauges keep their last values
+            if loop is current or not loop.is_running():
+                # Waiting on our own loop would deadlock, and a stopped one never answers: the
+                # gauges keep their last values.
+                continue
             future = asyncio.run_coroutine_threadsafe(_sample_all(samplers), loop)
             try:
                 future.result(timeout=SAMPLE_TIMEOUT_SECONDS + 1)

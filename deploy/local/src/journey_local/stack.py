@@ -22,9 +22,14 @@ from journey_local.traefik import EmbeddedTraefik
 class StackConfig:
     data_dir: Path
     gateway_port: int = 8080
+    gateway_metrics_port: int = 8082
     postgres_port: int = 54329
     nats_port: int = 42229
     service_ports: dict[str, int] = field(default_factory=lambda: {s.name: s.default_port for s in SERVICES})
+    # Prometheus ports of each service's API and worker: 9101/9201 beside profiler's 8101, and so on.
+    metrics_ports: dict[str, tuple[int, int]] = field(
+        default_factory=lambda: {s.name: (s.default_port + 1000, s.default_port + 1100) for s in SERVICES}
+    )
     database_url: str | None = None  # an external server's admin URL; embedded when unset
     nats_url: str | None = None
     rate_average: int = 100
@@ -39,6 +44,8 @@ class StackConfig:
         """A stack beside any other (tests, fuzzing, benches): every port picked free."""
         ports = {
             "gateway_port": free_port(),
+            "gateway_metrics_port": free_port(),
+            "metrics_ports": {spec.name: (free_port(), free_port()) for spec in SERVICES},
             "postgres_port": free_port(),
             "nats_port": free_port(),
             "service_ports": {spec.name: free_port() for spec in SERVICES},
@@ -50,6 +57,7 @@ class StackConfig:
         return cls(
             data_dir=data_dir,
             gateway_port=int(os.environ.get("GATEWAY_PORT", "8080")),
+            gateway_metrics_port=int(os.environ.get("GATEWAY_METRICS_PORT", "8082")),
             postgres_port=int(os.environ.get("POSTGRES_PORT", "54329")),
             nats_port=int(os.environ.get("NATS_PORT", "42229")),
             database_url=os.environ.get("DATABASE_URL") or None,
@@ -79,6 +87,8 @@ class Stack:
                     {
                         "PUBLIC_BASE_URL": self.gateway_url_for(config),
                         "DATA_DIR": str(data),  # where a service keeps files (missions' submissions)
+                        "METRICS_PORT": str(config.metrics_ports[spec.name][0]),
+                        "WORKER_METRICS_PORT": str(config.metrics_ports[spec.name][1]),
                         **self.secrets.env(),
                         **config.extra_env,
                     },
@@ -94,7 +104,9 @@ class Stack:
         }
         urls = {s.spec.name: s.url for s in self.services}
         streaming = {s.spec.name: s.spec.streaming_paths for s in self.services if s.spec.streaming_paths}
-        self.traefik = EmbeddedTraefik(data / "gateway", config.gateway_port, values, urls, streaming)
+        self.traefik = EmbeddedTraefik(
+            data / "gateway", config.gateway_port, config.gateway_metrics_port, values, urls, streaming
+        )
 
     @staticmethod
     def gateway_url_for(config: StackConfig) -> str:
@@ -103,6 +115,15 @@ class Stack:
     @property
     def gateway_url(self) -> str:
         return self.traefik.url
+
+    def metrics_endpoints(self) -> dict[str, str]:
+        """Where Prometheus scrapes each process (deploy/observability/prometheus-local.yml)."""
+        endpoints = {"gateway": self.traefik.metrics_url}
+        for service in self.services:
+            api, worker = self.config.metrics_ports[service.spec.name]
+            endpoints[f"{service.spec.name}-api"] = f"http://127.0.0.1:{api}/metrics"
+            endpoints[f"{service.spec.name}-worker"] = f"http://127.0.0.1:{worker}/metrics"
+        return endpoints
 
     def start_infrastructure(self) -> None:
         if self.postgres:
@@ -113,7 +134,8 @@ class Stack:
             prepare(service.spec, self.admin_dsn, self.secrets.env())
 
     def busy_ports(self) -> list[int]:
-        ports = [self.config.gateway_port, *(s.port for s in self.services)]
+        ports = [self.config.gateway_port, self.config.gateway_metrics_port, *(s.port for s in self.services)]
+        ports += [port for pair in self.config.metrics_ports.values() for port in pair]
         if self.postgres:
             ports.append(self.postgres.port)
         if self.nats:

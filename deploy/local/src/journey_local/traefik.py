@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
+from collections.abc import Mapping
 from pathlib import Path
 from string import Template
 
@@ -12,18 +15,43 @@ from journey_local.procs import bin_path, spawn, stop, wait_for_port
 GATEWAY_DIR = Path(__file__).resolve().parents[4] / "gateway"
 
 
+def tracing_block(environ: Mapping[str, str]) -> str:
+    """Traefik's OTLP tracing, on when the services trace too (the same endpoint): its span is
+    then the root of each request's trace and its `traceparent` reaches the service."""
+    endpoint = environ.get("OTEL_EXPORTER_OTLP_TRACES_ENDPOINT")
+    if not endpoint and environ.get("OTEL_EXPORTER_OTLP_ENDPOINT"):
+        endpoint = environ["OTEL_EXPORTER_OTLP_ENDPOINT"].rstrip("/") + "/v1/traces"
+    if not endpoint:
+        return ""
+    return f"""
+tracing:
+  serviceName: journey-gateway
+  sampleRate: 1.0
+  otlp:
+    http:
+      endpoint: {json.dumps(endpoint)}
+"""
+
+
 class EmbeddedTraefik:
     def __init__(
         self,
         data_dir: Path,
         port: int,
+        metrics_port: int,
         values: dict[str, str],
         service_urls: dict[str, str],
         streaming_paths: dict[str, tuple[str, ...]] | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
-        self.values = {"GATEWAY_HOST": "127.0.0.1", "GATEWAY_PORT": str(port), **values}
+        self.metrics_port = metrics_port
+        self.values = {
+            "GATEWAY_HOST": "127.0.0.1",
+            "GATEWAY_PORT": str(port),
+            "METRICS_PORT": str(metrics_port),
+            **values,
+        }
         self.service_urls = service_urls
         self.streaming_paths = streaming_paths or {}
         self.proc: subprocess.Popen[bytes] | None = None
@@ -31,6 +59,10 @@ class EmbeddedTraefik:
     @property
     def url(self) -> str:
         return f"http://127.0.0.1:{self.port}"
+
+    @property
+    def metrics_url(self) -> str:
+        return f"http://127.0.0.1:{self.metrics_port}/metrics"
 
     @property
     def access_log(self) -> Path:
@@ -43,7 +75,8 @@ class EmbeddedTraefik:
         values = {**self.values, "DYNAMIC_CONFIG_DIR": str(dynamic), "ACCESS_LOG": str(self.access_log)}
         (dynamic / "dynamic.yml").write_text(Template((GATEWAY_DIR / "dynamic.yml").read_text()).substitute(values))
         (dynamic / "routes.yml").write_text(render_routes(self.service_urls, self.streaming_paths))
-        static.write_text(Template((GATEWAY_DIR / "traefik.yml").read_text()).substitute(values))
+        static_text = Template((GATEWAY_DIR / "traefik.yml").read_text()).substitute(values)
+        static.write_text(static_text + tracing_block(os.environ))
         return static
 
     def start(self) -> None:

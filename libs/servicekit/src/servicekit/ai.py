@@ -20,6 +20,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from tenacity import AsyncRetrying, RetryError, retry_if_exception_type, stop_after_attempt, wait_exponential
 
 from servicekit.logging import get_logger
+from servicekit.metrics import count_ai
 from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -55,6 +56,7 @@ class OfflineProvider:
     name = "offline"
 
     async def generate(self, task: StructuredTask[T]) -> AIResult[T]:
+        count_ai(task.name, self.name, "ok")
         return AIResult(task.offline(), provider=self.name)
 
 
@@ -104,13 +106,16 @@ class OpenAIProvider:
                 stop=stop_after_attempt(self.max_attempts),
                 wait=wait_exponential(multiplier=0.2, max=5),
                 retry=retry_if_exception_type((InvalidModelAnswer, openai.APIError)),
+                before_sleep=lambda _state: count_ai(task.name, self.name, "retried"),
             ):
                 with attempt:
                     value = await self._ask(task)
+                    count_ai(task.name, self.name, "ok")
                     return AIResult(value, provider=self.name)
         except RetryError as exc:
             reason = repr(exc.last_attempt.exception())
             log.warning("ai_fallback", task=task.name, reason=reason)
+            count_ai(task.name, self.name, "fallback")
             return AIResult(task.offline(), provider="offline", fallback=True, reason=reason)
         raise AssertionError("unreachable")  # pragma: no cover
 
@@ -140,5 +145,6 @@ async def generate_if_allowed(provider: AIProvider, task: StructuredTask[T], *, 
     """Use `provider` if the call was within the user's budget (see `spend_ai_call`, which the
     caller runs in a short transaction first); otherwise answer offline, marked."""
     if not within_budget:
+        count_ai(task.name, provider.name, "over_budget")
         return AIResult(task.offline(), provider="offline", fallback=True, reason="daily AI budget used")
     return await provider.generate(task)

@@ -15,6 +15,7 @@ from servicekit.auth import TokenVerifier
 from servicekit.db import create_engine
 from servicekit.errors import gateway_problem_pages, install_error_handlers
 from servicekit.health import router as health_router
+from servicekit.http_metrics import HttpMetricsMiddleware
 from servicekit.logging import configure_logging
 from servicekit.middleware import RequestContextMiddleware, UnstorableInputMiddleware
 from servicekit.openapi import problem_openapi
@@ -79,6 +80,8 @@ def create_app(
     )
     # Outermost last: the request id must be bound before the guard can reject.
     app.add_middleware(RequestContextMiddleware)
+    # Outermost of all: counts every answer, the other middleware's own included.
+    app.add_middleware(HttpMetricsMiddleware, service=settings.service_name, routes_of=app)
     return app
 
 

@@ -9,7 +9,8 @@ from typing import Any
 
 from sqlalchemy import Column, DateTime, func, text
 from sqlalchemy.exc import DBAPIError
-from sqlalchemy.ext.asyncio import AsyncEngine, create_async_engine
+from sqlalchemy.ext import asyncio as sa_asyncio
+from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel import Field
 from sqlmodel.ext.asyncio.session import AsyncSession
 
@@ -36,8 +37,9 @@ def create_engine(dsn: str, *, pool_size: int = 10) -> AsyncEngine:
 
     No ping per checkout: a connection that died while pooled is replaced by `user_transaction`
     when its first statement fails (SQLAlchemy then invalidates the pool's older connections
-    too). A server that does not answer fails within the timeout."""
-    return create_async_engine(
+    too). A server that does not answer fails within the timeout. (The factory is looked up at
+    call time: with tracing on, its instrumentation wraps it.)"""
+    return sa_asyncio.create_async_engine(
         sqlalchemy_url(dsn),
         pool_size=2 * pool_size,
         max_overflow=0,

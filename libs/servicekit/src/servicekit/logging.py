@@ -9,11 +9,14 @@ from typing import Any
 
 import structlog
 
+from servicekit.tracing import add_trace_ids
+
 
 def configure_logging(service: str, level: str = "INFO") -> None:
     """Route stdlib and structlog output through one JSON renderer on stdout."""
     shared: list[structlog.types.Processor] = [
         structlog.contextvars.merge_contextvars,
+        add_trace_ids,
         structlog.processors.add_log_level,
         structlog.processors.TimeStamper(fmt="iso", utc=True),
     ]

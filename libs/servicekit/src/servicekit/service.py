@@ -140,7 +140,11 @@ class ServiceDefinition(Generic[S]):
         if args.command in self.commands:
             raise SystemExit(self.commands[args.command].run(self.settings()))
         if args.command == "api":
-            serve(self.app(), host=args.host, port=args.port)
+            from servicekit.observability import observe_process
+
+            settings = self.settings()
+            observe_process(settings, worker=False)
+            serve(self.app(settings), host=args.host, port=args.port)
         elif args.command == "worker":
             from servicekit.worker import run_worker
 

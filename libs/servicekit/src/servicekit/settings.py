@@ -29,6 +29,12 @@ class ServiceSettings(BaseSettings):
     db_pool_size: int = 10
 
     nats_url: str = "nats://127.0.0.1:4222"
+
+    # Prometheus metrics of the API and of the worker process, each on a port of its own that the
+    # gateway never routes (servicekit.metrics); unset, the process serves none.
+    metrics_port: int | None = None
+    worker_metrics_port: int | None = None
+    metrics_host: str = "127.0.0.1"
     consumer_watchdog_seconds: float = 15.0
     # Copies of each stream (and of its consumers) the JetStream cluster keeps: 1 for a single
     # server, 3 for a 3-node cluster (deploy/k8s prod), so a node lost loses no acknowledged event.

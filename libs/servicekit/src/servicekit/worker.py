@@ -16,6 +16,8 @@ from servicekit.events.consumer import ConsumerRunner, Subscription
 from servicekit.events.relay import OutboxRelay
 from servicekit.events.streams import connect, ensure_stream, service_of_stream
 from servicekit.logging import configure_logging, get_logger
+from servicekit.metrics import on_scrape
+from servicekit.observability import observe_process
 from servicekit.settings import ServiceSettings
 
 log = get_logger(__name__)
@@ -40,6 +42,7 @@ class Worker:
         self.relay: OutboxRelay | None = None
         self.runners: list[ConsumerRunner] = []
         self._tasks: list[asyncio.Task[None]] = []
+        self._stop_sampling: list[Callable[[], None]] = []
 
     def _broker_back(self) -> None:
         # Drain the outbox now rather than after the relay's backoff, and let each watchdog
@@ -73,6 +76,9 @@ class Worker:
         self._tasks += [asyncio.create_task(job()) for job in self.background]
         if self.settings.worker_heartbeat_file is not None:
             self._tasks.append(asyncio.create_task(self._heartbeat(self.settings.worker_heartbeat_file)))
+        # Read from the database and the broker when Prometheus scrapes (servicekit.metrics).
+        self._stop_sampling = [on_scrape(lambda: relay.sample(self.engine))]
+        self._stop_sampling += [on_scrape(runner.sample_pending) for runner in self.runners]
         log.info("worker_started", consumers=[s.durable for s in self.subscriptions])
 
     async def _heartbeat(self, path: Path) -> None:
@@ -84,6 +90,8 @@ class Worker:
 
     async def stop(self) -> None:
         # Every step is bounded: a shutdown must never hang on a stuck connection.
+        for stop_sampling in self._stop_sampling:
+            stop_sampling()
         for task in self._tasks:
             task.cancel()
         if self._tasks:
@@ -106,6 +114,7 @@ def run_worker(
 ) -> None:
     """Run until SIGINT/SIGTERM; in-flight handlers finish or are redelivered."""
     configure_logging(f"{settings.service_name}-worker", settings.log_level)
+    stop_metrics = observe_process(settings, worker=True)
 
     async def main() -> None:
         worker = Worker(settings, schema, subscriptions, background)
@@ -117,4 +126,7 @@ def run_worker(
         await stop.wait()
         await worker.stop()
 
-    asyncio.run(main())
+    try:
+        asyncio.run(main())
+    finally:
+        stop_metrics()

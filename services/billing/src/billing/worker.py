@@ -9,6 +9,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from billing.metrics import STRIPE_FAILED
 from billing.payments.factory import build_payment_provider
 from billing.payments.provider import PaymentProvider
 from billing.settings import BillingSettings
@@ -40,6 +41,7 @@ def subscriptions(settings: BillingSettings) -> list[Subscription]:
         engine: AsyncEngine, received: events.StripeEventReceived, _: Event, error: str, deliveries: int
     ) -> None:
         # The failed attempt rolled back; keep what went wrong on the stored event.
+        STRIPE_FAILED.inc()
         async with user_transaction(engine, None) as db:
             await webhooks_repository.record_failure(db, received.stripe_event_id, error, deliveries)
 

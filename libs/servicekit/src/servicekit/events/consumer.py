@@ -25,11 +25,13 @@ from nats.errors import TimeoutError as NatsTimeoutError
 from nats.js import JetStreamContext
 from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
 from nats.js.errors import NotFoundError
+from opentelemetry.trace import SpanKind
 from pydantic import ValidationError
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from servicekit import metrics, tracing
 from servicekit.db import user_transaction
 from servicekit.events.envelope import Event
 from servicekit.logging import get_logger
@@ -100,6 +102,15 @@ class ConsumerRunner:
         self._psub: JetStreamContext.PullSubscription | None = None
         self._last_progress = time.monotonic()
         self.resubscriptions = 0
+        labels = (schema, sub.durable)
+        self._delivered = metrics.CONSUMER_DELIVERED.labels(*labels)
+        self._redelivered = metrics.CONSUMER_REDELIVERED.labels(*labels)
+        self._acked = metrics.CONSUMER_ACKED.labels(*labels)
+        self._handler_errors = metrics.CONSUMER_FAILED.labels(*labels)
+        self._dead_lettered = metrics.CONSUMER_DEAD_LETTERED.labels(*labels)
+        self._handling = metrics.CONSUMER_HANDLING.labels(*labels)
+        self._pending = metrics.CONSUMER_PENDING.labels(*labels)
+        self._ack_pending = metrics.CONSUMER_ACK_PENDING.labels(*labels)
 
     def _config(self) -> ConsumerConfig:
         return ConsumerConfig(
@@ -140,28 +151,54 @@ class ConsumerRunner:
     async def handle(self, msg: Msg) -> None:
         """Apply one message and settle it: ack, nak with the next delay, or dead letter + term.
         Returns only once the dependencies it needs have answered (outages are waited out)."""
+        self._delivered.inc()
+        if msg.metadata and msg.metadata.num_delivered > 1:
+            self._redelivered.inc()
+        started = time.perf_counter()
+        try:
+            await self._handle(msg)
+        finally:
+            self._handling.observe(time.perf_counter() - started)
+
+    async def _handle(self, msg: Msg) -> None:
         try:
             event = Event.model_validate_json(msg.data)
         except ValidationError as exc:
             error = f"unparsable envelope: {exc}"
             await self._until_available(lambda: self._dead_letter(None, msg, error))
             await msg.term()
+            self._dead_lettered.inc()
             return
         # Logs, and events the handler emits, carry the originating request id on.
         structlog.contextvars.bind_contextvars(
             request_id=event.request_id, event_id=str(event.id), traceparent=event.traceparent
         )
+        # The relay's publish span (message header) or, without one, the span that emitted it.
+        parent = (msg.headers or {}).get("traceparent") or event.traceparent
+        attributes = {"messaging.system": "nats", "messaging.consumer.group.name": self.sub.durable}
         try:
-            if await self._never_finished(msg, event):
-                return
-            try:
-                await self._apply(event)
-            except Exception as exc:  # the handler's own error: outages were waited out in _apply
-                await self._failed(msg, event, exc)
-                return
-            await msg.ack()
+            with tracing.span(f"process {event.type}", parent=parent, kind=SpanKind.CONSUMER, attributes=attributes):
+                await self._settle(msg, event)
         finally:
             structlog.contextvars.unbind_contextvars("request_id", "event_id", "traceparent")
+
+    async def _settle(self, msg: Msg, event: Event) -> None:
+        if await self._never_finished(msg, event):
+            return
+        try:
+            await self._apply(event)
+        except Exception as exc:  # the handler's own error: outages were waited out in _apply
+            await self._failed(msg, event, exc)
+            return
+        await msg.ack()
+        self._acked.inc()
+
+    async def sample_pending(self) -> None:
+        """JetStream's count of what this consumer has yet to see and to ack, read when
+        Prometheus scrapes (servicekit.metrics.on_scrape)."""
+        info = await self.js.consumer_info(self.sub.stream, self.sub.durable)
+        self._pending.set(int(info.num_pending or 0))
+        self._ack_pending.set(int(info.num_ack_pending or 0))
 
     async def _apply(self, event: Event) -> None:
         """Prepare (if any), then claim + handle in one transaction. Each step is retried on
@@ -236,9 +273,11 @@ class ConsumerRunner:
         log.error("event_dead_lettered", consumer=self.sub.durable, event_id=str(event.id), error=error)
         await self._until_available(lambda: self._dead_letter(event, msg, error))
         await msg.term()
+        self._dead_lettered.inc()
         return True
 
     async def _failed(self, msg: Msg, event: Event, exc: Exception) -> None:
+        self._handler_errors.inc()
         delivered = msg.metadata.num_delivered if msg.metadata else 1
         if self.sub.on_failure is not None:
             try:
@@ -251,6 +290,7 @@ class ConsumerRunner:
             # stays with us (or comes back), it is never dropped.
             await self._until_available(lambda: self._dead_letter(event, msg, repr(exc)))
             await msg.term()
+            self._dead_lettered.inc()
         else:
             delay = self.sub.backoff[min(delivered, len(self.sub.backoff)) - 1]
             log.warning("event_retry", consumer=self.sub.durable, event_id=str(event.id), delay=delay, error=repr(exc))

@@ -9,6 +9,8 @@ from typing import Any
 import structlog
 from pydantic import BaseModel, Field
 
+from servicekit import tracing
+
 TRACEPARENT_PATTERN = r"^[0-9a-f]{2}-[0-9a-f]{32}-[0-9a-f]{16}-[0-9a-f]{2}$"
 
 
@@ -38,7 +40,8 @@ SYSTEM_SUBJECT = "system"
 
 def new_event(type_: str, *, user_id: uuid.UUID | None, data: dict[str, Any], version: int = 1) -> Event:
     """Build an event for `user_id` (None: not yet known, subject "system"), carrying the
-    current request id and trace context on."""
+    current request id and trace context on: the active span's when tracing is on, otherwise
+    the incoming request's (or event's) `traceparent` as it came."""
     source = type_.split(".")[1] if type_.count(".") >= 3 else "unknown"
     context = structlog.contextvars.get_contextvars()
     subject = str(user_id) if user_id else SYSTEM_SUBJECT
@@ -49,5 +52,5 @@ def new_event(type_: str, *, user_id: uuid.UUID | None, data: dict[str, Any], ve
         data=data,
         version=version,
         request_id=context.get("request_id"),
-        traceparent=context.get("traceparent"),
+        traceparent=tracing.current_traceparent() or context.get("traceparent"),
     )

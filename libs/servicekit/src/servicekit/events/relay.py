@@ -4,16 +4,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import time
 from typing import Any
 
 import psycopg
 from nats.js import JetStreamContext
+from opentelemetry.trace import SpanKind
 from psycopg import sql
+from sqlalchemy import text
+from sqlalchemy.ext.asyncio import AsyncEngine
 
+from servicekit import tracing
 from servicekit.db import libpq_url
 from servicekit.events.outbox import notify_channel
 from servicekit.logging import get_logger
+from servicekit.metrics import OUTBOX_BACKLOG, OUTBOX_OLDEST_AGE, OUTBOX_PUBLISH_FAILURES, OUTBOX_PUBLISHED
 
 log = get_logger(__name__)
 
@@ -44,6 +50,10 @@ class OutboxRelay:
         self._resume = asyncio.Event()  # only wake(): a NOTIFY during an outage keeps the backoff
         self._last_prune = 0.0
         self._conn: psycopg.AsyncConnection[Any] | None = None
+        # Exported at 0 from the start: a rate over a series that appears only at the first
+        # failure misses that failure.
+        self._published = OUTBOX_PUBLISHED.labels(schema)
+        self._failures = OUTBOX_PUBLISH_FAILURES.labels(schema)
 
     def wake(self) -> None:
         """Publish now: called when the broker is back, so the outbox drains at once instead
@@ -86,7 +96,11 @@ class OutboxRelay:
             sent = []
             try:
                 for event_id, subject, payload in rows:
-                    await self.js.publish(subject, payload.encode(), headers={"Nats-Msg-Id": str(event_id)}, timeout=5)
+                    headers = {"Nats-Msg-Id": str(event_id)}
+                    if not tracing.active():
+                        await self.js.publish(subject, payload.encode(), headers=headers, timeout=5)
+                    else:
+                        await self._publish_traced(subject, payload, headers)
                     sent.append(event_id)
             finally:
                 # Rows published before a failure are marked; the rest retry (and dedupe by Msg-Id).
@@ -94,7 +108,31 @@ class OutboxRelay:
                     await conn.execute(
                         sql.SQL("UPDATE {} SET published_at = now() WHERE id = ANY(%s)").format(outbox), (sent,)
                     )
+                    self._published.inc(len(sent))
             return len(sent)
+
+    async def _publish_traced(self, subject: str, payload: str, headers: dict[str, str]) -> None:
+        """The publish as a span of the trace that emitted the event; consumers continue from
+        the span's context, passed in the message's `traceparent` header."""
+        parent = json.loads(payload).get("traceparent")
+        attributes = {"messaging.system": "nats", "messaging.destination.name": subject}
+        with tracing.span(f"publish {subject}", parent=parent, kind=SpanKind.PRODUCER, attributes=attributes):
+            tracing.inject(headers)
+            await self.js.publish(subject, payload.encode(), headers=headers, timeout=5)
+
+    async def sample(self, engine: AsyncEngine) -> None:
+        """The backlog gauges, read when Prometheus scrapes (servicekit.metrics.on_scrape)."""
+        async with engine.connect() as conn:
+            count, age = (
+                await conn.execute(
+                    text(
+                        "SELECT count(*), coalesce(extract(epoch FROM now() - min(created_at)), 0) "
+                        f"FROM {self.schema}.outbox WHERE published_at IS NULL"
+                    )
+                )
+            ).one()
+        OUTBOX_BACKLOG.labels(self.schema).set(count)
+        OUTBOX_OLDEST_AGE.labels(self.schema).set(float(age))
 
     async def prune(self) -> int:
         """Forget rows published longer ago than the retention (the stream keeps the events)."""
@@ -135,6 +173,7 @@ class OutboxRelay:
                         await self.prune()
                 except Exception as exc:  # NATS or PostgreSQL down: keep rows, try again later
                     log.warning("outbox_publish_failed", error=repr(exc))
+                    self._failures.inc()
                     if isinstance(exc, psycopg.Error | OSError):
                         await self._drop_connection()
                     await self._wait(self._resume, backoff)

@@ -17,6 +17,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from billing.metrics import STRIPE_APPLIED, STRIPE_LAG
 from billing.payments.provider import PaymentProvider, StripeObject
 from billing.settings import BillingSettings
 from billing.subscriptions import one_paid
@@ -151,6 +152,8 @@ async def _apply(db: AsyncSession, settings: BillingSettings, stripe_event_id: s
         if resolved.states:
             await one_paid.ensure_single(db, user_id)
     await repository.mark_processed(db, record)
+    STRIPE_APPLIED.labels(str(record.payload["type"])).inc()
+    STRIPE_LAG.observe(max(0.0, time.time() - int(record.payload["created"])))
 
 
 async def apply_stripe_event(

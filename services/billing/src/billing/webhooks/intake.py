@@ -12,6 +12,7 @@ from typing import Any
 import stripe
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from billing.metrics import STRIPE_RECEIVED
 from billing.settings import BillingSettings
 from billing.subscriptions.stripe_objects import metadata_user
 from billing.webhooks import repository
@@ -110,7 +111,9 @@ def verify(
 async def store_event(db: AsyncSession, event: dict[str, Any]) -> bool:
     """Store once by Stripe event id and queue it; False for a repeat (nothing changes)."""
     if not await repository.insert(db, event):
+        STRIPE_RECEIVED.labels(event["type"], "true").inc()
         return False
+    STRIPE_RECEIVED.labels(event["type"], "false").inc()
     received = events.StripeEventReceived(stripe_event_id=event["id"], type=event["type"])
     await emit(db, received, user_id=metadata_user(event["data"]["object"]))
     return True

@@ -24,6 +24,7 @@ from nats.aio.msg import Msg
 from nats.aio.subscription import Subscription as NatsSubscription
 
 from dashboard.live.announce import LAG_SUBJECT, SNAPSHOT_SUBJECT_PREFIX, decode, snapshot_subject
+from dashboard.metrics import SSE_STREAMS
 from dashboard.settings import DashboardSettings
 from servicekit.events.streams import connect
 from servicekit.logging import get_logger
@@ -204,6 +205,7 @@ async def hub_lifespan(app: FastAPI, settings: DashboardSettings) -> AsyncIterat
         cache=SnapshotCache(settings.me_cache_size, settings.me_cache_seconds),
     )
     app.state.hub = hub
+    SSE_STREAMS.set_function(lambda: sum(len(listeners) for listeners in hub.listeners.values()))
     try:
         await hub.start(settings.nats_url)
     except Exception as exc:  # the API still serves GET /me; streams get versions once NATS is back

@@ -13,6 +13,7 @@ from typing import Any
 from nats.js import JetStreamContext
 
 from dashboard.live.announce import LAG_SUBJECT
+from dashboard.metrics import record_lag
 from dashboard.settings import DashboardSettings
 from servicekit.events.consumer import Subscription
 from servicekit.events.streams import connect
@@ -52,6 +53,7 @@ async def run_lag_reporter(settings: DashboardSettings, subs: Sequence[Subscript
         while True:
             try:
                 lag = await measure(js, subs)
+                record_lag(lag)
                 await nc.publish(LAG_SUBJECT, json.dumps(lag).encode())
             except Exception as exc:
                 log.warning("lag_measure_failed", error=repr(exc))

@@ -61,6 +61,7 @@ _CLAIM = text(
     RETURNING q.user_id, q.priority
     """
 )
+_PENDING_BY_PRIORITY = text("SELECT priority, count(*) FROM refresh_queue WHERE pending GROUP BY priority")
 _NEXT_DUE = text("SELECT min(due_at) - now() FROM refresh_queue WHERE pending")
 _ENQUEUE_ALL = text(
     """
@@ -92,6 +93,11 @@ async def request_manual(db: AsyncSession, user_id: uuid.UUID, priority: int, in
 async def claim_due(db: AsyncSession, limit: int) -> list[tuple[uuid.UUID, int]]:
     rows = (await db.exec(_CLAIM, params={"n": limit})).all()  # type: ignore[call-overload]
     return [(row[0], int(row[1])) for row in rows]
+
+
+async def pending_by_priority(db: AsyncSession) -> list[tuple[int, int]]:
+    rows = (await db.exec(_PENDING_BY_PRIORITY)).all()  # type: ignore[call-overload]
+    return [(int(row[0]), int(row[1])) for row in rows]
 
 
 async def seconds_to_next_due(db: AsyncSession) -> float | None:

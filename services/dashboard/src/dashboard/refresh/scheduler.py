@@ -17,12 +17,14 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dashboard.facts import repository as facts_repository
 from dashboard.live.announce import encode, snapshot_subject
+from dashboard.metrics import record_queue
 from dashboard.refresh import repository
 from dashboard.settings import DashboardSettings
 from dashboard.snapshot.service import Written, write_snapshots
 from servicekit.db import create_engine, libpq_url, user_transaction
 from servicekit.events.streams import connect
 from servicekit.logging import get_logger
+from servicekit.metrics import on_scrape
 
 log = get_logger(__name__)
 IDLE_POLL_SECONDS = 1.0
@@ -91,8 +93,14 @@ class RefreshScheduler:
             if claimed < self.settings.refresh_batch:
                 return total
 
+    async def sample_queue(self) -> None:
+        """The queue's depth by priority, read when Prometheus scrapes the worker."""
+        async with user_transaction(self.engine, None) as db:
+            record_queue(await repository.pending_by_priority(db))
+
     async def run(self) -> None:
         listener = asyncio.create_task(self._listen())
+        stop_sampling = on_scrape(self.sample_queue)
         try:
             self.nc = await connect(self.settings.nats_url, "dashboard-refresh")
             while True:
@@ -107,6 +115,7 @@ class RefreshScheduler:
                     with contextlib.suppress(TimeoutError):
                         await asyncio.wait_for(self._wake.wait(), timeout=wait)
         finally:
+            stop_sampling()
             listener.cancel()
             if self.nc is not None:
                 with contextlib.suppress(Exception):

@@ -1,0 +1,76 @@
+"""One trace from the client's request through the API, the outbox relay's publish and the
+persona worker's handling, recorded by an in-memory span exporter."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from opentelemetry.sdk.trace import ReadableSpan
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
+from opentelemetry.trace import SpanKind
+
+from servicekit import tracing
+from servicekit.testing import eventually
+
+REQUESTED = "journey.profiler.persona.requested"
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    exporter = InMemorySpanExporter()
+    tracing.enable(SimpleSpanProcessor(exporter))
+    try:
+        yield exporter
+    finally:
+        tracing.disable()  # the rest of the session records nothing
+        exporter.clear()
+
+
+def _one(found: list[ReadableSpan], what: str) -> ReadableSpan:
+    assert len(found) == 1, f"{what}: {[s.name for s in found]}"
+    return found[0]
+
+
+async def test_completing_a_session_is_one_trace_through_api_relay_and_persona_worker(
+    client: Any, worker: Any, users: Any, complete: Any, spans: InMemorySpanExporter
+) -> None:
+    session_id, _ = await complete(client, users)
+
+    def finished() -> list[ReadableSpan]:
+        return list(spans.get_finished_spans())
+
+    async def handled() -> list[ReadableSpan] | None:
+        found = [s for s in finished() if s.name == f"process {REQUESTED}"]
+        return found or None
+
+    await eventually(handled, within=20)
+    everything = finished()
+    api = _one(
+        [
+            s
+            for s in everything
+            if s.kind == SpanKind.SERVER
+            and str((s.attributes or {}).get("http.route", "")).endswith("/sessions/{session_id}/complete")
+        ],
+        "API spans of the complete request",
+    )
+    trace_id = api.context.trace_id
+    in_trace = [s for s in everything if s.context.trace_id == trace_id]
+    publish = _one([s for s in in_trace if s.name == f"publish {REQUESTED}"], "relay publish spans")
+    process = _one([s for s in in_trace if s.name == f"process {REQUESTED}"], "persona worker spans")
+
+    assert publish.kind == SpanKind.PRODUCER
+    assert process.kind == SpanKind.CONSUMER
+    assert (process.attributes or {})["messaging.consumer.group.name"] == "profiler-persona-writer"
+    # The chain: the request (or a span inside it) emitted the event, the relay published it,
+    # the worker handled what the relay published.
+    span_ids = {s.context.span_id for s in in_trace}
+    assert publish.parent is not None
+    assert publish.parent.span_id in span_ids
+    assert process.parent is not None
+    assert process.parent.span_id == publish.context.span_id
+    assert (api.start_time or 0) < (publish.start_time or 0) < (process.start_time or 0)
+    assert session_id in str((api.attributes or {}).get("url.path", ""))

@@ -175,6 +175,7 @@ def gateway_files() -> dict[str, str]:
     static_values = {
         "GATEWAY_HOST": "",
         "GATEWAY_PORT": "8080",
+        "METRICS_PORT": "8082",
         "DYNAMIC_CONFIG_DIR": "/etc/traefik/dynamic",
         "ACCESS_LOG": "/var/log/traefik/access.log",
     }

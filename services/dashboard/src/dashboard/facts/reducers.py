@@ -118,11 +118,16 @@ def reduce(facts: UserFacts, payload: EventPayload, meta: EventMeta) -> UserFact
 
 
 def _timeline(facts: UserFacts, meta: EventMeta, kind: str, text: str) -> list[TimelineFact]:
-    """The newest TIMELINE_LENGTH entries of the union (a repeat replaces itself)."""
-    entries = {e.event_id: e for e in facts.timeline}
-    entries[meta.id] = TimelineFact(event_id=meta.id, at=meta.time, kind=kind, text=text)
-    ordered = sorted(entries.values(), key=lambda e: (e.at, str(e.event_id)), reverse=True)
-    return ordered[:TIMELINE_LENGTH]
+    """The newest TIMELINE_LENGTH entries of the union, newest first by `(at, event id)` (a
+    repeat replaces itself). The kept list is in that order, so one scan places the new entry."""
+    key = (meta.time, meta.id)
+    kept = facts.timeline
+    if len(kept) >= TIMELINE_LENGTH and key < (kept[-1].at, kept[-1].event_id):
+        return kept  # older than every entry kept (so not one of them): nothing changes
+    others = [e for e in kept if e.event_id.int != meta.id.int]
+    at = next((i for i, e in enumerate(others) if (e.at, e.event_id) < key), len(others))
+    entry = TimelineFact(event_id=meta.id, at=meta.time, kind=kind, text=text)
+    return [*others[:at], entry, *others[at:]][:TIMELINE_LENGTH]
 
 
 def _with(facts: UserFacts, meta: EventMeta, kind: str, text: str, **changes: Any) -> UserFacts:

@@ -30,7 +30,8 @@ class EventMark(Fact):
     event_id: uuid.UUID
 
     def newer_than(self, other: EventMark | None) -> bool:
-        return other is None or (self.at, str(self.event_id)) > (other.at, str(other.event_id))
+        # UUIDs compare as their 128-bit values: the same order as their text, without making it.
+        return other is None or (self.at, self.event_id) > (other.at, other.event_id)
 
 
 class TierFact(Fact):

@@ -54,9 +54,12 @@ def render(facts: UserFacts, *, version: int, now: datetime) -> Snapshot:
     )
 
 
+UNJUDGED = frozenset({"version", "as_of"})
+
+
 def content(snapshot: Snapshot) -> dict[str, Any]:
     """What a change is judged by: everything but the version and the clock."""
-    return snapshot.model_dump(mode="json", exclude={"version", "as_of"})
+    return snapshot.model_dump(mode="json", exclude=set(UNJUDGED))
 
 
 def _tier(facts: UserFacts) -> Tier:

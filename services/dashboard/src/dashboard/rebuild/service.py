@@ -41,7 +41,8 @@ from dashboard.facts.service import meta_of
 from dashboard.facts.state import UserFacts
 from dashboard.rebuild import repository
 from dashboard.refresh import repository as refresh_repository
-from dashboard.refresh.scheduler import announce, refresh_due
+from dashboard.refresh.announcer import announce
+from dashboard.refresh.scheduler import refresh_due
 from dashboard.settings import DashboardSettings
 from servicekit.db import create_engine, libpq_url, user_transaction
 from servicekit.events.envelope import Event

@@ -30,16 +30,26 @@ def content_hash(document: dict[str, Any]) -> str:
     return hashlib.sha256(json.dumps(judged, sort_keys=True).encode()).hexdigest()
 
 
-async def write_snapshots(db: AsyncSession, generation: int, users: list[uuid.UUID], now: datetime) -> list[Written]:
-    """Render each user's snapshot from `generation`'s facts; write those whose content changed,
-    one version up. Returns what was written (to announce after commit)."""
-    stored = await facts_repository.load_many(db, generation, users)
+async def write_snapshots(
+    db: AsyncSession,
+    generation: int,
+    users: list[uuid.UUID],
+    now: datetime,
+    *,
+    known: dict[uuid.UUID, UserFacts] | None = None,
+) -> list[Written]:
+    """Render each user's snapshot from `generation`'s facts (`known`: facts the caller holds,
+    current in its transaction, not read again); write those whose content changed, one version
+    up. Returns what was written (to announce after commit)."""
+    known = known or {}
+    missing = [user_id for user_id in users if user_id not in known]
+    stored = await facts_repository.load_many(db, generation, missing) if missing else {}
     held = await repository.versions_for_update(db, users)
     written = []
     rows = []
     for user_id in users:
         raw = stored.get(user_id)
-        facts = UserFacts.model_validate(raw) if raw else UserFacts.empty(user_id)
+        facts = known.get(user_id) or (UserFacts.model_validate(raw) if raw else UserFacts.empty(user_id))
         version, old_hash = held.get(user_id, (0, ""))
         document = render(facts, version=version + 1, now=now).model_dump(mode="json")
         digest = content_hash(document)

@@ -36,6 +36,7 @@ from contracts.coaching import (
     HabitUnlogged,
     HabitUpdated,
     HabitView,
+    ProfileUpdated,
     ReflectionCreated,
     ReflectionScored,
 )
@@ -206,8 +207,8 @@ def persona_generated(facts: UserFacts, generated: PersonaGenerated, meta: Event
         suggested_habits=list(generated.suggested_habits),
         provider=generated.provider,
         fallback=generated.fallback,
-        summary=getattr(generated, "summary", None),
-        letter_line=getattr(generated, "letter_line", None),
+        summary=generated.summary,  # null in version 1 events
+        letter_line=generated.letter_line,
         generated_at=meta.time if earlier is None else min(earlier.generated_at, meta.time),
     )
     text = f"Your Future-You persona is ready: {generated.name}"
@@ -499,3 +500,12 @@ def reflection_scored(facts: UserFacts, scored: ReflectionScored, meta: EventMet
     )
     text = f"Reflection read as {scored.label}" + (f" ({', '.join(scored.themes[:3])})" if scored.themes else "")
     return _with(facts, meta, "reflection", text, reflections=_reflections(facts, reflection))
+
+
+@reduces(ProfileUpdated, Priority.ACTIVITY)
+def profile_updated(facts: UserFacts, updated: ProfileUpdated, meta: EventMeta) -> UserFacts:
+    mark = _mark(meta)
+    text = f"Time zone set to {updated.time_zone}"
+    if not mark.newer_than(facts.time_zone_mark):  # an older change arriving late: its line only
+        return _with(facts, meta, "profile", text)
+    return _with(facts, meta, "profile", text, time_zone=updated.time_zone, time_zone_mark=mark)

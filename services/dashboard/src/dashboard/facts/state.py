@@ -154,6 +154,8 @@ class UserFacts(Fact):
     goals: dict[str, GoalFact] = Field(default_factory=dict)
     reflections: dict[str, ReflectionFact] = Field(default_factory=dict)
     timeline: list[TimelineFact] = Field(default_factory=list)  # newest first, at most TIMELINE_LENGTH
+    time_zone: str | None = None  # coaching's profile.updated, last writer wins by `time_zone_mark`
+    time_zone_mark: EventMark | None = None
     # Per stream, the newest event time applied (for lag and `last_event_at`).
     streams: dict[str, datetime] = Field(default_factory=dict)
 

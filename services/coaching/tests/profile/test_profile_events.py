@@ -7,10 +7,12 @@ from typing import Any
 
 
 def _updates(admin_sql: Any, user_id: Any) -> list[tuple[Any, ...]]:
-    return admin_sql(
-        "SELECT payload->'data'->>'time_zone', payload->'data'->>'previous_time_zone' FROM coaching.outbox "
-        "WHERE subject = 'journey.coaching.profile.updated' AND payload->>'subject' = %s ORDER BY created_at",
-        str(user_id),
+    return list(
+        admin_sql(
+            "SELECT payload->'data'->>'time_zone', payload->'data'->>'previous_time_zone' FROM coaching.outbox "
+            "WHERE subject = 'journey.coaching.profile.updated' AND payload->>'subject' = %s ORDER BY created_at",
+            str(user_id),
+        )
     )
 
 

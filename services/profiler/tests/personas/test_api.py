@@ -91,4 +91,5 @@ def test_the_letter_line_is_the_first_sentence_after_the_greeting() -> None:
     assert letter_line("Dear me,\n\nYou made it. Keep going.\n\nLove, me") == "You made it."
     assert letter_line("Hi future me! It worked out.") == "Hi future me!"
     long = letter_line("Dear me,\n\n" + "word " * 200)
-    assert len(long) <= 300 and long.endswith("…")
+    assert len(long) <= 300
+    assert long.endswith("…")

@@ -94,7 +94,8 @@ class Stack:
         }
         urls = {s.spec.name: s.url for s in self.services}
         streaming = {s.spec.name: s.spec.streaming_paths for s in self.services if s.spec.streaming_paths}
-        self.traefik = EmbeddedTraefik(data / "gateway", config.gateway_port, values, urls, streaming)
+        own_429 = {s.spec.name: s.spec.own_429_paths for s in self.services if s.spec.own_429_paths}
+        self.traefik = EmbeddedTraefik(data / "gateway", config.gateway_port, values, urls, streaming, own_429)
 
     @staticmethod
     def gateway_url_for(config: StackConfig) -> str:

@@ -257,6 +257,7 @@ class BenchTraefik(EmbeddedTraefik):
             dict(base.values),
             dict(base.service_urls),
             base.streaming_paths,
+            base.own_429_paths,
         )
         self.reference_url = reference_url
 

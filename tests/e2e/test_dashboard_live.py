@@ -133,3 +133,16 @@ def test_a_student_watches_the_dashboard_live(stack: Stack, auth_headers: Any) -
     assert heartbeats >= 1
     assert reader.is_alive(), "the stream closed before the heartbeats kept it open"
     reader.stop.set()
+
+
+def test_the_refresh_limit_reaches_the_client_through_the_gateway(stack: Stack, auth_headers: Any) -> None:
+    """POST /me/refresh's own 429 (its detail and Retry-After) passes the gateway intact: on the
+    other routes the gateway replaces every 429 with its rate-limit page (`Retry-After: 1`)."""
+    with httpx.Client(base_url=stack.gateway_url, headers=auth_headers(f"e2e-refresh-{time.time_ns()}")) as client:
+        assert client.post(f"{D}/me/refresh").status_code == 202
+        again = client.post(f"{D}/me/refresh")
+    assert again.status_code == 429
+    assert again.headers["content-type"].startswith("application/problem+json")
+    assert "refreshed less than 10 s ago" in again.json()["detail"]
+    assert int(again.headers["retry-after"]) >= 5  # the service's wait, not the gateway page's 1
+    assert again.headers["x-frame-options"] == "DENY"  # still the gateway's security headers

@@ -43,6 +43,22 @@ def _chains(dynamic: str) -> dict[str, list[str]]:
 def test_the_dashboard_declares_its_stream() -> None:
     (dashboard,) = [spec for spec in SERVICES if spec.name == "dashboard"]
     assert dashboard.streaming_paths == ("/me/stream",)
+    assert dashboard.own_429_paths == ("/me/refresh",)
+
+
+def test_own_429_paths_keep_their_429_and_only_rewrite_413() -> None:
+    routers = routes_config({"dashboard": "http://127.0.0.1:1"}, None, {"dashboard": ("/me/refresh",)})["http"][
+        "routers"
+    ]
+    own = routers["dashboard-own-429-0"]
+    assert own["rule"] == "Path(`/api/v1/dashboard/me/refresh`)"
+    assert own["middlewares"] == ["journey-own-429"]
+    assert own["priority"] == STREAMING_PRIORITY
+    chains = _chains(GATEWAY.read_text())
+    # The usual chain, its problem pages for 413 only.
+    assert chains["journey-own-429"] == ["problem-pages-413" if m == "problem-pages" else m for m in chains["journey"]]
+    dynamic = GATEWAY.read_text()
+    assert re.search(r'problem-pages-413:\n      errors:\n        status: \["413"\]', dynamic)
 
 
 def test_a_streaming_path_with_a_parameter_matches_one_segment_only() -> None:

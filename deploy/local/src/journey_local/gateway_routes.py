@@ -23,14 +23,19 @@ def path_rule(path: str) -> str:
 
 
 def routes_config(
-    service_urls: Mapping[str, str], streaming_paths: Mapping[str, Sequence[str]] | None = None
+    service_urls: Mapping[str, str],
+    streaming_paths: Mapping[str, Sequence[str]] | None = None,
+    own_429_paths: Mapping[str, Sequence[str]] | None = None,
 ) -> dict[str, Any]:
     """Traefik dynamic configuration: `/api/v1/<name>` → that service, and the problem pages
     (which any service serves) balanced over all of them. A service's streaming paths
     (`ServiceDefinition.streaming_paths`: Server-Sent Events, uploads the service caps as it
     reads) get a router of their own with the `journey-stream` chain: the same middlewares without
     the body-limit buffering, which would hold a stream back until it ends (and answer 413 in
-    the service's place)."""
+    the service's place). A service's `own_429_paths` get the `journey-own-429` chain: the
+    usual middlewares, but only 413 becomes the problem page, so the service's own 429 (its
+    detail and Retry-After) reaches the client; the gateway's rate limit there answers with
+    Traefik's own 429 (plain text, with an exact Retry-After)."""
     routers: dict[str, Any] = {
         name: {
             "rule": f"PathPrefix(`/api/v1/{name}`)",
@@ -51,6 +56,17 @@ def routes_config(
                 "middlewares": ["journey-stream"],
                 "priority": STREAMING_PRIORITY,
             }
+    for name, paths in (own_429_paths or {}).items():
+        if name not in service_urls:
+            continue
+        for index, path in enumerate(paths):
+            routers[f"{name}-own-429-{index}"] = {
+                "rule": path_rule(f"/api/v1/{name}{path}"),
+                "entryPoints": ["web"],
+                "service": name,
+                "middlewares": ["journey-own-429"],
+                "priority": STREAMING_PRIORITY,
+            }
     services: dict[str, Any] = {
         name: {"loadBalancer": {"servers": [{"url": url}], "healthCheck": HEALTH_CHECK}}
         for name, url in service_urls.items()
@@ -61,7 +77,11 @@ def routes_config(
     return {"http": {"routers": routers, "services": services}}
 
 
-def render_routes(service_urls: Mapping[str, str], streaming_paths: Mapping[str, Sequence[str]] | None = None) -> str:
+def render_routes(
+    service_urls: Mapping[str, str],
+    streaming_paths: Mapping[str, Sequence[str]] | None = None,
+    own_429_paths: Mapping[str, Sequence[str]] | None = None,
+) -> str:
     """As YAML (JSON is YAML), for Traefik's file provider."""
     header = "# Generated from the service definitions by journey_local.gateway_routes; do not edit.\n"
-    return header + json.dumps(routes_config(service_urls, streaming_paths), indent=2) + "\n"
+    return header + json.dumps(routes_config(service_urls, streaming_paths, own_429_paths), indent=2) + "\n"

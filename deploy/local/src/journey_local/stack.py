@@ -104,8 +104,9 @@ class Stack:
         }
         urls = {s.spec.name: s.url for s in self.services}
         streaming = {s.spec.name: s.spec.streaming_paths for s in self.services if s.spec.streaming_paths}
+        own_429 = {s.spec.name: s.spec.own_429_paths for s in self.services if s.spec.own_429_paths}
         self.traefik = EmbeddedTraefik(
-            data / "gateway", config.gateway_port, config.gateway_metrics_port, values, urls, streaming
+            data / "gateway", config.gateway_port, config.gateway_metrics_port, values, urls, streaming, own_429
         )
 
     @staticmethod

@@ -260,6 +260,17 @@ class ReflectionScored(EventPayload):
     fallback: bool = Field(description="`true` when the offline scorer stood in for the model (error or budget).")
 
 
+class ProfileUpdated(EventPayload):
+    """Emitted when the student's time zone is stored or changed: `PUT /profile` with a zone other
+    than the stored one, or the first zone given with a new habit. The zone decides which local
+    date a check-in counts for, and which day is "today" for the student's views."""
+
+    SUBJECT = "journey.coaching.profile.updated"
+
+    time_zone: str = Field(description="The IANA time zone now stored, e.g. `Europe/Paris`.")
+    previous_time_zone: str | None = Field(description="The zone stored before, or null (it was the UTC default).")
+
+
 # Subjects as constants, for call sites not yet on emit()/on().
 HABIT_LOGGED = HabitLogged.SUBJECT
 REFLECTION_CREATED = ReflectionCreated.SUBJECT

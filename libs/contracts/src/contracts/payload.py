@@ -12,7 +12,9 @@ from pydantic import BaseModel, ConfigDict
 
 class EventPayload(BaseModel):
     """`data` of one event type. Subclasses set `SUBJECT` (`journey.<service>.<entity>.<verb>`,
-    past tense) and bump `VERSION` when a field changes meaning or goes away."""
+    past tense) and bump `VERSION` whenever the fields change. A field added in a new version has
+    a default, so consumers still read the events of earlier versions the streams keep; a field
+    that changes meaning or goes away breaks that, and needs a new subject instead."""
 
     model_config = ConfigDict(frozen=True)
 

@@ -37,9 +37,13 @@ class PersonaRequested(EventPayload):
 
 
 class PersonaGenerated(EventPayload):
-    """Emitted by the persona job when a persona becomes `ready`."""
+    """Emitted by the persona job when a persona becomes `ready`.
+
+    Version 2 added `summary` and `letter_line`; events of version 1 (still in the stream) lack
+    them and read as null."""
 
     SUBJECT = "journey.profiler.persona.generated"
+    VERSION = 2
 
     persona_id: uuid.UUID = Field(description="The persona now `ready`.")
     session_id: uuid.UUID = Field(description="Its session.")
@@ -54,4 +58,12 @@ class PersonaGenerated(EventPayload):
     fallback: bool = Field(
         description="`true` when the offline writer stood in for the configured model: its answer was "
         "invalid or failed after retries, or the user's daily AI budget was used up."
+    )
+    summary: str | None = Field(
+        default=None, description="The persona's one-paragraph summary (since version 2; null in version 1)."
+    )
+    letter_line: str | None = Field(
+        default=None,
+        description="One line of the letter from the student's future self: its first sentence after the "
+        "greeting, at most 300 characters (since version 2; null in version 1).",
     )

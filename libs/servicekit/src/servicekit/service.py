@@ -77,6 +77,10 @@ class ServiceDefinition(Generic[S]):
     # middleware, which would hold the stream back (and answer 413 in the route's place).
     # `{param}` stands for one path segment.
     streaming_paths: tuple[str, ...] = ()
+    # Paths whose own 429 (a per-user limit with its exact Retry-After) must reach the client: the
+    # gateway replaces every 429 on its other routes with its rate-limit problem page (Traefik's
+    # errors middleware cannot tell whose 429 it is), so these get a route that leaves 429 alone.
+    own_429_paths: tuple[str, ...] = ()
     commands: dict[str, Command[S]] = field(default_factory=dict, compare=False)
     version: str = "0.1.0"
     description: str = field(default="", compare=False)

@@ -29,6 +29,7 @@ service = ServiceDefinition(
     lifespan=hub_lifespan,
     default_port=8105,
     streaming_paths=("/me/stream",),
+    own_429_paths=("/me/refresh",),  # its once-per-10-s limit answers 429 with its own Retry-After
     system_role=True,
     commands={"rebuild": Command("replay every stream into a fresh projection and switch over", rebuild_command)},
     description="one live per-user view built only from events",

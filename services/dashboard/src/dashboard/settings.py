@@ -10,6 +10,9 @@ class DashboardSettings(ServiceSettings):
     # Bursts for one user coalesce: after a snapshot write, the next waits this long by class.
     coalesce_activity_seconds: float = 0.2
     coalesce_bulk_seconds: float = 2.0
+    # A consumer writes a refresh due now itself (the leading edge of a burst) instead of
+    # leaving it to the scheduler: one hop less between an event and its snapshot.
+    inline_refresh: bool = True
     refresh_batch: int = 50
     # GET /me/stream
     sse_heartbeat_seconds: float = 15.0  # under every proxy timeout on the way (Traefik's idle is 120 s)

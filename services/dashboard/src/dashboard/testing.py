@@ -20,6 +20,7 @@ from contracts.coaching import (
     HabitStatsView,
     HabitUnlogged,
     HabitView,
+    ProfileUpdated,
     ReflectionCreated,
     ReflectionScored,
 )
@@ -83,7 +84,13 @@ def persona_generated(
         suggested_habits=["read 20 minutes"],
         provider="offline",
         fallback=False,
+        summary="A builder who learns by making things work.",
+        letter_line="I am writing from ten years ahead.",
     )
+
+
+def profile_updated(time_zone: str = "Europe/Paris", previous: str | None = None) -> ProfileUpdated:
+    return ProfileUpdated(time_zone=time_zone, previous_time_zone=previous)
 
 
 def enrollment_started(
@@ -287,6 +294,7 @@ def mixed_history(user_id: uuid.UUID) -> list[Event]:
         (mission_completed(enrollment, second, when=at(7)), at(7)),
         (tier_changed("pro", "plus", when=at(8)), at(8)),
         (stripe_event_received(), at(8)),
+        (profile_updated("Europe/Paris"), at(8.5)),
         (habit_created(habit), at(9)),
         (habit_logged(habit, day - timedelta(days=1), streak=1), at(10)),
         (habit_logged(habit, day, streak=2), at(11)),

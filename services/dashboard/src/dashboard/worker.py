@@ -32,8 +32,10 @@ def subscriptions(settings: DashboardSettings) -> list[Subscription]:
     async def handle(db: AsyncSession, payload: EventPayload, event: Event) -> None:
         await apply_event(db, payload, event, settings)
 
+    # The handler locks the user and folds in any order, so a batch's events are handled a few
+    # at a time (`concurrency`): a burst across students is not one transaction after another.
     return [
-        on(payload, handle, durable=durable_for(payload), batch=100)
+        on(payload, handle, durable=durable_for(payload), batch=100, concurrency=4)
         for payload, registration in sorted(REDUCERS.items(), key=lambda item: item[0].SUBJECT)
         if registration.reducer is not None
     ]

@@ -27,6 +27,7 @@ from dashboard.testing import (
     mixed_history,
     persona_generated,
     persona_requested,
+    profile_updated,
     reflection_created,
     reflection_scored,
     session_completed,
@@ -229,3 +230,20 @@ def test_reflection_created_and_scored_merge_in_either_order() -> None:
     other = reduce(reduce(UserFacts.empty(USER), scored, meta(2)), created, meta(1))
     assert one.reflections == other.reflections
     assert one.reflections[str(reflection)].score == -0.4
+
+
+def test_persona_generated_version_2_carries_summary_and_letter_line_version_1_reads_as_null() -> None:
+    persona, session = uuid.uuid4(), uuid.uuid4()
+    facts = reduce(UserFacts.empty(USER), persona_generated(persona, session), meta(1))
+    assert facts.personas[str(persona)].summary == "A builder who learns by making things work."
+    assert facts.personas[str(persona)].letter_line == "I am writing from ten years ahead."
+    v1 = persona_generated(persona, session).model_dump(mode="json", exclude={"summary", "letter_line"})
+    old = reduce(UserFacts.empty(USER), type(persona_generated(persona, session)).model_validate(v1), meta(1))
+    assert (old.personas[str(persona)].summary, old.personas[str(persona)].letter_line) == (None, None)
+
+
+def test_the_time_zone_is_the_newest_by_event_time() -> None:
+    facts = reduce(UserFacts.empty(USER), profile_updated("Asia/Tokyo"), meta(5))
+    facts = reduce(facts, profile_updated("Europe/Paris"), meta(1))  # older, arriving late
+    assert facts.time_zone == "Asia/Tokyo"
+    assert [e.text for e in facts.timeline] == ["Time zone set to Asia/Tokyo", "Time zone set to Europe/Paris"]

@@ -19,6 +19,7 @@ from dashboard.testing import (
     mixed_history,
     persona_generated,
     persona_requested,
+    profile_updated,
     reflection_scored,
     session_completed,
     submission_received,
@@ -120,3 +121,24 @@ def test_content_ignores_version_and_clock() -> None:
     one, two = render(facts, version=1, now=NOW), render(facts, version=9, now=NOW + timedelta(seconds=5))
     assert content(one) == content(two)
     assert Snapshot.model_validate_json(one.model_dump_json()) == one
+
+
+def test_today_is_the_students_date_in_their_time_zone() -> None:
+    """22:30 UTC on 20 November: still the 20th in New York, already the 21st in Tokyo."""
+    late = T0.replace(hour=22, minute=30)
+    habit = uuid.uuid4()
+    for zone, day in (("America/New_York", 20), ("Asia/Tokyo", 21)):
+        facts = fold(
+            profile_updated(zone), habit_created(habit, "Read"), habit_logged(habit, late.date().replace(day=day))
+        )
+        snapshot = render(facts, version=1, now=late)
+        assert (snapshot.today.day, snapshot.time_zone) == (day, zone)
+        assert snapshot.habits_today[0].done  # the check-in counts for the student's today
+    assert render(fold(), version=1, now=late).time_zone is None
+
+
+def test_the_persona_shows_its_summary_and_a_letter_line() -> None:
+    persona, session = uuid.uuid4(), uuid.uuid4()
+    shown = render(fold(persona_generated(persona, session)), version=1, now=NOW).persona
+    assert shown.summary == "A builder who learns by making things work."
+    assert shown.letter_line == "I am writing from ten years ahead."

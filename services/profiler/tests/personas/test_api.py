@@ -5,7 +5,10 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+import psycopg
 
+from contracts.profiler import PersonaGenerated
+from profiler.personas.service import letter_line
 from servicekit.testing import Users, eventually, problem
 from servicekit.worker import Worker
 
@@ -59,3 +62,34 @@ async def test_current_persona_is_the_newest(
         await eventually(generated)
     current = (await client.get(f"{B}/personas/current", headers=headers)).json()
     assert "second dream" in current["content"]["summary"]
+
+
+async def test_persona_generated_carries_the_summary_and_a_letter_line(
+    client: httpx.AsyncClient, users: Users, questionnaire: Any, worker: Worker, infra: Any
+) -> None:
+    """Version 2 of the event: what the dashboard shows without asking the profiler."""
+    headers = users.headers(users.new())
+    session_id = await questionnaire.completed_session(headers)
+
+    async def generated() -> tuple[Any, ...] | None:
+        with psycopg.connect(infra.admin_dsn) as conn:
+            return conn.execute(
+                "SELECT payload->>'version', payload->'data' FROM profiler.outbox "
+                "WHERE subject = 'journey.profiler.persona.generated' AND payload->'data'->>'session_id' = %s",
+                (session_id,),
+            ).fetchone()
+
+    version, data = await eventually(generated)
+    persona = (await client.get(f"{B}/sessions/{session_id}/persona", headers=headers)).json()
+    assert version == str(PersonaGenerated.VERSION) == "2"
+    assert data["summary"] == persona["content"]["summary"]
+    assert data["letter_line"] == letter_line(persona["content"]["letter"])
+    assert data["letter_line"].startswith("I am writing from ten years ahead.")
+
+
+def test_the_letter_line_is_the_first_sentence_after_the_greeting() -> None:
+    assert letter_line("Dear me,\n\nYou made it. Keep going.\n\nLove, me") == "You made it."
+    assert letter_line("Hi future me! It worked out.") == "Hi future me!"
+    long = letter_line("Dear me,\n\n" + "word " * 200)
+    assert len(long) <= 300
+    assert long.endswith("…")

@@ -36,6 +36,7 @@ from contracts.coaching import (
     HabitUnlogged,
     HabitUpdated,
     HabitView,
+    ProfileUpdated,
     ReflectionCreated,
     ReflectionScored,
 )
@@ -118,11 +119,16 @@ def reduce(facts: UserFacts, payload: EventPayload, meta: EventMeta) -> UserFact
 
 
 def _timeline(facts: UserFacts, meta: EventMeta, kind: str, text: str) -> list[TimelineFact]:
-    """The newest TIMELINE_LENGTH entries of the union (a repeat replaces itself)."""
-    entries = {e.event_id: e for e in facts.timeline}
-    entries[meta.id] = TimelineFact(event_id=meta.id, at=meta.time, kind=kind, text=text)
-    ordered = sorted(entries.values(), key=lambda e: (e.at, str(e.event_id)), reverse=True)
-    return ordered[:TIMELINE_LENGTH]
+    """The newest TIMELINE_LENGTH entries of the union, newest first by `(at, event id)` (a
+    repeat replaces itself). The kept list is in that order, so one scan places the new entry."""
+    key = (meta.time, meta.id)
+    kept = facts.timeline
+    if len(kept) >= TIMELINE_LENGTH and key < (kept[-1].at, kept[-1].event_id):
+        return kept  # older than every entry kept (so not one of them): nothing changes
+    others = [e for e in kept if e.event_id.int != meta.id.int]
+    at = next((i for i, e in enumerate(others) if (e.at, e.event_id) < key), len(others))
+    entry = TimelineFact(event_id=meta.id, at=meta.time, kind=kind, text=text)
+    return [*others[:at], entry, *others[at:]][:TIMELINE_LENGTH]
 
 
 def _with(facts: UserFacts, meta: EventMeta, kind: str, text: str, **changes: Any) -> UserFacts:
@@ -201,8 +207,8 @@ def persona_generated(facts: UserFacts, generated: PersonaGenerated, meta: Event
         suggested_habits=list(generated.suggested_habits),
         provider=generated.provider,
         fallback=generated.fallback,
-        summary=getattr(generated, "summary", None),
-        letter_line=getattr(generated, "letter_line", None),
+        summary=generated.summary,  # null in version 1 events
+        letter_line=generated.letter_line,
         generated_at=meta.time if earlier is None else min(earlier.generated_at, meta.time),
     )
     text = f"Your Future-You persona is ready: {generated.name}"
@@ -494,3 +500,12 @@ def reflection_scored(facts: UserFacts, scored: ReflectionScored, meta: EventMet
     )
     text = f"Reflection read as {scored.label}" + (f" ({', '.join(scored.themes[:3])})" if scored.themes else "")
     return _with(facts, meta, "reflection", text, reflections=_reflections(facts, reflection))
+
+
+@reduces(ProfileUpdated, Priority.ACTIVITY)
+def profile_updated(facts: UserFacts, updated: ProfileUpdated, meta: EventMeta) -> UserFacts:
+    mark = _mark(meta)
+    text = f"Time zone set to {updated.time_zone}"
+    if not mark.newer_than(facts.time_zone_mark):  # an older change arriving late: its line only
+        return _with(facts, meta, "profile", text)
+    return _with(facts, meta, "profile", text, time_zone=updated.time_zone, time_zone_mark=mark)

@@ -30,7 +30,8 @@ class EventMark(Fact):
     event_id: uuid.UUID
 
     def newer_than(self, other: EventMark | None) -> bool:
-        return other is None or (self.at, str(self.event_id)) > (other.at, str(other.event_id))
+        # UUIDs compare as their 128-bit values: the same order as their text, without making it.
+        return other is None or (self.at, self.event_id) > (other.at, other.event_id)
 
 
 class TierFact(Fact):
@@ -153,6 +154,8 @@ class UserFacts(Fact):
     goals: dict[str, GoalFact] = Field(default_factory=dict)
     reflections: dict[str, ReflectionFact] = Field(default_factory=dict)
     timeline: list[TimelineFact] = Field(default_factory=list)  # newest first, at most TIMELINE_LENGTH
+    time_zone: str | None = None  # coaching's profile.updated, last writer wins by `time_zone_mark`
+    time_zone_mark: EventMark | None = None
     # Per stream, the newest event time applied (for lag and `last_event_at`).
     streams: dict[str, datetime] = Field(default_factory=dict)
 

@@ -1,8 +1,7 @@
-"""SQL for the rebuild (system role): start a generation, fold batches into it, switch over."""
+"""SQL for the rebuild (system role): start a generation, store batches of users into it, switch over."""
 
 from __future__ import annotations
 
-import json
 import uuid
 from typing import Any
 
@@ -16,11 +15,23 @@ _BEGIN = text("UPDATE projection SET building_generation = :g WHERE id = 1")
 _SWITCH = text(
     "UPDATE projection SET live_generation = :g, building_generation = NULL, switched_at = now() WHERE id = 1"
 )
+_COUNT_USERS = text("SELECT count(*) FROM facts WHERE generation = :g")
+# Users whose facts differ between the new generation and the live one (jsonb equality: by
+# value, not by text), or who exist in only one of them.
+_CHANGED = text(
+    """
+    SELECT coalesce(n.user_id, o.user_id)
+    FROM (SELECT user_id, state FROM facts WHERE generation = :g) AS n
+    FULL JOIN (SELECT user_id, state FROM facts WHERE generation = :live) AS o ON o.user_id = n.user_id
+    WHERE n.state IS DISTINCT FROM o.state
+    """
+)
 _LOAD = text("SELECT user_id, state FROM facts WHERE generation = :g AND user_id = ANY(:users) FOR UPDATE")
-# One statement per batch: the rows travel as one JSON array.
+# One statement per batch: the rows travel as one JSON array, joined from each user's JSON text
+# (a text[] parameter would be escaped element by element on the client, which costs more).
 _STORE = text(
     "INSERT INTO facts (generation, user_id, state, updated_at) "
-    "SELECT :g, (row->>'user_id')::uuid, row->'state', now() FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS row "
+    "SELECT :g, (row->>'u')::uuid, row->'s', now() FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS row "
     "ON CONFLICT (generation, user_id) DO UPDATE SET state = excluded.state, updated_at = now()"
 )
 # The consumers' per-user lock (servicekit.db.lock_user), for a whole batch in one statement, in a
@@ -29,7 +40,6 @@ _LOCK_USERS = text(
     "SELECT count(pg_advisory_xact_lock(hashtextextended(u::text, 0))) "
     "FROM (SELECT unnest(CAST(:users AS uuid[])) AS u ORDER BY 1) AS ordered"
 )
-_USERS = text("SELECT user_id FROM facts WHERE generation = :g UNION SELECT user_id FROM snapshots")
 
 
 async def lock_projection(db: AsyncSession) -> tuple[int, int | None]:
@@ -54,14 +64,20 @@ async def lock_users(db: AsyncSession, users: list[uuid.UUID]) -> None:
     await db.exec(_LOCK_USERS, params={"users": users})  # type: ignore[call-overload]
 
 
-async def store_many(db: AsyncSession, generation: int, states: dict[uuid.UUID, dict[str, Any]]) -> None:
+async def store_many(db: AsyncSession, generation: int, states: dict[uuid.UUID, str]) -> None:
+    """`states`: each user's facts as JSON text."""
     if states:
-        rows = json.dumps([{"user_id": str(user), "state": state} for user, state in states.items()])
+        rows = "[" + ",".join(f'{{"u":"{user}","s":{state}}}' for user, state in states.items()) + "]"
         await db.exec(_STORE, params={"g": generation, "rows": rows})  # type: ignore[call-overload]
 
 
-async def users_of(db: AsyncSession, generation: int) -> list[uuid.UUID]:
-    return [row[0] for row in (await db.exec(_USERS, params={"g": generation})).all()]  # type: ignore[call-overload]
+async def count_users(db: AsyncSession, generation: int) -> int:
+    return int((await db.exec(_COUNT_USERS, params={"g": generation})).one()[0])  # type: ignore[call-overload]
+
+
+async def changed_users(db: AsyncSession, generation: int, live: int) -> list[uuid.UUID]:
+    rows = (await db.exec(_CHANGED, params={"g": generation, "live": live})).all()  # type: ignore[call-overload]
+    return [row[0] for row in rows]
 
 
 async def switch(db: AsyncSession, generation: int) -> None:

@@ -4,47 +4,59 @@ facts while the live one keeps serving, then switch over atomically.
 1. Under an advisory lock (one rebuild at a time), a new generation is registered as
    `building`: from that commit on, every consumer writes it as well as the live one.
 2. Each stream's last sequence is read *after* that commit (the high-water mark). Every event up
-   to it is replayed into the new generation in batches; every event after it reaches a consumer
-   after step 1, so the consumers write it. Reducers are idempotent and order-independent, so an
-   event both replayed and written by a consumer counts once.
-3. One transaction: the new generation becomes live, every user's snapshot is rendered from it
-   (a new version only where the content differs), the old generation's facts are deleted.
+   to it is read (big batched pulls, parsed as it arrives) and held in memory grouped by user;
+   every event after it reaches a consumer after step 1, so the consumers write it.
+3. Each user's events are folded in memory and stored once, in batches of users (one statement
+   per batch). A user a consumer has already written into the new generation is folded on top
+   of that row, under the consumers' per-user lock. Reducers are idempotent and
+   order-independent, so an event both replayed and written by a consumer counts once.
+4. One transaction switches over: the new generation becomes live (one row), the users whose
+   facts differ from the old generation's are queued for a snapshot at bulk priority, the old
+   generation's facts are deleted. No snapshot is rendered in it, so it is short.
+5. The queued snapshots are rendered through the refresh path (`refresh_due`, as the worker's
+   scheduler does; both may work on them at once), a new version only where the content differs.
 
 A run that dies leaves a `building` generation that the next run discards; a second run over
-the same streams changes no snapshot."""
+the same streams finds every user's facts unchanged and queues nothing."""
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import time
 import uuid
 from collections import defaultdict
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
+from nats.aio.msg import Msg
 from nats.js import JetStreamContext
-from nats.js.api import AckPolicy, ConsumerConfig, DeliverPolicy
+from nats.js.api import ConsumerConfig, DeliverPolicy
 from pydantic import ValidationError
 
 from contracts.payload import EventPayload
-from dashboard.facts.reducers import REDUCERS, reduce
+from dashboard.facts.reducers import REDUCERS, EventMeta, Priority, reduce
 from dashboard.facts.service import meta_of
 from dashboard.facts.state import UserFacts
 from dashboard.rebuild import repository
-from dashboard.refresh.scheduler import announce
+from dashboard.refresh import repository as refresh_repository
+from dashboard.refresh.announcer import announce
+from dashboard.refresh.scheduler import refresh_due
 from dashboard.settings import DashboardSettings
-from dashboard.snapshot.service import Written, write_snapshots
 from servicekit.db import create_engine, libpq_url, user_transaction
 from servicekit.events.envelope import Event
 from servicekit.events.streams import connect, stream_name
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
-FETCH = 1000
-FLUSH_EVENTS = 20_000
-SWITCH_BATCH = 500
+FETCH = 5000  # messages the replay's subscription may hold unread
+STALL_SECONDS = 10.0  # a replay that receives nothing for this long before its mark fails
+# Events held in memory before they are stored (a user seen again after a store is folded on top
+# of their stored row): bounds memory on very long streams.
+HOLD_EVENTS = 250_000
+STORE_USERS = 500  # users per store transaction (each holds its advisory lock until commit)
+RENDER_BATCH = 200
 
 
 @dataclass
@@ -53,10 +65,14 @@ class RebuildReport:
     events: int = 0
     skipped: int = 0
     users: int = 0
+    refreshes_queued: int = 0
     snapshots_changed: int = 0
     seconds: float = 0.0
+    cpu_seconds: float = 0.0  # this process's CPU time: on a shared machine, what the run itself cost
     high_water: dict[str, int] = field(default_factory=dict)
-    phases: dict[str, float] = field(default_factory=lambda: {"read": 0.0, "fold": 0.0, "store": 0.0, "switch": 0.0})
+    phases: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("read", "parse", "fold", "store", "switch", "render"), 0.0)
+    )
 
     @property
     def events_per_second(self) -> float:
@@ -66,8 +82,9 @@ class RebuildReport:
         return (
             f"rebuilt generation {self.generation}: {self.events} events from {len(self.high_water)} streams "
             f"({self.skipped} not for the dashboard) for {self.users} users in {self.seconds:.1f} s "
-            f"({self.events_per_second:,.0f} events/s); {self.snapshots_changed} snapshots changed; "
-            + "seconds: "
+            f"({self.events_per_second:,.0f} events/s; {self.cpu_seconds:.1f} s CPU); "
+            f"{self.refreshes_queued} users' facts changed, "
+            f"{self.snapshots_changed} snapshots written by this run; seconds: "
             + ", ".join(f"{name} {spent:.1f}" for name, spent in self.phases.items())
         )
 
@@ -93,29 +110,7 @@ async def _high_water(js: JetStreamContext) -> dict[str, int]:
     return marks
 
 
-async def _replay(js: JetStreamContext, stream: str, high_water: int, fold: Any, phases: dict[str, float]) -> None:
-    """Every message of `stream` up to `high_water`, in order, handed to `fold` in batches."""
-    if high_water == 0:
-        return
-    config = ConsumerConfig(
-        ack_policy=AckPolicy.NONE, deliver_policy=DeliverPolicy.ALL, inactive_threshold=60.0, max_ack_pending=-1
-    )
-    psub = await js.pull_subscribe(f"journey.{stream.lower()}.>", durable=None, stream=stream, config=config)
-    try:
-        seen = 0
-        while seen < high_water:
-            started = time.monotonic()
-            msgs = await psub.fetch(FETCH, timeout=5)
-            phases["read"] += time.monotonic() - started
-            batch = []
-            for msg in msgs:
-                seq = msg.metadata.sequence.stream
-                seen = max(seen, seq)
-                if seq <= high_water:
-                    batch.append(msg.data)
-            await fold(batch)
-    finally:
-        await psub.unsubscribe()
+Held = dict[uuid.UUID, list[tuple[EventPayload, EventMeta]]]
 
 
 class Rebuild:
@@ -124,70 +119,135 @@ class Rebuild:
         self.dsn = settings.system_database_url or settings.worker_dsn
         self.engine = create_engine(self.dsn, pool_size=2)
         self.report = RebuildReport()
-        self.pending: dict[uuid.UUID, list[tuple[EventPayload, Event]]] = defaultdict(list)
-        self.pending_count = 0
+        self.held: Held = defaultdict(list)
+        self.held_count = 0
 
-    async def _fold_batch(self, raw: list[bytes]) -> None:
-        started = time.monotonic()
-        for data in raw:
-            try:
-                event = Event.model_validate_json(data)
-                payload_class = PAYLOADS.get(event.type)
-                user_id = event.user_id()
-                if payload_class is None or user_id is None:
-                    self.report.skipped += 1
-                    continue
-                payload = payload_class.model_validate(event.data)
-            except ValidationError as exc:
-                log.warning("rebuild_unreadable_event", error=str(exc)[:200])
-                self.report.skipped += 1
-                continue
-            self.pending[user_id].append((payload, event))
-            self.pending_count += 1
-            self.report.events += 1
-        self.report.phases["fold"] += time.monotonic() - started
-        if self.pending_count >= FLUSH_EVENTS:
-            await self._flush()
+    def _timed(self, phase: str, started: float) -> None:
+        self.report.phases[phase] += time.monotonic() - started
 
-    async def _flush(self) -> None:
-        """Fold the held events into the new generation: one transaction, one row per user."""
-        if not self.pending:
+    async def _replay(self, js: JetStreamContext, stream: str, high_water: int) -> None:
+        """Every message of `stream` up to `high_water`, in order, parsed into `held`. An ordered
+        push consumer with flow control: the server streams, the client's one reader task hands
+        each message to the callback (a pull `fetch` pays a future and a task per message)."""
+        if high_water == 0:
             return
-        started = time.monotonic()
-        users = sorted(self.pending, key=str)
-        async with user_transaction(self.engine, None) as db:
-            await repository.lock_users(db, users)  # as the consumers do: a concurrent first row is not lost
-            stored = await repository.load_for_update(db, self.report.generation, users)
-            states = {}
-            for user_id in users:
-                raw = stored.get(user_id)
-                facts = UserFacts.model_validate(raw) if raw else UserFacts.empty(user_id)
-                for payload, event in self.pending[user_id]:
-                    facts = reduce(facts, payload, meta_of(event))
-                states[user_id] = facts.model_dump(mode="json")
-            await repository.store_many(db, self.report.generation, states)
-        self.pending.clear()
-        self.pending_count = 0
-        self.report.phases["store"] += time.monotonic() - started
+        reached = asyncio.Event()
+        last_arrival = [time.monotonic()]
 
-    async def _switch(self) -> list[Written]:
+        async def on_message(msg: Msg) -> None:
+            last_arrival[0] = time.monotonic()
+            if reached.is_set():
+                return
+            meta = msg.metadata
+            if meta.sequence.stream <= high_water:
+                self._parse(msg)
+            # The mark, or past it (the mark's own message may have been deleted), or the end.
+            if meta.sequence.stream >= high_water or meta.num_pending == 0:
+                reached.set()
+            if self.held_count >= HOLD_EVENTS:
+                await self._store()
+
+        started = time.monotonic()
+        config = ConsumerConfig(deliver_policy=DeliverPolicy.ALL, inactive_threshold=60.0)
+        sub = await js.subscribe(
+            f"journey.{stream.lower()}.>",
+            stream=stream,
+            cb=on_message,
+            ordered_consumer=True,
+            config=config,
+            pending_msgs_limit=4 * FETCH,
+        )
+        try:
+            while not reached.is_set():
+                with contextlib.suppress(TimeoutError):
+                    await asyncio.wait_for(reached.wait(), timeout=1)
+                if time.monotonic() - last_arrival[0] > STALL_SECONDS:
+                    raise RuntimeError(f"{stream}: nothing arrived for {STALL_SECONDS} s before sequence {high_water}")
+        finally:
+            await sub.unsubscribe()
+        self._timed("read", started)  # the whole replay of the stream, parsing included (also in "parse")
+
+    def _parse(self, msg: Msg) -> None:
+        """Hold one message's event if it is the dashboard's."""
+        started = time.perf_counter()
+        payload_class = PAYLOADS.get(msg.subject)  # the subject is the event type
+        if payload_class is None:
+            self.report.skipped += 1
+            return
+        try:
+            event = Event.model_validate_json(msg.data)
+            user_id = event.user_id()
+            payload = payload_class.model_validate(event.data)
+        except (ValidationError, ValueError) as exc:
+            log.warning("rebuild_unreadable_event", error=str(exc)[:200])
+            self.report.skipped += 1
+            return
+        finally:
+            self.report.phases["parse"] += time.perf_counter() - started
+        if user_id is None:
+            self.report.skipped += 1
+            return
+        self.held[user_id].append((payload, meta_of(event)))
+        self.held_count += 1
+        self.report.events += 1
+
+    def _fold(self, user_id: uuid.UUID, stored: dict[str, Any] | None) -> str:
+        """The user's held events folded onto their stored facts (or empty ones), as JSON."""
+        facts = UserFacts.model_validate(stored) if stored else UserFacts.empty(user_id)
+        for payload, meta in self.held[user_id]:
+            facts = reduce(facts, payload, meta)
+        return facts.model_dump_json()
+
+    async def _store(self) -> None:
+        """Fold and store every held user, once each: one transaction and one statement per batch."""
+        users = sorted(self.held, key=str)
+        for start in range(0, len(users), STORE_USERS):
+            batch = users[start : start + STORE_USERS]
+            async with user_transaction(self.engine, None) as db:
+                began = time.monotonic()
+                await repository.lock_users(db, batch)  # as the consumers do: a concurrent first row is not lost
+                stored = await repository.load_for_update(db, self.report.generation, batch)
+                self._timed("store", began)
+                began = time.monotonic()
+                states = {user_id: self._fold(user_id, stored.get(user_id)) for user_id in batch}
+                self._timed("fold", began)
+                began = time.monotonic()
+                await repository.store_many(db, self.report.generation, states)
+            self._timed("store", began)
+        self.held.clear()
+        self.held_count = 0
+
+    async def _switch(self) -> list[uuid.UUID]:
+        """Make the new generation live; queue a snapshot for every user whose facts changed."""
         started = time.monotonic()
         generation = self.report.generation
-        written: list[Written] = []
         async with user_transaction(self.engine, None) as db:
-            await repository.lock_projection(db)
-            users = await repository.users_of(db, generation)
-            now = datetime.now(UTC)
-            for start in range(0, len(users), SWITCH_BATCH):
-                written += await write_snapshots(db, generation, users[start : start + SWITCH_BATCH], now)
+            live, _ = await repository.lock_projection(db)
+            self.report.users = await repository.count_users(db, generation)
+            changed = await repository.changed_users(db, generation, live)
+            if changed:
+                await refresh_repository.request_many(db, changed, Priority.BULK)
             await repository.switch(db, generation)
-        self.report.users = len(users)
-        self.report.snapshots_changed = len(written)
-        self.report.phases["switch"] = time.monotonic() - started
-        return written
+        self.report.refreshes_queued = len(changed)
+        self._timed("switch", started)
+        return changed
+
+    async def _render(self, nc: Any, queued: int) -> None:
+        """Write the queued snapshots through the refresh path (the worker's scheduler may take
+        some of them meanwhile: claims skip each other's rows)."""
+        started = time.monotonic()
+        claimed = 0
+        while claimed < queued:
+            written, count = await refresh_due(self.engine, RENDER_BATCH)
+            await announce(nc, written)
+            self.report.snapshots_changed += len(written)
+            claimed += count
+            if count < RENDER_BATCH:
+                break
+        self._timed("render", started)
 
     async def run(self) -> RebuildReport:
-        started = time.monotonic()
+        started, cpu = time.monotonic(), time.process_time()
         async with await psycopg.AsyncConnection.connect(libpq_url(self.dsn), autocommit=True) as lock:
             held = await (await lock.execute("SELECT pg_try_advisory_lock(hashtext('dashboard-rebuild'))")).fetchone()
             if not held or not held[0]:
@@ -201,14 +261,15 @@ class Rebuild:
                 js = nc.jetstream()
                 self.report.high_water = await _high_water(js)
                 for stream, high_water in self.report.high_water.items():
-                    await _replay(js, stream, high_water, self._fold_batch, self.report.phases)
-                await self._flush()
-                written = await self._switch()
-                await announce(nc, written)
+                    await self._replay(js, stream, high_water)
+                await self._store()
+                changed = await self._switch()
+                await self._render(nc, len(changed))
             finally:
                 await nc.close()
                 await self.engine.dispose()
         self.report.seconds = time.monotonic() - started
+        self.report.cpu_seconds = time.process_time() - cpu
         return self.report
 
 

@@ -2,7 +2,8 @@
 
 Coalescing: a request is due at once unless the user's snapshot was written less than the
 class's coalescing window ago; then it is due at the end of that window. A burst of check-ins
-for one user is therefore one write now and one per window after, however many arrive."""
+for one user is therefore one write now (by the consumer itself, in its transaction: the leading
+edge) and one per window after (by the scheduler: the trailing edge), however many arrive."""
 
 from __future__ import annotations
 
@@ -28,8 +29,12 @@ _REQUEST = text(
         END,
         requested_at = CASE WHEN q.pending THEN q.requested_at ELSE now() END,
         pending = true
+    RETURNING q.due_at <= now()
     """
 )
+# The caller writes the snapshot itself, in this transaction (the row stays locked until commit,
+# so the scheduler's claim skips it meanwhile).
+_CLAIM_ONE = text("UPDATE refresh_queue SET pending = false, rendered_at = now() WHERE user_id = :u")
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
 
 # A manual refresh: allowed once per `interval` seconds; returns nothing when too soon.
@@ -73,11 +78,17 @@ _ENQUEUE_ALL = text(
 )
 
 
-async def request(db: AsyncSession, user_id: uuid.UUID, priority: int, window: float) -> None:
-    """Ask for `user_id`'s snapshot to be written again (in the caller's transaction); the
-    scheduler is woken at commit."""
-    await db.exec(_REQUEST, params={"u": user_id, "p": priority, "window": window})  # type: ignore[call-overload]
+async def request(db: AsyncSession, user_id: uuid.UUID, priority: int, window: float, *, inline: bool = False) -> bool:
+    """Ask for `user_id`'s snapshot to be written again (in the caller's transaction). With
+    `inline`, a request due now (the leading edge of a burst) is claimed for the caller, which
+    writes the snapshot in its own transaction: True. Otherwise the scheduler is woken at commit
+    and writes it when due (a burst's trailing edge): False."""
+    due = (await db.exec(_REQUEST, params={"u": user_id, "p": priority, "window": window})).one()[0]  # type: ignore[call-overload]
+    if inline and due:
+        await db.exec(_CLAIM_ONE, params={"u": user_id})  # type: ignore[call-overload]
+        return True
     await db.exec(_NOTIFY)  # type: ignore[call-overload]
+    return False
 
 
 async def request_manual(db: AsyncSession, user_id: uuid.UUID, priority: int, interval: float) -> float | None:

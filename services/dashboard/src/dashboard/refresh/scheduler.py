@@ -16,9 +16,9 @@ from nats.aio.client import Client as NATS
 from sqlalchemy.ext.asyncio import AsyncEngine
 
 from dashboard.facts import repository as facts_repository
-from dashboard.live.announce import encode, snapshot_subject
 from dashboard.metrics import record_queue
 from dashboard.refresh import repository
+from dashboard.refresh.announcer import ANNOUNCER, announce
 from dashboard.settings import DashboardSettings
 from dashboard.snapshot.service import Written, write_snapshots
 from servicekit.db import create_engine, libpq_url, user_transaction
@@ -40,19 +40,6 @@ async def refresh_due(engine: AsyncEngine, limit: int) -> tuple[list[Written], i
         live, _ = await facts_repository.generations(db)
         written = await write_snapshots(db, live, [user for user, _ in claimed], datetime.now(UTC))
     return written, len(claimed)
-
-
-async def announce(nc: NATS | None, written: list[Written]) -> None:
-    if nc is None:
-        return
-    for item in written:
-        try:
-            await nc.publish(snapshot_subject(item.user_id), encode(item.version, item.document))
-        except Exception as exc:  # at most once: readers fall back to the table
-            log.warning("announce_failed", error=repr(exc))
-            return
-    with contextlib.suppress(Exception):
-        await nc.flush(timeout=1)
 
 
 class RefreshScheduler:
@@ -103,6 +90,7 @@ class RefreshScheduler:
         stop_sampling = on_scrape(self.sample_queue)
         try:
             self.nc = await connect(self.settings.nats_url, "dashboard-refresh")
+            ANNOUNCER.attach(self.nc)  # the consumers' own writes are announced through it too
             while True:
                 self._wake.clear()
                 try:
@@ -117,6 +105,7 @@ class RefreshScheduler:
         finally:
             stop_sampling()
             listener.cancel()
+            ANNOUNCER.attach(None)
             if self.nc is not None:
                 with contextlib.suppress(Exception):
                     await self.nc.close()

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import contextlib
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dashboard.facts.state import UserFacts
 from dashboard.snapshot.schemas import (
@@ -36,6 +38,7 @@ def render(facts: UserFacts, *, version: int, now: datetime) -> Snapshot:
         as_of=now,
         last_event_at=max(facts.streams.values(), default=None),
         today=today,
+        time_zone=facts.time_zone,
         persona=_persona(facts),
         plan=PlanView(
             tier=tier,
@@ -54,9 +57,12 @@ def render(facts: UserFacts, *, version: int, now: datetime) -> Snapshot:
     )
 
 
+UNJUDGED = frozenset({"version", "as_of"})
+
+
 def content(snapshot: Snapshot) -> dict[str, Any]:
     """What a change is judged by: everything but the version and the clock."""
-    return snapshot.model_dump(mode="json", exclude={"version", "as_of"})
+    return snapshot.model_dump(mode="json", exclude=set(UNJUDGED))
 
 
 def _tier(facts: UserFacts) -> Tier:
@@ -209,9 +215,12 @@ def next_best_step(facts: UserFacts, now: datetime, today: date) -> NextStep:
 
 
 def local_today(facts: UserFacts, now: datetime) -> date:
-    """The student's local date. Coaching's events carry local dates but no time zone: the UTC
-    date, unless a check-in already counts for the next day (the student is east of UTC and past
-    midnight)."""
+    """The student's local date: in their coaching profile's zone (`profile.updated`). Before
+    one is known, the UTC date, unless a check-in already counts for the next day (the student
+    is east of UTC and past midnight)."""
+    if facts.time_zone is not None:
+        with contextlib.suppress(ZoneInfoNotFoundError, ValueError):
+            return now.astimezone(ZoneInfo(facts.time_zone)).date()
     utc_today = now.astimezone(UTC).date()
     ahead = utc_today + timedelta(days=1)
     seen = {d for days in facts.check_ins.values() for d in days} | {

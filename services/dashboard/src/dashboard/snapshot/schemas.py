@@ -137,6 +137,10 @@ class Snapshot(View):
     as_of: datetime
     last_event_at: datetime | None
     today: date = Field(description="The student's local date the habits and mood are shown for.")
+    time_zone: str | None = Field(
+        default=None,
+        description="The IANA zone `today` is in: the student's coaching profile; null before one is known.",
+    )
     persona: PersonaView
     plan: PlanView
     habits_today: list[HabitToday]

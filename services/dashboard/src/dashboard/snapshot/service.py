@@ -14,8 +14,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 from dashboard.facts import repository as facts_repository
 from dashboard.facts.state import UserFacts
 from dashboard.snapshot import repository
-from dashboard.snapshot.render import content, render
-from dashboard.snapshot.schemas import Snapshot
+from dashboard.snapshot.render import UNJUDGED, render
 
 
 @dataclass(frozen=True)
@@ -25,26 +24,37 @@ class Written:
     document: dict[str, Any]
 
 
-def content_hash(snapshot: Snapshot) -> str:
-    return hashlib.sha256(json.dumps(content(snapshot), sort_keys=True).encode()).hexdigest()
+def content_hash(document: dict[str, Any]) -> str:
+    """Of a snapshot's JSON document: everything but the version and the clock (`render.content`)."""
+    judged = {key: value for key, value in document.items() if key not in UNJUDGED}
+    return hashlib.sha256(json.dumps(judged, sort_keys=True).encode()).hexdigest()
 
 
-async def write_snapshots(db: AsyncSession, generation: int, users: list[uuid.UUID], now: datetime) -> list[Written]:
-    """Render each user's snapshot from `generation`'s facts; write those whose content changed,
-    one version up. Returns what was written (to announce after commit)."""
-    stored = await facts_repository.load_many(db, generation, users)
+async def write_snapshots(
+    db: AsyncSession,
+    generation: int,
+    users: list[uuid.UUID],
+    now: datetime,
+    *,
+    known: dict[uuid.UUID, UserFacts] | None = None,
+) -> list[Written]:
+    """Render each user's snapshot from `generation`'s facts (`known`: facts the caller holds,
+    current in its transaction, not read again); write those whose content changed, one version
+    up. Returns what was written (to announce after commit)."""
+    known = known or {}
+    missing = [user_id for user_id in users if user_id not in known]
+    stored = await facts_repository.load_many(db, generation, missing) if missing else {}
     held = await repository.versions_for_update(db, users)
     written = []
     rows = []
     for user_id in users:
         raw = stored.get(user_id)
-        facts = UserFacts.model_validate(raw) if raw else UserFacts.empty(user_id)
+        facts = known.get(user_id) or (UserFacts.model_validate(raw) if raw else UserFacts.empty(user_id))
         version, old_hash = held.get(user_id, (0, ""))
-        snapshot = render(facts, version=version + 1, now=now)
-        digest = content_hash(snapshot)
+        document = render(facts, version=version + 1, now=now).model_dump(mode="json")
+        digest = content_hash(document)
         if digest == old_hash:
             continue
-        document = snapshot.model_dump(mode="json")
         rows.append({"user_id": str(user_id), "version": version + 1, "hash": digest, "document": document})
         written.append(Written(user_id, version + 1, document))
     await repository.write_many(db, now, rows)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import re
 import uuid
 from datetime import UTC, datetime
 from typing import Any
@@ -107,8 +108,25 @@ async def store_result(
         suggested_habits=result.value.suggested_habits,
         provider=result.provider,
         fallback=result.fallback,
+        summary=result.value.summary,
+        letter_line=letter_line(result.value.letter),
     )
     await emit(db, generated, user_id=event.user_id())
+
+
+LETTER_LINE_MAX = 300
+_SENTENCE_END = re.compile(r"(?<=[.!?])\s+")
+
+
+def letter_line(letter: str) -> str:
+    """The line of the future-self letter other views show: its first sentence after the
+    greeting ("Dear me,"), at most LETTER_LINE_MAX characters (cut at a word, with an ellipsis)."""
+    lines = [line.strip() for line in letter.splitlines() if line.strip()]
+    body = [line for line in lines if not (len(line) <= 40 and line.endswith(","))] or lines
+    sentence = _SENTENCE_END.split(body[0], maxsplit=1)[0] if body else ""
+    if len(sentence) <= LETTER_LINE_MAX:
+        return sentence
+    return sentence[: LETTER_LINE_MAX - 1].rsplit(" ", 1)[0] + "…"
 
 
 # Work-queue consumer of persona.requested; the default short ack_wait holds, as the consumer

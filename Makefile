@@ -2,11 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Every lib, service and deploy tool with a pyproject.toml: a new service is picked up by itself.
-PROJECTS := $(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml))
+# Every lib, service and deploy tool with a pyproject.toml (and the web app): a new service is picked up by itself.
+PROJECTS := $(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml web/pyproject.toml))
 PACKAGES := $(foreach p,$(PROJECTS),-e $(p))
-SOURCE_ROOTS := $(subst $(eval) ,:,$(wildcard libs/*/src services/*/src deploy/*/src))
-DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy import-linter hypothesis
+SOURCE_ROOTS := $(subst $(eval) ,:,$(wildcard libs/*/src services/*/src deploy/*/src web/src))
+DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy import-linter hypothesis playwright
 USER ?= student
 
 .PHONY: install run test lint fmt token bench fuzz clean rebuild-dashboard
@@ -38,7 +38,7 @@ test: install
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	MYPYPATH=$(SOURCE_ROOTS) $(BIN)/mypy libs services deploy/local/src tests conftest.py bench
+	MYPYPATH=$(SOURCE_ROOTS) $(BIN)/mypy libs services deploy/local/src web tests conftest.py bench
 	$(BIN)/python -m journey_local import-contracts > $(VENV)/import-contracts.ini
 	$(BIN)/lint-imports --no-cache --config $(VENV)/import-contracts.ini
 

@@ -12,6 +12,8 @@ HEALTH_CHECK = {"path": "/healthz", "interval": "5s", "timeout": "2s"}
 
 
 STREAMING_PRIORITY = 10_000  # above any PathPrefix router (Traefik's default is the rule's length)
+WEB_PRIORITY = 1  # below every API router: the web app gets what no /api/v1 route takes
+WEB_RULE = "PathPrefix(`/`) && !PathPrefix(`/api/`)"
 
 
 def path_rule(path: str) -> str:
@@ -23,14 +25,19 @@ def path_rule(path: str) -> str:
 
 
 def routes_config(
-    service_urls: Mapping[str, str], streaming_paths: Mapping[str, Sequence[str]] | None = None
+    service_urls: Mapping[str, str],
+    streaming_paths: Mapping[str, Sequence[str]] | None = None,
+    web_url: str | None = None,
 ) -> dict[str, Any]:
     """Traefik dynamic configuration: `/api/v1/<name>` → that service, and the problem pages
     (which any service serves) balanced over all of them. A service's streaming paths
     (`ServiceDefinition.streaming_paths`: Server-Sent Events, uploads the service caps as it
     reads) get a router of their own with the `journey-stream` chain: the same middlewares without
     the body-limit buffering, which would hold a stream back until it ends (and answer 413 in
-    the service's place)."""
+    the service's place). The web app, when given, takes every path outside `/api/` at the lowest
+    priority with the `journey-web` chain: its own strict Content-Security-Policy (the API's
+    `default-src 'none'` would forbid its stylesheet and script), and no buffering, so the live
+    dashboard's relay streams and uploads reach the app as they arrive (it caps bodies itself)."""
     routers: dict[str, Any] = {
         name: {
             "rule": f"PathPrefix(`/api/v1/{name}`)",
@@ -55,13 +62,26 @@ def routes_config(
         name: {"loadBalancer": {"servers": [{"url": url}], "healthCheck": HEALTH_CHECK}}
         for name, url in service_urls.items()
     }
+    if web_url is not None:
+        routers["web"] = {
+            "rule": WEB_RULE,
+            "entryPoints": ["web"],
+            "service": "web",
+            "middlewares": ["journey-web"],
+            "priority": WEB_PRIORITY,
+        }
+        services["web"] = {"loadBalancer": {"servers": [{"url": web_url}], "healthCheck": HEALTH_CHECK}}
     services["problem-pages"] = {
         "loadBalancer": {"servers": [{"url": url} for url in service_urls.values()], "healthCheck": HEALTH_CHECK}
     }
     return {"http": {"routers": routers, "services": services}}
 
 
-def render_routes(service_urls: Mapping[str, str], streaming_paths: Mapping[str, Sequence[str]] | None = None) -> str:
+def render_routes(
+    service_urls: Mapping[str, str],
+    streaming_paths: Mapping[str, Sequence[str]] | None = None,
+    web_url: str | None = None,
+) -> str:
     """As YAML (JSON is YAML), for Traefik's file provider."""
     header = "# Generated from the service definitions by journey_local.gateway_routes; do not edit.\n"
-    return header + json.dumps(routes_config(service_urls, streaming_paths), indent=2) + "\n"
+    return header + json.dumps(routes_config(service_urls, streaming_paths, web_url), indent=2) + "\n"

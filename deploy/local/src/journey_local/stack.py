@@ -16,6 +16,9 @@ from journey_local.postgres import EmbeddedPostgres
 from journey_local.procs import free_port, port_in_use
 from journey_local.services import SERVICES, ServiceProcesses, prepare, service_env
 from journey_local.traefik import EmbeddedTraefik
+from journey_local.web import WebProcess
+
+WEB_PORT = 8110
 
 
 @dataclass
@@ -25,6 +28,7 @@ class StackConfig:
     postgres_port: int = 54329
     nats_port: int = 42229
     service_ports: dict[str, int] = field(default_factory=lambda: {s.name: s.default_port for s in SERVICES})
+    web_port: int = WEB_PORT
     database_url: str | None = None  # an external server's admin URL; embedded when unset
     nats_url: str | None = None
     rate_average: int = 100
@@ -42,6 +46,7 @@ class StackConfig:
             "postgres_port": free_port(),
             "nats_port": free_port(),
             "service_ports": {spec.name: free_port() for spec in SERVICES},
+            "web_port": free_port(),
         }
         return cls(data_dir=data_dir, **{**ports, **overrides})
 
@@ -52,6 +57,7 @@ class StackConfig:
             gateway_port=int(os.environ.get("GATEWAY_PORT", "8080")),
             postgres_port=int(os.environ.get("POSTGRES_PORT", "54329")),
             nats_port=int(os.environ.get("NATS_PORT", "42229")),
+            web_port=int(os.environ.get("WEB_PORT", str(WEB_PORT))),
             database_url=os.environ.get("DATABASE_URL") or None,
             nats_url=os.environ.get("NATS_URL") or None,
             rate_average=int(os.environ.get("GATEWAY_RATE_AVERAGE", "100")),
@@ -87,6 +93,10 @@ class Stack:
             )
             for spec in SERVICES
         ]
+        gateway = self.gateway_url_for(config)
+        # The web app calls the APIs through the gateway, and the browser reaches it there too.
+        web_env = {"GATEWAY_URL": gateway, "PUBLIC_BASE_URL": gateway, **self.secrets.env(), **config.extra_env}
+        self.web = WebProcess(config.web_port, web_env, data / "logs")
         values = {
             "RATE_AVERAGE": str(config.rate_average),
             "RATE_BURST": str(config.rate_burst),
@@ -94,7 +104,7 @@ class Stack:
         }
         urls = {s.spec.name: s.url for s in self.services}
         streaming = {s.spec.name: s.spec.streaming_paths for s in self.services if s.spec.streaming_paths}
-        self.traefik = EmbeddedTraefik(data / "gateway", config.gateway_port, values, urls, streaming)
+        self.traefik = EmbeddedTraefik(data / "gateway", config.gateway_port, values, urls, streaming, self.web.url)
 
     @staticmethod
     def gateway_url_for(config: StackConfig) -> str:
@@ -113,7 +123,7 @@ class Stack:
             prepare(service.spec, self.admin_dsn, self.secrets.env())
 
     def busy_ports(self) -> list[int]:
-        ports = [self.config.gateway_port, *(s.port for s in self.services)]
+        ports = [self.config.gateway_port, self.web.port, *(s.port for s in self.services)]
         if self.postgres:
             ports.append(self.postgres.port)
         if self.nats:
@@ -122,7 +132,7 @@ class Stack:
 
     def supervise(self) -> list[str]:
         """Restart any service process that died (a crashed worker loses nothing: JetStream redelivers)."""
-        return [line for service in self.services for line in service.restart_exited()]
+        return [line for service in self.services for line in service.restart_exited()] + self.web.restart_exited()
 
     def start(self) -> None:
         busy = self.busy_ports()
@@ -132,8 +142,10 @@ class Stack:
             self.start_infrastructure()
             for service in self.services:
                 service.start()
+            self.web.start()
             for service in self.services:
                 service.wait_ready()
+            self.web.wait_ready()
             self.traefik.start()
             self.wait_gateway()
         except BaseException:
@@ -156,7 +168,8 @@ class Stack:
             time.sleep(0.2)
         while True:
             try:
-                if httpx.get(f"{self.gateway_url}/api/v1/profiler/questions", timeout=2).status_code == 401:
+                api = httpx.get(f"{self.gateway_url}/api/v1/profiler/questions", timeout=2).status_code
+                if api == 401 and httpx.get(f"{self.gateway_url}/signin", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -166,6 +179,7 @@ class Stack:
 
     def stop(self) -> None:
         self.traefik.stop()
+        self.web.stop()
         for service in self.services:
             service.stop()
         if self.nats:

@@ -20,12 +20,14 @@ class EmbeddedTraefik:
         values: dict[str, str],
         service_urls: dict[str, str],
         streaming_paths: dict[str, tuple[str, ...]] | None = None,
+        web_url: str | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
         self.values = {"GATEWAY_PORT": str(port), **values}
         self.service_urls = service_urls
         self.streaming_paths = streaming_paths or {}
+        self.web_url = web_url
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -42,7 +44,7 @@ class EmbeddedTraefik:
         static = self.data_dir / "traefik.yml"
         values = {**self.values, "DYNAMIC_CONFIG_DIR": str(dynamic), "ACCESS_LOG": str(self.access_log)}
         (dynamic / "dynamic.yml").write_text(Template((GATEWAY_DIR / "dynamic.yml").read_text()).substitute(values))
-        (dynamic / "routes.yml").write_text(render_routes(self.service_urls, self.streaming_paths))
+        (dynamic / "routes.yml").write_text(render_routes(self.service_urls, self.streaming_paths, self.web_url))
         static.write_text(Template((GATEWAY_DIR / "traefik.yml").read_text()).substitute(values))
         return static
 

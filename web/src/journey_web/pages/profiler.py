@@ -1,0 +1,7 @@
+"""profiler pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()

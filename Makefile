@@ -32,7 +32,18 @@ token: install
 rebuild-dashboard: install
 	$(BIN)/python -m journey_local command --data-dir .data dashboard rebuild
 
+# axe-core for the browser tests' accessibility checks, from npm at the exact version in
+# tests/browser/package.json (no lock file). Without npm the browser tests skip and say so.
+AXE_JS := $(VENV)/axe/node_modules/axe-core/axe.min.js
+AXE_VERSION = $(shell $(PYTHON) -c 'import json; print(json.load(open("tests/browser/package.json"))["devDependencies"]["axe-core"])')
+$(AXE_JS): tests/browser/package.json
+	@if command -v npm >/dev/null; then \
+		npm install --no-save --no-package-lock --no-audit --no-fund --silent --prefix $(VENV)/axe axe-core@$(AXE_VERSION); \
+	else echo "npm is missing: the browser tests will skip their accessibility checks (apt-get install -y npm)"; fi
+
 test: install
+	@$(MAKE) --no-print-directory $(AXE_JS) || echo "axe-core was not installed: the browser tests will skip"
+	@test -x /usr/bin/chromium || echo "Chromium is missing: the browser tests will skip (apt-get install -y chromium)"
 	$(BIN)/pytest -q
 
 lint: install

@@ -76,7 +76,10 @@ class OidcClient:
         async with self._client() as client:
             try:
                 token = await client.fetch_token(
-                    meta["token_endpoint"], code=code, code_verifier=pending["verifier"], grant_type="authorization_code"
+                    meta["token_endpoint"],
+                    code=code,
+                    code_verifier=pending["verifier"],
+                    grant_type="authorization_code",
                 )
             except Exception as exc:  # authlib raises OAuthError and httpx errors alike
                 raise SignInFailed(f"the issuer refused the code: {exc}") from None

@@ -85,8 +85,7 @@ class ApiProblem(Exception):
             which = f"“{names[index]}”" if 0 <= index < len(names) else "A file"
             kind = _TYPE_WORDS.get(detected, detected or "a type we cannot read")
             return (
-                f"{which} is {kind} by its contents, whatever its name says. "
-                "Attach PDF, PNG, JPEG or plain-text files."
+                f"{which} is {kind} by its contents, whatever its name says. Attach PDF, PNG, JPEG or plain-text files."
             )
         if self.status == 429:
             return "That was a lot of requests at once. Wait a moment and try again."

@@ -51,7 +51,9 @@ async def start(request: Request, form: FormDep, student: StudentDep) -> Respons
     persona I have now", so the same POST finds the same open session again."""
     persona = await _current_persona(student)
     key = f"web-after-{persona['id']}" if persona else "web-first"
-    session = await student.api.post(f"{P}/sessions", headers={"Idempotency-Key": key})
+    created = await student.api.post(f"{P}/sessions", headers={"Idempotency-Key": key})
+    # A replay answers the session as it was first created: read where it is now.
+    session = await student.api.get(f"{P}/sessions/{created['id']}")
     if session["status"] == "completed":
         return redirect(f"/persona/{session['id']}")
     questions = (await student.api.get(f"{P}/questions"))["items"]

@@ -262,7 +262,9 @@ def test_pages_need_a_session_and_forms_need_their_csrf_token(browser: Any, stac
     # A form posted from elsewhere (no token of this session) is refused.
     response = page.request.post("/signin", form={"name": "mallory", "csrf_token": "forged"})
     assert response.status == 403
-    headers = page.goto("/signin").headers  # type: ignore[union-attr]
+    answer = page.goto("/signin")
+    assert answer is not None
+    headers = answer.headers
     assert "script-src 'self'" in headers["content-security-policy"]
     assert "unsafe-inline" not in headers["content-security-policy"]
     context.close()

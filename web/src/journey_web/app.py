@@ -6,6 +6,7 @@ import asyncio
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
+from typing import Any
 
 import httpx
 from fastapi import FastAPI, Request
@@ -27,7 +28,7 @@ log = get_logger(__name__)
 STATIC = Path(__file__).parent / "static"
 
 
-def create_app(settings: WebSettings, *, oidc_transport: httpx.AsyncBaseTransport | None = None) -> FastAPI:
+def create_app(settings: WebSettings, *, oidc_transport: Any = None) -> FastAPI:
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         timeout = httpx.Timeout(settings.api_timeout_seconds)
@@ -38,7 +39,6 @@ def create_app(settings: WebSettings, *, oidc_transport: httpx.AsyncBaseTranspor
         ):
             app.state.http, app.state.stream_http = http, stream_http
             yield
-        await app.state.oidc.aclose()
 
     app = FastAPI(lifespan=lifespan, docs_url=None, redoc_url=None, openapi_url=None)
     app.state.settings = settings

@@ -9,7 +9,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import httpx
 from authlib.common.security import generate_token
 from authlib.integrations.httpx_client import AsyncOAuth2Client
 from joserfc import jwt
@@ -24,10 +23,11 @@ class SignInFailed(Exception):
 
 
 class OidcClient:
-    def __init__(self, settings: WebSettings, transport: httpx.AsyncBaseTransport | None = None) -> None:
+    def __init__(self, settings: WebSettings, transport: Any = None) -> None:
         self.settings = settings
-        self.transport = transport  # tests put an issuer of their own here
-        self.http = httpx.AsyncClient(transport=transport, timeout=10)
+        # Every call to the issuer goes through authlib's client (built on httpx2 where it is
+        # installed, as here); tests put an issuer of their own here as that library's transport.
+        self.transport = transport
         self._metadata: dict[str, Any] | None = None
 
     @property
@@ -37,9 +37,12 @@ class OidcClient:
     async def metadata(self) -> dict[str, Any]:
         if self._metadata is None:
             issuer = (self.settings.oidc_issuer or "").rstrip("/")
-            response = await self.http.get(f"{issuer}/.well-known/openid-configuration")
-            response.raise_for_status()
-            self._metadata = response.json()
+            async with self._client() as client:
+                response = await client.request(
+                    "GET", f"{issuer}/.well-known/openid-configuration", withhold_token=True
+                )
+                response.raise_for_status()
+                self._metadata = response.json()
         return self._metadata
 
     def _client(self) -> AsyncOAuth2Client:
@@ -95,12 +98,13 @@ class OidcClient:
     async def _verify_id_token(self, id_token: str, nonce: str, meta: dict[str, Any]) -> dict[str, Any]:
         if not id_token:
             raise SignInFailed("the issuer sent no ID token")
-        keys = (await self.http.get(meta["jwks_uri"])).json()
+        async with self._client() as client:
+            keys = (await client.request("GET", meta["jwks_uri"], withhold_token=True)).json()
         try:
             decoded = jwt.decode(id_token, KeySet.import_key_set(keys), algorithms=["RS256", "ES256", "PS256"])
             jwt.JWTClaimsRegistry(
-                iss={"essential": True, "value": meta.get("issuer") or self.settings.oidc_issuer},
-                aud={"essential": True, "value": self.settings.oidc_client_id},
+                iss={"essential": True, "value": str(meta.get("issuer") or self.settings.oidc_issuer)},
+                aud={"essential": True, "value": str(self.settings.oidc_client_id)},
                 sub={"essential": True},
                 exp={"essential": True},
                 nonce={"essential": True, "value": nonce},
@@ -108,6 +112,3 @@ class OidcClient:
         except Exception as exc:  # joserfc raises a family of errors; every one refuses the token
             raise SignInFailed(f"the ID token did not verify: {exc}") from None
         return dict(decoded.claims)
-
-    async def aclose(self) -> None:
-        await self.http.aclose()

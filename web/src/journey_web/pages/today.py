@@ -54,7 +54,7 @@ def habit_body(form: FormData, *, creating: bool) -> dict[str, Any]:
         times = _number(form, "times")
         schedule["times"] = int(times) if isinstance(times, float) and times.is_integer() else times
     elif schedule["kind"] == "weekdays":
-        schedule["weekdays"] = [int(d) for d in form.getlist("weekdays") if str(d).isdigit()] or None
+        schedule["weekdays"] = [int(str(d)) for d in form.getlist("weekdays") if str(d).isdigit()] or None
     body["schedule"] = schedule
     return body
 

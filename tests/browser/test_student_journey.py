@@ -248,6 +248,14 @@ def test_a_new_student_does_the_whole_journey_in_the_browser(browser: Any, axe_s
     assert int(home.locator("#dashboard").get_attribute("data-version") or "0") > before
     checks.page(home, "home-live")
 
+    # Usable at phone width: nothing wider than the screen, every page still passes axe.
+    page.set_viewport_size({"width": 375, "height": 800})
+    for path, shot in (("/", "home-phone"), ("/today", "today-phone"), ("/missions", "missions-phone")):
+        page.goto(path)
+        overflow = page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        assert overflow <= 0, f"{path} is {overflow}px wider than a phone"
+        checks.page(page, shot)
+
     assert not checks.csp_violations, checks.csp_violations
     assert len(checks.checked) >= 15
     context.close()

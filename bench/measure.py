@@ -250,7 +250,9 @@ class BenchTraefik(EmbeddedTraefik):
     gateway cost."""
 
     def __init__(self, base: EmbeddedTraefik, reference_url: str) -> None:
-        super().__init__(base.data_dir, base.port, dict(base.values), dict(base.service_urls), base.streaming_paths)
+        super().__init__(
+            base.data_dir, base.port, dict(base.values), dict(base.service_urls), base.streaming_paths, base.web_url
+        )
         self.reference_url = reference_url
 
     def _render(self) -> Path:

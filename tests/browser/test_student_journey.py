@@ -96,7 +96,7 @@ def _answer_current_question(page: Page) -> None:
     page.get_by_role("button", name=re.compile("^Save and")).click()
 
 
-def test_a_new_student_does_the_whole_journey_in_the_browser(browser: Any, axe_source: str, stack: Stack) -> None:
+def test_a_new_student_does_the_whole_journey_in_the_browser(axe_source: str, browser: Any, stack: Stack) -> None:
     checks = Checks(axe_source)
     context = browser.new_context(
         base_url=stack.gateway_url, timezone_id="Europe/Berlin", viewport={"width": 1100, "height": 900}

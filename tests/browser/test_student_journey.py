@@ -247,6 +247,11 @@ def test_a_new_student_does_the_whole_journey_in_the_browser(axe_source: str, br
     assert home.evaluate("window.__notReloaded") is True
     assert int(home.locator("#dashboard").get_attribute("data-version") or "0") > before
     checks.page(home, "home-live")
+    # Every link the dashboard shows leads to a page (the relay renders the same links).
+    links = set(home.eval_on_selector_all("#dashboard a[href^='/']", "els => els.map(e => e.getAttribute('href'))"))
+    assert any(link.startswith("/missions/") for link in links), links
+    for link in sorted(links):
+        assert home.request.get(link).status == 200, link
 
     # Usable at phone width: nothing wider than the screen, every page still passes axe.
     page.set_viewport_size({"width": 375, "height": 800})

@@ -65,6 +65,9 @@ async def _relay(request: Request, upstream: httpx.Response) -> AsyncIterator[by
                 yield _frame("close", "")
                 return
             frame, data = {}, []
+    except httpx.HTTPError:
+        # The upstream went away (the gateway or the dashboard stopping): the browser reconnects.
+        return
     finally:
         await upstream.aclose()
 

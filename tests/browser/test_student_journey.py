@@ -281,3 +281,41 @@ def test_pages_need_a_session_and_forms_need_their_csrf_token(browser: Any, stac
     assert "script-src 'self'" in headers["content-security-policy"]
     assert "unsafe-inline" not in headers["content-security-policy"]
     context.close()
+
+
+def test_signing_in_and_checking_in_by_keyboard_alone_with_a_visible_focus(browser: Any, stack: Stack) -> None:
+    context = browser.new_context(base_url=stack.gateway_url)
+    page = context.new_page()
+    page.goto("/signin")
+    page.keyboard.press("Tab")
+    focused = page.evaluate(
+        "() => ({text: document.activeElement.textContent.trim(),"
+        " outline: getComputedStyle(document.activeElement).outlineStyle})"
+    )
+    assert focused == {"text": "Skip to content", "outline": "solid"}
+    page.keyboard.press("Enter")  # the skip link moves focus to the main content
+    _tab_to(page, "document.activeElement.id === 'name'")
+    page.keyboard.type(f"keys{time.time_ns() % 10**9}")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", name=re.compile("^Hello, keys"))).to_be_visible()
+    page.goto("/today")
+    _tab_to(page, "document.activeElement.tagName === 'SUMMARY'")
+    page.keyboard.press("Enter")  # opens the new-habit form
+    page.keyboard.press("Tab")
+    page.keyboard.type("Stretch")
+    page.keyboard.press("Enter")  # submits it
+    expect(page.get_by_text("Habit “Stretch” created.")).to_be_visible()
+    _tab_to(page, "document.activeElement.textContent.includes('Check in Stretch')")
+    assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
+    page.keyboard.press("Enter")
+    expect(page.locator(".habit", has_text="Stretch").locator(".badge")).to_have_text("Done")
+    context.close()
+
+
+def _tab_to(page: Page, condition: str, most: int = 40) -> None:
+    """Press Tab until `condition` (JavaScript) holds for the focused element."""
+    for _ in range(most):
+        page.keyboard.press("Tab")
+        if page.evaluate(condition):
+            return
+    raise AssertionError(f"never reached by Tab: {condition}")

@@ -168,6 +168,18 @@ def test_a_new_student_does_the_whole_journey_in_the_browser(axe_source: str, br
     page.get_by_role("button", name="Check in Read").click()
     expect(habit.locator(".badge")).to_have_text("Done")
 
+    # A goal with a target: progress and pace; then one step of progress.
+    page.get_by_text("New goal").click()
+    page.get_by_label("Goal", exact=True).fill("Read 300 pages")
+    page.get_by_label("Target", exact=True).fill("300")
+    page.get_by_label("Unit", exact=True).fill("pages")
+    page.get_by_role("button", name="Set goal").click()
+    expect(page.get_by_text("Goal “Read 300 pages” set")).to_be_visible()
+    page.get_by_label("Add pages").fill("30")
+    page.get_by_role("button", name="Add progress to Read 300 pages").click()
+    expect(page.get_by_text("“Read 300 pages”:")).to_be_visible()
+    expect(page.get_by_role("progressbar", name=re.compile("Read 300 pages: 10%"))).to_be_visible()
+
     # A reflection: saved pending, scored by the coaching worker, shown without a reload.
     page.get_by_role("link", name="Journal", exact=True).click()
     page.get_by_label("Your reflection", exact=True).fill("I read every day this week and I am proud of it!")

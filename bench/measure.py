@@ -258,6 +258,7 @@ class BenchTraefik(EmbeddedTraefik):
             dict(base.service_urls),
             base.streaming_paths,
             base.own_429_paths,
+            base.web_url,
         )
         self.reference_url = reference_url
 

@@ -24,6 +24,8 @@ def test_the_contracts_name_every_service_and_lib() -> None:
         assert f"    {name}.*" in config
     for lib in ("servicekit", "contracts", "entitlements"):
         assert f"\n    {lib}" in config
+    assert "[importlinter:contract:clients-use-the-apis]\n" in config
+    assert "source_modules =\n    journey_web\n" in config
 
 
 def _lint(tmp_path: Path, files: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -32,7 +34,7 @@ def _lint(tmp_path: Path, files: dict[str, str]) -> subprocess.CompletedProcess[
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(textwrap.dedent(body))
     config = tmp_path / "contracts.ini"
-    config.write_text(import_contracts.render(libs=["kitlib"], services=["svca", "svcb"]))
+    config.write_text(import_contracts.render(libs=["kitlib"], services=["svca", "svcb"], clients=["webapp"]))
     return subprocess.run(
         [str(LINT_IMPORTS), "--no-cache", "--config", str(config)],
         cwd=tmp_path,
@@ -52,13 +54,14 @@ CLEAN = {
     "svca/things/service.py": "from svca.things import repository\nimport kitlib\n",
     "svca/things/repository.py": "",
     "svcb/__init__.py": "",
+    "webapp/__init__.py": "import kitlib\n",
 }
 
 
 def test_a_clean_tree_keeps_every_contract(tmp_path: Path) -> None:
     result = _lint(tmp_path, CLEAN)
     assert result.returncode == 0, result.stdout + result.stderr
-    assert "3 kept, 0 broken" in result.stdout
+    assert "4 kept, 0 broken" in result.stdout
 
 
 def test_a_service_importing_another_breaks_the_build(tmp_path: Path) -> None:
@@ -75,4 +78,16 @@ def test_a_repository_importing_its_router_breaks_the_build(tmp_path: Path) -> N
 
 def test_a_lib_importing_a_service_breaks_the_build(tmp_path: Path) -> None:
     result = _lint(tmp_path, {**CLEAN, "kitlib/__init__.py": "import svca\n"})
+    assert result.returncode != 0
+
+
+def test_the_web_app_importing_a_service_or_the_launcher_breaks_the_build(tmp_path: Path) -> None:
+    for imported in ("svca.things.repository", "journey_local"):
+        result = _lint(tmp_path, {**CLEAN, "webapp/__init__.py": f"import {imported}\n"})
+        assert result.returncode != 0
+        assert "webapp is not allowed to import" in result.stdout
+
+
+def test_a_service_importing_the_web_app_breaks_the_build(tmp_path: Path) -> None:
+    result = _lint(tmp_path, {**CLEAN, "svca/things/service.py": "import webapp\n"})
     assert result.returncode != 0

@@ -21,6 +21,8 @@ def test_generated_once_per_data_directory(tmp_path: Path) -> None:
     assert other.stripe_webhook_secret != first.stripe_webhook_secret
     assert first.stripe_webhook_secret.startswith("whsec_")
     assert len(first.jwt_secret) >= 32
+    assert len(first.web_session_secret) >= 32
+    assert other.web_session_secret != first.web_session_secret
     mode = stat.S_IMODE((tmp_path / "a" / FILE_NAME).stat().st_mode)
     assert mode == 0o600
 
@@ -30,6 +32,15 @@ def test_stack_environment_is_explicitly_development(tmp_path: Path) -> None:
     assert env["ENVIRONMENT"] == "development"
     assert env["JWT_SECRET"]
     assert env["STRIPE_WEBHOOK_SECRET"]
+    assert env["WEB_SESSION_SECRET"]
+
+
+def test_a_data_directory_from_before_the_web_app_gets_its_session_secret(tmp_path: Path) -> None:
+    (tmp_path / FILE_NAME).write_text("JWT_SECRET=" + "j" * 48 + "\nSTRIPE_WEBHOOK_SECRET=whsec_x\n")
+    added = DevSecrets.read(tmp_path)
+    assert len(added.web_session_secret) >= 32
+    assert added.jwt_secret == "j" * 48
+    assert DevSecrets.read(tmp_path) == added  # written once, kept
 
 
 def test_make_token_signs_with_the_data_directory_secret(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:

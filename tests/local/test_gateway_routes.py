@@ -73,3 +73,21 @@ def test_a_streaming_path_with_a_parameter_matches_one_segment_only() -> None:
 def test_missions_streams_its_uploads() -> None:
     (missions,) = [spec for spec in SERVICES if spec.name == "missions"]
     assert missions.streaming_paths == ("/enrollments/{enrollment_id}/submissions",)
+
+
+def test_the_web_app_takes_everything_outside_the_api_at_the_lowest_priority() -> None:
+    routers = routes_config({"profiler": "http://127.0.0.1:1"}, web_url="http://127.0.0.1:9")["http"]
+    web = routers["routers"]["web"]
+    assert web["rule"] == "PathPrefix(`/`) && !PathPrefix(`/api/`)"
+    assert web["priority"] == 1
+    assert web["middlewares"] == ["journey-web"]
+    assert routers["services"]["web"]["loadBalancer"]["servers"] == [{"url": "http://127.0.0.1:9"}]
+    assert "web" not in routes_config({"profiler": "http://127.0.0.1:1"})["http"]["routers"]
+
+    chains = _chains(GATEWAY.read_text())
+    # The app sends its own strict CSP, which the API's headers would replace; nothing buffers
+    # its live relay or uploads.
+    assert chains["journey-web"] == ["web-security-headers", "rate-limit"]
+    web_headers = GATEWAY.read_text().split("    web-security-headers:\n", 1)[1].split("\n    rate-limit:", 1)[0]
+    assert "contentSecurityPolicy" not in web_headers
+    assert "frameDeny: true" in web_headers

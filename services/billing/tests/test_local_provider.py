@@ -159,3 +159,25 @@ async def test_local_capability_urls_are_short_lived_and_single_use(
     assert (await local_client.post(f"{later}/resume")).status_code == 410
     old_style = await local_client.get(f"{B}/local/portal/{users.id(name)}/{customer}")
     assert old_style.status_code == 422
+
+
+async def test_a_browser_paying_on_the_local_pages_is_sent_back_to_the_app(
+    local_client: httpx.AsyncClient, stripe_kit: Any, users: Users, local_worker: Worker
+) -> None:
+    """The page's own form (Accept: text/html) returns to the web app, as Stripe's success_url
+    and return_url do; an API client still gets the JSON answer (the tests above)."""
+    name = users.new("browser")
+    browser = {"Accept": "text/html,application/xhtml+xml"}
+    page = await _open(local_client, users, name, "plus_monthly", "b")
+    paid = await local_client.post(f"{page}/confirm", headers=browser)
+    assert paid.status_code == 303, paid.text
+    checkout_id = page.rsplit("/", 1)[1]
+    assert paid.headers["location"] == f"http://127.0.0.1:8080/billing/success?session_id={checkout_id}"
+    await _all_processed(stripe_kit, users.id(name), 2)
+
+    portal = _path((await local_client.post(f"{B}/portal", headers=users.headers(name))).json()["url"])
+    cancelled = await local_client.post(f"{portal}/cancel", headers=browser)
+    assert cancelled.status_code == 303, cancelled.text
+    assert cancelled.headers["location"] == "http://127.0.0.1:8080/billing"
+    view = await local_client.get(f"{B}/subscription", headers=users.headers(name))
+    assert view.json()["cancel_at_period_end"] is True

@@ -37,6 +37,7 @@ def run(data_dir: Path) -> None:
     print(
         f"""
 Journey is running.
+  open:      {gw}/            (the web app: sign in with any name)
   gateway:   {gw}
   data:      {data_dir.resolve()}   (kept across restarts)
   logs:      {data_dir.resolve() / "logs"}

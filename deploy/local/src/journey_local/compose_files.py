@@ -184,11 +184,12 @@ def gateway_files() -> dict[str, str]:
     }
     urls = {spec.name: f"http://{spec.name}-api:{API_PORT}" for spec in SERVICES}
     streaming = {spec.name: spec.streaming_paths for spec in SERVICES if spec.streaming_paths}
+    own_429 = {spec.name: spec.own_429_paths for spec in SERVICES if spec.own_429_paths}
     return {
         "gateway/traefik.yml": HEADER + Template((GATEWAY_DIR / "traefik.yml").read_text()).substitute(static_values),
         "gateway/dynamic/dynamic.yml": HEADER
         + Template((GATEWAY_DIR / "dynamic.yml").read_text()).substitute(dynamic_values),
-        "gateway/dynamic/routes.yml": render_routes(urls, streaming),
+        "gateway/dynamic/routes.yml": render_routes(urls, streaming, own_429),
     }
 
 

@@ -12,6 +12,8 @@ HEALTH_CHECK = {"path": "/healthz", "interval": "5s", "timeout": "2s"}
 
 
 STREAMING_PRIORITY = 10_000  # above any PathPrefix router (Traefik's default is the rule's length)
+WEB_PRIORITY = 1  # below every API router: the web app gets what no /api/v1 route takes
+WEB_RULE = "PathPrefix(`/`) && !PathPrefix(`/api/`)"
 
 
 def path_rule(path: str) -> str:
@@ -26,6 +28,7 @@ def routes_config(
     service_urls: Mapping[str, str],
     streaming_paths: Mapping[str, Sequence[str]] | None = None,
     own_429_paths: Mapping[str, Sequence[str]] | None = None,
+    web_url: str | None = None,
 ) -> dict[str, Any]:
     """Traefik dynamic configuration: `/api/v1/<name>` → that service, and the problem pages
     (which any service serves) balanced over all of them. A service's streaming paths
@@ -35,7 +38,11 @@ def routes_config(
     the service's place). A service's `own_429_paths` get the `journey-own-429` chain: the
     usual middlewares, but only 413 becomes the problem page, so the service's own 429 (its
     detail and Retry-After) reaches the client; the gateway's rate limit there answers with
-    Traefik's own 429 (plain text, with an exact Retry-After)."""
+    Traefik's own 429 (plain text, with an exact Retry-After).
+    The web app, when given, takes every path outside `/api/` at the lowest
+    priority with the `journey-web` chain: its own strict Content-Security-Policy (the API's
+    `default-src 'none'` would forbid its stylesheet and script), and no buffering, so the live
+    dashboard's relay streams and uploads reach the app as they arrive (it caps bodies itself)."""
     routers: dict[str, Any] = {
         name: {
             "rule": f"PathPrefix(`/api/v1/{name}`)",
@@ -71,6 +78,15 @@ def routes_config(
         name: {"loadBalancer": {"servers": [{"url": url}], "healthCheck": HEALTH_CHECK}}
         for name, url in service_urls.items()
     }
+    if web_url is not None:
+        routers["web"] = {
+            "rule": WEB_RULE,
+            "entryPoints": ["web"],
+            "service": "web",
+            "middlewares": ["journey-web"],
+            "priority": WEB_PRIORITY,
+        }
+        services["web"] = {"loadBalancer": {"servers": [{"url": web_url}], "healthCheck": HEALTH_CHECK}}
     services["problem-pages"] = {
         "loadBalancer": {"servers": [{"url": url} for url in service_urls.values()], "healthCheck": HEALTH_CHECK}
     }
@@ -81,7 +97,9 @@ def render_routes(
     service_urls: Mapping[str, str],
     streaming_paths: Mapping[str, Sequence[str]] | None = None,
     own_429_paths: Mapping[str, Sequence[str]] | None = None,
+    web_url: str | None = None,
 ) -> str:
     """As YAML (JSON is YAML), for Traefik's file provider."""
     header = "# Generated from the service definitions by journey_local.gateway_routes; do not edit.\n"
-    return header + json.dumps(routes_config(service_urls, streaming_paths, own_429_paths), indent=2) + "\n"
+    config = routes_config(service_urls, streaming_paths, own_429_paths, web_url)
+    return header + json.dumps(config, indent=2) + "\n"

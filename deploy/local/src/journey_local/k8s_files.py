@@ -281,6 +281,16 @@ def gateway_objects() -> list[dict[str, Any]]:
                     "services": backend,
                 }
             )
+        for path in spec.own_429_paths:  # the service's own 429 reaches the client (gateway_routes)
+            routes.append(
+                {
+                    "kind": "Rule",
+                    "match": path_rule(f"/api/v1/{spec.name}{path}"),
+                    "priority": STREAMING_PRIORITY,
+                    "middlewares": [{"name": "journey-own-429"}],
+                    "services": backend,
+                }
+            )
     objects.append(
         {
             "apiVersion": "traefik.io/v1alpha1",

@@ -16,6 +16,9 @@ from journey_local.postgres import EmbeddedPostgres
 from journey_local.procs import free_port, port_in_use
 from journey_local.services import SERVICES, ServiceProcesses, prepare, service_env
 from journey_local.traefik import EmbeddedTraefik
+from journey_local.web import WebProcess
+
+WEB_PORT = 8110
 
 
 @dataclass
@@ -30,6 +33,7 @@ class StackConfig:
     metrics_ports: dict[str, tuple[int, int]] = field(
         default_factory=lambda: {s.name: (s.default_port + 1000, s.default_port + 1100) for s in SERVICES}
     )
+    web_port: int = WEB_PORT
     database_url: str | None = None  # an external server's admin URL; embedded when unset
     nats_url: str | None = None
     rate_average: int = 100
@@ -49,6 +53,7 @@ class StackConfig:
             "postgres_port": free_port(),
             "nats_port": free_port(),
             "service_ports": {spec.name: free_port() for spec in SERVICES},
+            "web_port": free_port(),
         }
         return cls(data_dir=data_dir, **{**ports, **overrides})
 
@@ -60,6 +65,7 @@ class StackConfig:
             gateway_metrics_port=int(os.environ.get("GATEWAY_METRICS_PORT", "8082")),
             postgres_port=int(os.environ.get("POSTGRES_PORT", "54329")),
             nats_port=int(os.environ.get("NATS_PORT", "42229")),
+            web_port=int(os.environ.get("WEB_PORT", str(WEB_PORT))),
             database_url=os.environ.get("DATABASE_URL") or None,
             nats_url=os.environ.get("NATS_URL") or None,
             rate_average=int(os.environ.get("GATEWAY_RATE_AVERAGE", "100")),
@@ -97,6 +103,10 @@ class Stack:
             )
             for spec in SERVICES
         ]
+        gateway = self.gateway_url_for(config)
+        # The web app calls the APIs through the gateway, and the browser reaches it there too.
+        web_env = {"GATEWAY_URL": gateway, "PUBLIC_BASE_URL": gateway, **self.secrets.env(), **config.extra_env}
+        self.web = WebProcess(config.web_port, web_env, data / "logs")
         values = {
             "RATE_AVERAGE": str(config.rate_average),
             "RATE_BURST": str(config.rate_burst),
@@ -106,7 +116,14 @@ class Stack:
         streaming = {s.spec.name: s.spec.streaming_paths for s in self.services if s.spec.streaming_paths}
         own_429 = {s.spec.name: s.spec.own_429_paths for s in self.services if s.spec.own_429_paths}
         self.traefik = EmbeddedTraefik(
-            data / "gateway", config.gateway_port, config.gateway_metrics_port, values, urls, streaming, own_429
+            data / "gateway",
+            config.gateway_port,
+            config.gateway_metrics_port,
+            values,
+            urls,
+            streaming,
+            own_429,
+            self.web.url,
         )
 
     @staticmethod
@@ -135,7 +152,12 @@ class Stack:
             prepare(service.spec, self.admin_dsn, self.secrets.env())
 
     def busy_ports(self) -> list[int]:
-        ports = [self.config.gateway_port, self.config.gateway_metrics_port, *(s.port for s in self.services)]
+        ports = [
+            self.config.gateway_port,
+            self.config.gateway_metrics_port,
+            self.web.port,
+            *(s.port for s in self.services),
+        ]
         ports += [port for pair in self.config.metrics_ports.values() for port in pair]
         if self.postgres:
             ports.append(self.postgres.port)
@@ -145,7 +167,7 @@ class Stack:
 
     def supervise(self) -> list[str]:
         """Restart any service process that died (a crashed worker loses nothing: JetStream redelivers)."""
-        return [line for service in self.services for line in service.restart_exited()]
+        return [line for service in self.services for line in service.restart_exited()] + self.web.restart_exited()
 
     def start(self) -> None:
         busy = self.busy_ports()
@@ -155,8 +177,10 @@ class Stack:
             self.start_infrastructure()
             for service in self.services:
                 service.start()
+            self.web.start()
             for service in self.services:
                 service.wait_ready()
+            self.web.wait_ready()
             self.traefik.start()
             self.wait_gateway()
         except BaseException:
@@ -179,7 +203,8 @@ class Stack:
             time.sleep(0.2)
         while True:
             try:
-                if httpx.get(f"{self.gateway_url}/api/v1/profiler/questions", timeout=2).status_code == 401:
+                api = httpx.get(f"{self.gateway_url}/api/v1/profiler/questions", timeout=2).status_code
+                if api == 401 and httpx.get(f"{self.gateway_url}/signin", timeout=2).status_code == 200:
                     return
             except httpx.HTTPError:
                 pass
@@ -189,6 +214,7 @@ class Stack:
 
     def stop(self) -> None:
         self.traefik.stop()
+        self.web.stop()
         for service in self.services:
             service.stop()
         if self.nats:

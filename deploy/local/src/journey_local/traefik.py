@@ -43,6 +43,7 @@ class EmbeddedTraefik:
         service_urls: dict[str, str],
         streaming_paths: dict[str, tuple[str, ...]] | None = None,
         own_429_paths: dict[str, tuple[str, ...]] | None = None,
+        web_url: str | None = None,
     ) -> None:
         self.data_dir = data_dir.resolve()
         self.port = port
@@ -56,6 +57,7 @@ class EmbeddedTraefik:
         self.service_urls = service_urls
         self.streaming_paths = streaming_paths or {}
         self.own_429_paths = own_429_paths or {}
+        self.web_url = web_url
         self.proc: subprocess.Popen[bytes] | None = None
 
     @property
@@ -76,7 +78,9 @@ class EmbeddedTraefik:
         static = self.data_dir / "traefik.yml"
         values = {**self.values, "DYNAMIC_CONFIG_DIR": str(dynamic), "ACCESS_LOG": str(self.access_log)}
         (dynamic / "dynamic.yml").write_text(Template((GATEWAY_DIR / "dynamic.yml").read_text()).substitute(values))
-        (dynamic / "routes.yml").write_text(render_routes(self.service_urls, self.streaming_paths, self.own_429_paths))
+        (dynamic / "routes.yml").write_text(
+            render_routes(self.service_urls, self.streaming_paths, self.own_429_paths, self.web_url)
+        )
         static_text = Template((GATEWAY_DIR / "traefik.yml").read_text()).substitute(values)
         static.write_text(static_text + tracing_block(os.environ))
         return static

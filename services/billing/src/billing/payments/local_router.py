@@ -12,7 +12,7 @@ import uuid
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Request
-from fastapi.responses import HTMLResponse
+from fastapi.responses import HTMLResponse, RedirectResponse
 
 from billing.deps import Engine, Settings
 from billing.payments.local_provider import LocalProvider
@@ -29,6 +29,12 @@ def _page(title: str, body: str) -> HTMLResponse:
         f"<body><h1>{html.escape(title)}</h1>{body}<p><small>Journey local payment provider: "
         "no money moves.</small></p></body></html>"
     )
+
+
+def _from_a_browser(request: Request) -> bool:
+    """The page's own form (a browser navigating) rather than an API client: like Stripe's
+    hosted pages, it then returns the student to the app (billing's success and portal URLs)."""
+    return "text/html" in request.headers.get("accept", "")
 
 
 def _provider(request: Request) -> LocalProvider:
@@ -56,14 +62,20 @@ async def checkout_page(user_id: uuid.UUID, checkout_id: uuid.UUID, request: Req
 
 @router.post(
     "/checkout/{user_id}/{checkout_id}/confirm",
+    response_model=None,  # JSON for an API client, a 303 back to the app for a browser
     responses=problem_responses(
         (409, "the checkout is already completed, or a paid subscription is already live"),
         (410, "the checkout has expired or a newer one replaced it"),
     ),
 )
-async def confirm_checkout(user_id: uuid.UUID, checkout_id: uuid.UUID, request: Request) -> dict[str, str]:
-    """Completes the purchase: the subscription and Stripe-shaped events, applied by the worker."""
+async def confirm_checkout(
+    user_id: uuid.UUID, checkout_id: uuid.UUID, request: Request, settings: Settings
+) -> dict[str, str] | RedirectResponse:
+    """Completes the purchase: the subscription and Stripe-shaped events, applied by the worker.
+    A browser is sent back to the app's success page, as Stripe Checkout's `success_url` does."""
     subscription, plan = await _provider(request).confirm_checkout(user_id, checkout_id)
+    if _from_a_browser(request):
+        return RedirectResponse(f"{settings.public_base_url}/billing/success?session_id={checkout_id}", 303)
     return {"status": "completed", "subscription_id": subscription["id"], "plan_id": plan.id}
 
 
@@ -89,6 +101,7 @@ async def portal_page(user_id: uuid.UUID, session_id: uuid.UUID, request: Reques
 
 @router.post(
     "/portal/{user_id}/{session_id}/{action}",
+    response_model=None,  # JSON for an API client, a 303 back to the app for a browser
     responses=problem_responses(
         (409, "already set to cancel / not set to cancel / the period has ended"),
         (410, "the portal session is used or expired"),
@@ -102,7 +115,7 @@ async def portal_action(
     request: Request,
     engine: Engine,
     settings: Settings,
-) -> dict[str, object]:
+) -> dict[str, object] | RedirectResponse:
     """Single use: the session is spent by the action it carries out."""
     if action not in ("cancel", "resume"):
         raise NotFound(f"no portal action {action!r}")
@@ -115,4 +128,6 @@ async def portal_action(
     except ProblemError:
         await provider.restore_portal_session(user_id, session_id)  # refused: nothing was done
         raise
+    if _from_a_browser(request):  # back to the app, as Stripe's portal `return_url` does
+        return RedirectResponse(f"{settings.public_base_url}/billing", 303)
     return view.model_dump(mode="json")

@@ -177,16 +177,19 @@ def create_outbox(admin_dsn: str) -> None:
             conn.execute(statement)
 
 
-async def queue_rows(app_dsn: str, count: int, payload: bytes) -> None:
+async def queue_rows(app_dsn: str, count: int, payload: bytes) -> float:
     """`count` outbox rows committed in one transaction as the API role, with the NOTIFY that
-    `add_event` sends: what the relay finds after `count` API transactions."""
-    async with await psycopg.AsyncConnection.connect(app_dsn) as conn, conn.transaction():
-        await conn.execute(
-            "INSERT INTO outbox (id, subject, payload) "
-            "SELECT gen_random_uuid(), %s, %s::jsonb FROM generate_series(1, %s)",
-            (SUBJECT, payload.decode(), count),
-        )
-        await conn.execute("SELECT pg_notify(%s, '')", (notify_channel(SERVICE),))
+    `add_event` sends: what the relay finds after `count` API transactions. Returns the time
+    (perf_counter) of the commit, which wakes the relay."""
+    async with await psycopg.AsyncConnection.connect(app_dsn) as conn:
+        async with conn.transaction():
+            await conn.execute(
+                "INSERT INTO outbox (id, subject, payload) "
+                "SELECT gen_random_uuid(), %s, %s::jsonb FROM generate_series(1, %s)",
+                (SUBJECT, payload.decode(), count),
+            )
+            await conn.execute("SELECT pg_notify(%s, '')", (notify_channel(SERVICE),))
+        return time.perf_counter()
 
 
 async def drained(admin: psycopg.AsyncConnection[Any], count: int) -> int:
@@ -221,8 +224,7 @@ async def measure_relay(
                 await drained(admin, args.warmup)
             result = Result("relay")
             before = cpu_seconds(server.proc.pid, measure.postmaster_pid(postgres))
-            await queue_rows(app_dsn, args.messages, payload)
-            started = time.perf_counter()  # committed: the NOTIFY wakes the relay now
+            started = await queue_rows(app_dsn, args.messages, payload)
             result.ok = await drained(admin, args.messages)
             result.elapsed = time.perf_counter() - started
             after = cpu_seconds(server.proc.pid, measure.postmaster_pid(postgres))

@@ -155,6 +155,11 @@ def measured(procs: Processes, load: Callable[[], WrkResult]) -> tuple[WrkResult
     return result, cpu
 
 
+def cpu_ms(cpu: dict[str, float], name: str, rate: float) -> float:
+    """Milliseconds of CPU `name` spent per request at `rate` requests/s."""
+    return cpu.get(name, math.nan) * 10 / rate if rate else math.nan
+
+
 # --- phase 3: application ----------------------------------------------------------------------
 
 
@@ -297,6 +302,14 @@ async def run_bench(stack: Stack, args: argparse.Namespace, procs: Processes) ->
     print(f"plans GET rate (wrk):   {plans.rps:9.1f} req/s    over {plans.seconds:.2f} s", flush=True)
     ratio = intake.rps / plans.rps if plans.rps else math.nan
     print(f"intake / plans-GET ratio: {ratio:.2f}   (target: intake >= 500 events/s)", flush=True)
+    print(
+        "server CPU per request, intake vs plans GET (ms of one core; other load hardly moves it): "
+        + ", ".join(
+            f"{name} {cpu_ms(intake_cpu, name, intake.rps):.2f} vs {cpu_ms(plans_cpu, name, plans.rps):.2f}"
+            for name in ("billing-api", "traefik", "postgres", "billing-worker")
+        ),
+        flush=True,
+    )
     state = "all applied" if applied.done else f"TIMED OUT after {applied.waited:.0f} s"
     print(
         f"applied: {applied.processed}/{len(ids)} events processed ({state}); rows with an error: {applied.with_error}",

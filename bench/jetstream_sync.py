@@ -214,11 +214,11 @@ async def measure_relay(
     assert server.proc is not None
     nc = await nats.connect(server.url, name="bench-relay", connect_timeout=2, max_reconnect_attempts=3)
     app_dsn, worker_dsn = (role_dsn(postgres.admin_dsn, f"{SERVICE}_{role}") for role in ("app", "worker"))
+    await ensure_stream(nc.jetstream(), SERVICE)
     relay = OutboxRelay(worker_dsn, SERVICE, nc.jetstream())
     task = asyncio.create_task(relay.run())
     try:
         async with await psycopg.AsyncConnection.connect(postgres.admin_dsn, autocommit=True) as admin:
-            await ensure_stream(nc.jetstream(), SERVICE)
             if args.warmup:
                 await queue_rows(app_dsn, args.warmup, payload)
                 await drained(admin, args.warmup)

@@ -23,6 +23,7 @@ from typing import Protocol, TypeVar
 import httpx
 
 from journey_local.gateway_routes import HEALTH_CHECK
+from journey_local.postgres import EmbeddedPostgres
 from journey_local.stack import StackConfig
 from journey_local.traefik import EmbeddedTraefik
 
@@ -115,6 +116,23 @@ def cpu_line(cpu: dict[str, float], *, unattributed: bool = False) -> str:
     if unattributed and "machine" in cpu:
         usage += f" (unattributed {cpu['machine'] - sum(v for k, v in cpu.items() if k != 'machine'):.0f}%)"
     return f"CPU (100% = one core; {os.cpu_count()} cores): {usage}"
+
+
+def postmaster_pid(postgres: EmbeddedPostgres | None) -> int | None:
+    """The pid of the postmaster (its backends are its children), from postmaster.pid, or None."""
+    if postgres is None:
+        return None
+    try:
+        return int((postgres.data_dir / "postmaster.pid").read_text().splitlines()[0])
+    except (OSError, IndexError, ValueError):
+        return None
+
+
+def load_line() -> str:
+    """`load average 1/5/15 min: a b c (N cores)`: other agents share this machine, so every
+    measurement says how busy it was just before."""
+    one, five, fifteen = os.getloadavg()
+    return f"load average 1/5/15 min: {one:.2f} {five:.2f} {fifteen:.2f} ({os.cpu_count()} cores)"
 
 
 def rss_mb(pid: int) -> float | None:

@@ -1,29 +1,29 @@
-"""Webhook intake rate: signed Stripe events posted through Traefik, and how fast the worker applies them.
+"""Webhook intake rate: signed Stripe events posted through Traefik by wrk, and how fast the worker applies them.
 
-    .venv/bin/python bench/webhook_intake.py [--events 10000] [--users 2000] [--concurrency 32]
-                                             [--plans-seconds 5] [--plans-warmup 1] [--apply-timeout 600]
-                                             [--keep-data]
+    .venv/bin/python bench/webhook_intake.py [--events 6000] [--users 1500] [--connections 32]
+                                             [--plans-seconds 5] [--apply-timeout 600] [--keep-data]
 
-One run starts the whole local stack (journey_local.Stack: PostgreSQL, NATS, the profiler and billing
-APIs and workers, Traefik) in a temporary data dir on free loopback ports, with the gateway's rate
-limit lifted. The stack runs billing without Stripe keys, so the webhook secret is
-the stack's generated development webhook secret; the script signs with it, exactly as Stripe would.
+One run starts the whole local stack (journey_local.Stack: PostgreSQL, NATS, every API and worker,
+Traefik) in a temporary data dir on free loopback ports, with the gateway's rate limit lifted. The
+stack runs billing without Stripe keys, so the webhook secret is the stack's generated development
+secret; the script signs with it, exactly as Stripe would.
 
-1. Reference: GET /api/v1/billing/plans (public, cheap) through the same Traefik with the same
-   concurrency for a fixed window: req/s.
+1. Reference: GET /api/v1/billing/plans (public, cheap) through the same Traefik, wrk with the same
+   connections, 1 s warm-up then --plans-seconds: req/s.
 2. Intake: N distinct `customer.subscription.created` / `.updated` events (users interleaved, one
-   subscription per user, `created` increasing) are POSTed, each signed just before it is sent, to
-   /api/v1/billing/webhooks/stripe by C concurrent workers: events/s of the 200s, non-200s counted.
-3. Application: the billing worker applies the stored events (outbox -> NATS -> consumer). The
-   script polls billing.stripe_events as the admin role until every accepted event is processed
-   (bounded by --apply-timeout) and prints events/s from the first POST to the last processed_at,
-   and the lag after the intake finished.
-4. Check: each user went free -> plus exactly once, so billing.outbox holds one
-   journey.billing.tier.changed row per distinct user.
+   subscription per user, `created` increasing) are built and signed (Stripe-Signature t=...,v1=...)
+   just before the load, then wrk (bench/wrk.py run_wrk_prepared) POSTs each exactly once to
+   /api/v1/billing/webhooks/stripe: events/s of the 2xx. The signatures' timestamp must stay within
+   billing's 300 s tolerance, so the intake is cut off after 240 s (counted as not all sent).
+3. Application: the billing worker applies the stored events (outbox -> NATS -> consumer) while and
+   after they come in. The script polls billing.stripe_events as the admin role until every event is
+   processed (bounded by --apply-timeout): events/s from the start of the intake to the last
+   processed_at, and the lag from the end of the intake to it.
+4. Check: N rows stored, each user went free -> plus exactly once (one journey.billing.tier.changed
+   row per user in billing.outbox), no error, no dead letter.
 
-The load generator (httpx, one asyncio loop) runs on the same machine as everything else, and the
-worker applies events while the intake runs, so on a small box they all compete for the CPU;
-absolute figures are for comparison only. CPU per process (100% = one core) is printed per phase.
+wrk, the servers and the worker share the machine's CPUs: the CPU of each (100% = one core) is
+printed per phase, and the load average before each measurement.
 """
 
 from __future__ import annotations
@@ -32,18 +32,16 @@ import argparse
 import asyncio
 import json
 import math
-import os
 import sys
 import tempfile
 import time
 import uuid
-from collections.abc import Iterator
-from dataclasses import dataclass, field
+from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-import httpx
 import psycopg
 import stripe
 
@@ -52,12 +50,15 @@ from journey_local.stack import Stack
 
 if TYPE_CHECKING:
     import bench.measure as measure
+    from bench.wrk import Prepared, WrkResult, require_wrk, run_wrk, run_wrk_prepared
 else:
     import measure  # this directory is on sys.path when the script runs
+    from wrk import Prepared, WrkResult, require_wrk, run_wrk, run_wrk_prepared
 
 WEBHOOK_PATH = "/api/v1/billing/webhooks/stripe"
 PLANS_PATH = "/api/v1/billing/plans"
 PRICE = "price_journey_plus_monthly"  # BillingSettings.stripe_price_plus_monthly, seeded for plus_monthly
+SIGNATURE_LIFETIME = 240.0  # the intake stops before billing's 300 s tolerance runs out
 
 
 # --- events ------------------------------------------------------------------------------------
@@ -114,42 +115,23 @@ def build_events(n_events: int, n_users: int) -> tuple[list[str], list[str], set
     return bodies, ids, users
 
 
-def sign(payload: str, secret: str) -> str:
-    return str(stripe.WebhookSignature.generate_signature_header(payload, secret, int(time.time())))
+# --- intake ------------------------------------------------------------------------------------
 
 
-# --- measurements ------------------------------------------------------------------------------
-
-
-@dataclass
-class Load:
-    ok: int = 0
-    duplicates: int = 0
-    errors: int = 0
-    elapsed: float = 0.0
-    latencies: list[float] = field(default_factory=list)
-    statuses: dict[int, int] = field(default_factory=dict)
-    samples: list[str] = field(default_factory=list)  # the first few failures, verbatim
-    cpu: dict[str, float] = field(default_factory=dict)
-
-    @property
-    def rate(self) -> float:
-        return measure.per_second(self.ok, self.elapsed)
-
-    @property
-    def not_ok(self) -> int:
-        return sum(self.statuses.values())
-
-    def failure(self, status: int | None, text: str) -> None:
-        if status is None:
-            self.errors += 1
-        else:
-            self.statuses[status] = self.statuses.get(status, 0) + 1
-        if len(self.samples) < 5:
-            self.samples.append(f"{status if status is not None else 'transport'}: {text[:300]}")
-
-    def summary(self) -> str:
-        return measure.responses_text(self)
+def signed(bodies: list[str], secret: str) -> list[Prepared]:
+    """The webhook POSTs, each signed now as Stripe signs (`t=<now>,v1=<HMAC-SHA256>`)."""
+    now = int(time.time())
+    return [
+        Prepared(
+            WEBHOOK_PATH,
+            body,
+            {
+                "Content-Type": "application/json",
+                "Stripe-Signature": str(stripe.WebhookSignature.generate_signature_header(body, secret, now)),
+            },
+        )
+        for body in bodies
+    ]
 
 
 @dataclass
@@ -162,83 +144,20 @@ class Processes:
         return measure.cpu_seconds(self.pids, trees={"postgres": self.postmaster} if self.postmaster else None)
 
 
-# --- phase 1: GET /plans ----------------------------------------------------------------------
+def measured(procs: Processes, load: Callable[[], WrkResult]) -> tuple[WrkResult, dict[str, float]]:
+    """Run `load()` (a wrk run) and return its result with the servers' CPU meanwhile (the Python
+    client sits idle in wrk's wait; wrk's own CPU is in the result)."""
+    print(f"  {measure.load_line()}", flush=True)
+    before, started = procs.snapshot(), time.perf_counter()
+    result = load()
+    cpu = measure.cpu_percent(before, procs.snapshot(), time.perf_counter() - started)
+    cpu.pop("client", None)
+    return result, cpu
 
 
-async def _plans_worker(client: httpx.AsyncClient, until: float, load: Load | None) -> None:
-    while time.perf_counter() < until:
-        started = time.perf_counter()
-        try:
-            response = await client.get(PLANS_PATH)
-        except httpx.HTTPError as exc:
-            if load is not None:
-                load.failure(None, repr(exc))
-            await asyncio.sleep(0.01)  # no hot loop against a dead backend
-            continue
-        if load is None:
-            continue
-        if response.status_code == 200:
-            load.ok += 1
-            load.latencies.append(time.perf_counter() - started)
-        else:
-            load.failure(response.status_code, response.text)
-
-
-async def measure_plans(client: httpx.AsyncClient, args: argparse.Namespace, procs: Processes) -> Load:
-    until = time.perf_counter() + args.plans_warmup
-    await asyncio.gather(*(_plans_worker(client, until, None) for _ in range(args.concurrency)))
-    load = Load()
-    before = procs.snapshot()
-    started = time.perf_counter()
-    until = started + args.plans_seconds
-    await asyncio.gather(*(_plans_worker(client, until, load) for _ in range(args.concurrency)))
-    load.elapsed = time.perf_counter() - started  # requests started in the window end a bit after it
-    load.cpu = measure.cpu_percent(before, procs.snapshot(), load.elapsed)
-    return load
-
-
-# --- phase 2: webhook intake --------------------------------------------------------------------
-
-
-async def _intake_worker(
-    client: httpx.AsyncClient, jobs: Iterator[int], bodies: list[str], accepted: list[bool], load: Load, secret: str
-) -> None:
-    for i in jobs:  # one shared iterator: each event is posted once
-        payload = bodies[i]
-        headers = {"Stripe-Signature": sign(payload, secret), "Content-Type": "application/json"}
-        started = time.perf_counter()
-        try:
-            response = await client.post(WEBHOOK_PATH, content=payload.encode(), headers=headers)
-        except httpx.HTTPError as exc:
-            load.failure(None, repr(exc))
-            continue
-        if response.status_code != 200:
-            load.failure(response.status_code, response.text)
-            continue
-        load.ok += 1
-        load.latencies.append(time.perf_counter() - started)
-        if response.json().get("duplicate"):
-            load.duplicates += 1
-        else:
-            accepted[i] = True
-
-
-async def run_intake(
-    client: httpx.AsyncClient, bodies: list[str], concurrency: int, procs: Processes, secret: str
-) -> tuple[Load, list[bool], float, float]:
-    """Post every event once; returns the load, which events were stored, and the wall-clock
-    times (time.time()) of the first POST and of the end of the intake."""
-    accepted = [False] * len(bodies)
-    load = Load()
-    jobs = iter(range(len(bodies)))
-    before = procs.snapshot()
-    first_post = time.time()
-    started = time.perf_counter()
-    await asyncio.gather(*(_intake_worker(client, jobs, bodies, accepted, load, secret) for _ in range(concurrency)))
-    load.elapsed = time.perf_counter() - started
-    intake_end = time.time()
-    load.cpu = measure.cpu_percent(before, procs.snapshot(), load.elapsed)
-    return load, accepted, first_post, intake_end
+def cpu_ms(cpu: dict[str, float], name: str, rate: float) -> float:
+    """Milliseconds of CPU `name` spent per request at `rate` requests/s."""
+    return cpu.get(name, math.nan) * 10 / rate if rate else math.nan
 
 
 # --- phase 3: application ----------------------------------------------------------------------
@@ -335,37 +254,35 @@ async def preflight(gateway: str, admin_dsn: str) -> None:
 async def run_bench(stack: Stack, args: argparse.Namespace, procs: Processes) -> bool:
     gateway = stack.gateway_url
     await preflight(gateway, stack.admin_dsn)
+    load = {"connections": args.connections, "threads": 2}
+    print(f"load: wrk, 2 threads, {args.connections} connections, via Traefik", flush=True)
+
+    print(f"reference: GET {PLANS_PATH}, 1 s warm-up + {args.plans_seconds:g} s", flush=True)
+    run_wrk(gateway + PLANS_PATH, seconds=1, **load)
+    plans, plans_cpu = measured(procs, lambda: run_wrk(gateway + PLANS_PATH, seconds=args.plans_seconds, **load))
+    print(f"plans GET  {plans.line()}", flush=True)
+    print(f"           servers' {measure.cpu_line(plans_cpu, unattributed=True)}", flush=True)
+
     bodies, ids, users = build_events(args.events, args.users)
-    limits = httpx.Limits(max_connections=args.concurrency, max_keepalive_connections=args.concurrency)
+    requests = signed(bodies, stack.secrets.stripe_webhook_secret)
     print(
-        f"load: {args.concurrency} concurrent workers, httpx/HTTP1.1 keep-alive via Traefik, "
-        f"{os.cpu_count()} CPUs shared by client, servers and the billing worker",
+        f"intake: {len(bodies)} signed events ({len(users)} users, {len(bodies) / len(users):.1f} events each), "
+        f"each POSTed once to {WEBHOOK_PATH}",
         flush=True,
     )
-    async with httpx.AsyncClient(base_url=gateway, limits=limits, timeout=30.0) as client:
-        print(f"reference: GET {PLANS_PATH} for {args.plans_warmup:g} s warm-up + {args.plans_seconds:g} s", flush=True)
-        plans = await measure_plans(client, args, procs)
-        print(f"plans GET  {plans.rate:9.1f} req/s     {plans.summary()}", flush=True)
-        print(f"           {measure.cpu_line(plans.cpu, unattributed=True)}", flush=True)
+    first_post = time.time()
+    intake, intake_cpu = measured(
+        procs, lambda: run_wrk_prepared(gateway + WEBHOOK_PATH, requests, max_seconds=SIGNATURE_LIFETIME, **load)
+    )
+    intake_end = time.time()
+    print(f"intake     {intake.line().replace('req/s', 'events/s', 1)}", flush=True)
+    print(f"           servers' {measure.cpu_line(intake_cpu, unattributed=True)}", flush=True)
 
-        print(
-            f"intake: {len(bodies)} signed events ({len(users)} users, "
-            f"{len(bodies) / len(users):.1f} events each) to POST {WEBHOOK_PATH}",
-            flush=True,
-        )
-        intake, accepted, first_post, intake_end = await run_intake(
-            client, bodies, args.concurrency, procs, stack.secrets.stripe_webhook_secret
-        )
-    print(f"intake     {intake.rate:9.1f} events/s  {intake.summary()}", flush=True)
-    print(f"           {measure.cpu_line(intake.cpu, unattributed=True)}", flush=True)
-    for sample in intake.samples:
-        print(f"           failure: {sample}", flush=True)
-
-    expected = sum(accepted)
     before = procs.snapshot()
     tail_start = time.perf_counter()
-    applied = await wait_applied(stack.admin_dsn, expected, args.apply_timeout)
+    applied = await wait_applied(stack.admin_dsn, len(ids), args.apply_timeout)
     tail_cpu = measure.cpu_percent(before, procs.snapshot(), time.perf_counter() - tail_start)
+    tail_cpu.pop("client", None)
 
     last = applied.last_processed.timestamp() if applied.last_processed else math.nan
     span = last - first_post
@@ -375,27 +292,36 @@ async def run_bench(stack: Stack, args: argparse.Namespace, procs: Processes) ->
 
     print("", flush=True)
     print("=== summary ===", flush=True)
+    sent = intake.requests - intake.non2xx
     print(
-        f"events posted: {len(bodies)}; 200: {intake.ok} (duplicates: {intake.duplicates}); "
-        f"non-200: {intake.not_ok}; transport errors: {intake.errors}",
+        f"events: {len(bodies)}; 2xx: {sent}; non-2xx: {intake.non2xx}; socket errors: {intake.socket_errors}; "
+        f"stored: {applied.stored}",
         flush=True,
     )
-    print(f"intake rate:            {intake.rate:9.1f} events/s over {intake.elapsed:.2f} s", flush=True)
-    print(f"plans GET rate:         {plans.rate:9.1f} req/s over {plans.elapsed:.2f} s", flush=True)
-    ratio = intake.rate / plans.rate if plans.rate else math.nan
-    print(f"intake / plans-GET ratio: {ratio:.2f}", flush=True)
+    print(f"intake rate (wrk):      {intake.rps:9.1f} events/s over {intake.seconds:.2f} s", flush=True)
+    print(f"plans GET rate (wrk):   {plans.rps:9.1f} req/s    over {plans.seconds:.2f} s", flush=True)
+    ratio = intake.rps / plans.rps if plans.rps else math.nan
+    print(f"intake / plans-GET ratio: {ratio:.2f}   (target: intake >= 500 events/s)", flush=True)
+    print(
+        "server CPU per request, intake vs plans GET (ms of one core; other load hardly moves it): "
+        + ", ".join(
+            f"{name} {cpu_ms(intake_cpu, name, intake.rps):.2f} vs {cpu_ms(plans_cpu, name, plans.rps):.2f}"
+            for name in ("billing-api", "traefik", "postgres", "billing-worker")
+        ),
+        flush=True,
+    )
     state = "all applied" if applied.done else f"TIMED OUT after {applied.waited:.0f} s"
     print(
-        f"applied: {applied.processed}/{expected} stored events processed ({state}); "
-        f"stored rows: {applied.stored}; rows with an error: {applied.with_error}",
+        f"applied: {applied.processed}/{len(ids)} events processed ({state}); rows with an error: {applied.with_error}",
         flush=True,
     )
     print(
-        f"application rate:       {apply_rate:9.1f} events/s (first POST to last processed_at, {span:.2f} s)",
+        f"application rate:       {apply_rate:9.1f} events/s (start of the intake to the last processed_at, "
+        f"{span:.2f} s)",
         flush=True,
     )
     print(f"application lag after intake: {lag:.2f} s", flush=True)
-    print(f"after-intake tail {measure.cpu_line(tail_cpu, unattributed=True)}", flush=True)
+    print(f"after-intake tail servers' {measure.cpu_line(tail_cpu, unattributed=True)}", flush=True)
     print(
         f"tier.changed rows in billing.outbox: {counts['tier_changed']} "
         f"(distinct users: {counts['tier_changed_users']}, published to NATS: {counts['tier_changed_published']}); "
@@ -404,27 +330,18 @@ async def run_bench(stack: Stack, args: argparse.Namespace, procs: Processes) ->
         flush=True,
     )
     ok = (
-        intake.ok == len(bodies)
-        and intake.duplicates == 0
+        sent == len(bodies)
+        and intake.socket_errors == 0
+        and applied.stored == len(bodies)
         and applied.done
-        and applied.processed == len(ids)
         and counts["tier_changed"] == len(users)
         and counts["tier_changed_users"] == len(users)
         and counts["plus_users"] == len(users)
         and counts["dead_letters"] == 0
         and counts["event_errors"] == 0
     )
-    print(f"check: {'OK' if ok else 'FAILED'} (tier.changed rows == distinct users == {len(users)})", flush=True)
+    print(f"check: {'OK' if ok else 'FAILED'} (every event stored and applied once; tier.changed per user)", flush=True)
     return ok
-
-
-def _postmaster(stack: Stack) -> int | None:
-    if stack.postgres is None:
-        return None
-    try:
-        return int((stack.postgres.data_dir / "postmaster.pid").read_text().splitlines()[0])
-    except (OSError, IndexError, ValueError):
-        return None
 
 
 def processes(stack: Stack) -> Processes:
@@ -437,23 +354,23 @@ def processes(stack: Stack) -> Processes:
         pids["traefik"] = stack.traefik.proc.pid
     if stack.nats is not None and stack.nats.proc is not None:
         pids["nats"] = stack.nats.proc.pid
-    return Processes(pids, _postmaster(stack))
+    return Processes(pids, measure.postmaster_pid(stack.postgres))
 
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0] if __doc__ else None)
-    parser.add_argument("--events", type=int, default=10_000, help="webhook events to post (default 10000)")
-    parser.add_argument("--users", type=int, default=2_000, help="users the events are spread over (default 2000)")
-    parser.add_argument("--concurrency", type=int, default=32, help="concurrent client workers (default 32)")
+    parser.add_argument("--events", type=int, default=6_000, help="webhook events to post (default 6000)")
+    parser.add_argument("--users", type=int, default=1_500, help="users the events are spread over (default 1500)")
+    parser.add_argument("--connections", type=int, default=32, help="wrk connections (default 32)")
     parser.add_argument("--plans-seconds", type=float, default=5.0, help="measured GET /plans window (default 5)")
-    parser.add_argument("--plans-warmup", type=float, default=1.0, help="unmeasured GET /plans warm-up (default 1)")
     parser.add_argument("--apply-timeout", type=float, default=600.0, help="max wait for the worker (default 600 s)")
     parser.add_argument("--keep-data", action="store_true", help="keep the temporary data dir (logs) afterwards")
     args = parser.parse_args(argv)
-    if min(args.events, args.users, args.concurrency) < 1 or args.users > args.events:
-        parser.error("--events, --users and --concurrency >= 1, and --users <= --events")
-    if args.plans_seconds <= 0 or args.plans_warmup < 0 or args.apply_timeout <= 0:
-        parser.error("--plans-seconds > 0, --plans-warmup >= 0, --apply-timeout > 0")
+    if min(args.events, args.users) < 1 or args.connections < 2 or args.users > args.events:
+        parser.error("--events, --users >= 1, --connections >= 2 (wrk's 2 threads), and --users <= --events")
+    if args.plans_seconds < 1 or args.apply_timeout <= 0:
+        parser.error("--plans-seconds >= 1, --apply-timeout > 0")
+    require_wrk()  # before minutes of stack start-up
 
     measure.interrupt_on_sigterm()
     ok = False

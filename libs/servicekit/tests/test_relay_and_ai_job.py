@@ -91,6 +91,45 @@ async def test_committed_events_are_published_once_and_rolled_back_ones_never(
     assert f"lost {marker}" not in texts
 
 
+class RefusingOne:
+    """The stream, except that the publish of one event id fails (as a lost ack would)."""
+
+    def __init__(self, js: Any, refused: str) -> None:
+        self.js = js
+        self.refused = refused
+
+    async def publish(self, subject: str, payload: bytes, *, headers: dict[str, str], **options: Any) -> Any:
+        if headers["Nats-Msg-Id"] == self.refused:
+            raise TimeoutError("no ack")
+        return await self.js.publish(subject, payload, headers=headers, **options)
+
+
+async def test_a_failed_publish_in_a_batch_marks_the_acknowledged_rows_and_retries_only_its_own(
+    kit_settings: ServiceSettings, nats_js: Any
+) -> None:
+    relay = OutboxRelay(kit_settings.worker_dsn, "kitevents", nats_js)
+    while await relay.publish_pending():  # what earlier tests left
+        pass
+    user = uuid.uuid4()
+    marker = uuid.uuid4().hex
+    engine = create_engine(kit_settings.database_url)
+    try:
+        async with user_transaction(engine, user) as db:
+            events = [await emit(db, NoteWritten(text=f"{marker} {i}"), user_id=user) for i in range(5)]
+    finally:
+        await engine.dispose()
+    refused = str(events[1].id)  # a failure early in the batch: the rows after it are in flight too
+    failing = OutboxRelay(kit_settings.worker_dsn, "kitevents", RefusingOne(nats_js, refused))  # type: ignore[arg-type]
+    with pytest.raises(TimeoutError):
+        await failing.publish_pending()
+    with psycopg.connect(kit_settings.worker_dsn) as conn:
+        pending = conn.execute("SELECT id::text FROM kitevents.outbox WHERE published_at IS NULL").fetchall()
+    assert [row[0] for row in pending] == [refused]
+    assert await relay.publish_pending() == 1
+    published = [event_id for event_id, text in await _published(nats_js, NoteWritten.SUBJECT) if marker in text]
+    assert sorted(published) == sorted(str(event.id) for event in events)
+
+
 class RecordingProvider(AIProvider):
     """Answers like a model would and records whether a transaction was open meanwhile."""
 

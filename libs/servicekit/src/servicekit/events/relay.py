@@ -93,23 +93,37 @@ class OutboxRelay:
                     (self.batch,),
                 )
             ).fetchall()
-            sent = []
-            try:
-                for event_id, subject, payload in rows:
-                    headers = {"Nats-Msg-Id": str(event_id)}
-                    if not tracing.active():
-                        await self.js.publish(subject, payload.encode(), headers=headers, timeout=5)
-                    else:
-                        await self._publish_traced(subject, payload, headers)
-                    sent.append(event_id)
-            finally:
-                # Rows published before a failure are marked; the rest retry (and dedupe by Msg-Id).
-                if sent:
-                    await conn.execute(
-                        sql.SQL("UPDATE {} SET published_at = now() WHERE id = ANY(%s)").format(outbox), (sent,)
-                    )
-                    self._published.inc(len(sent))
-            return len(sent)
+            # The whole batch in flight at once: with `sync_interval: always` each ack waits for
+            # the server's fsync, and one publish at a time would wait for every one. Sent in row
+            # order on the one connection; a row whose ack fails is left for the next pass, after
+            # later rows of its batch may be stored (docs/events.md, "Ordering").
+            outcomes = await asyncio.gather(
+                *(
+                    self._publish(subject, payload, {"Nats-Msg-Id": str(event_id)})
+                    for event_id, subject, payload in rows
+                ),
+                return_exceptions=True,
+            )
+            sent = [
+                row[0] for row, outcome in zip(rows, outcomes, strict=True) if not isinstance(outcome, BaseException)
+            ]
+            if sent:
+                await conn.execute(
+                    sql.SQL("UPDATE {} SET published_at = now() WHERE id = ANY(%s)").format(outbox), (sent,)
+                )
+        self._published.inc(len(sent))
+        # Raised once the acknowledged rows are committed as sent: raising inside the transaction
+        # would roll their marks back and publish them again (de-duplicated, but for nothing).
+        failure = next((outcome for outcome in outcomes if isinstance(outcome, BaseException)), None)
+        if failure is not None:
+            raise failure
+        return len(sent)
+
+    async def _publish(self, subject: str, payload: str, headers: dict[str, str]) -> None:
+        if not tracing.active():
+            await self.js.publish(subject, payload.encode(), headers=headers, timeout=5)
+        else:
+            await self._publish_traced(subject, payload, headers)
 
     async def _publish_traced(self, subject: str, payload: str, headers: dict[str, str]) -> None:
         """The publish as a span of the trace that emitted the event; consumers continue from

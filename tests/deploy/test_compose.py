@@ -117,6 +117,7 @@ def test_nats_and_traefik_are_the_local_stacks(compose: dict[str, Any]) -> None:
     expected = routes_config(
         {s.name: f"http://{s.name}-api:8000" for s in SERVICES},
         {s.name: s.streaming_paths for s in SERVICES if s.streaming_paths},
+        {s.name: s.own_429_paths for s in SERVICES if s.own_429_paths},
     )
     assert routes == expected
 

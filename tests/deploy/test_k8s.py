@@ -230,7 +230,11 @@ def test_the_ingress_routes_are_the_gateways(overlays: dict[str, Objects], overl
             stream = rules[path_rule(f"/api/v1/{spec.name}{path}")]
             assert stream["middlewares"] == [{"name": "journey-stream"}]
             assert stream["priority"] == STREAMING_PRIORITY
-    assert len(rules) == len(SERVICES) + sum(len(s.streaming_paths) for s in SERVICES)
+        for path in spec.own_429_paths:
+            own = rules[path_rule(f"/api/v1/{spec.name}{path}")]
+            assert own["middlewares"] == [{"name": "journey-own-429"}]
+            assert own["priority"] == STREAMING_PRIORITY
+    assert len(rules) == len(SERVICES) + sum(len(s.streaming_paths) + len(s.own_429_paths) for s in SERVICES)
     assert route["spec"]["entryPoints"] == (["websecure"] if overlay == "prod" else ["web"])
 
 

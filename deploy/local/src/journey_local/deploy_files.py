@@ -17,6 +17,7 @@ def rendered() -> dict[Path, str]:
     return {
         **{DEPLOY_DIR / "compose" / name: text for name, text in compose_files.files().items()},
         **{DEPLOY_DIR / "k8s" / name: text for name, text in k8s_files.files().items()},
+        DEPLOY_DIR / "observability" / compose_files.PROMETHEUS_CONFIG: compose_files.scrape_config_file(),
     }
 
 

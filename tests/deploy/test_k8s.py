@@ -1,6 +1,7 @@
 """deploy/k8s, offline: both overlays render with `kubectl kustomize`; every core object validates
 strictly against the Kubernetes schema (kubernetes-validate); the custom resources (Traefik,
-CloudNativePG), which it has no schema for, are checked here field by field."""
+CloudNativePG), which it has no schema for, are checked here field by field (the Prometheus
+Operator's in test_scraping.py)."""
 
 from __future__ import annotations
 
@@ -17,7 +18,7 @@ from journey_local.k8s_files import gateway_middlewares
 from journey_local.services import SERVICES
 
 KUBERNETES_VERSION = "1.32.0"
-CUSTOM = {"traefik.io/v1alpha1", "postgresql.cnpg.io/v1"}
+CUSTOM = {"traefik.io/v1alpha1", "postgresql.cnpg.io/v1", "monitoring.coreos.com/v1"}
 Objects = list[dict[str, Any]]
 
 

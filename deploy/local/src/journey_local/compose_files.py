@@ -11,6 +11,7 @@ from typing import Any
 from journey_local.deploy_env import (
     ADMIN_URL,
     API_PORT,
+    CONTAINER_METRICS_PORT,
     DATA_DIR,
     DATABASE,
     DATABASE_HOST,
@@ -45,6 +46,11 @@ GATEWAY_VALUES = {
     "RATE_BURST": ("GATEWAY_RATE_BURST", "200"),
     "MAX_BODY_BYTES": ("GATEWAY_MAX_BODY_BYTES", str(10 * 1024 * 1024)),
 }
+# Traefik's `metrics` entry point inside its container (gateway/traefik.yml's METRICS_PORT).
+GATEWAY_METRICS_PORT = 8082
+# Prometheus, started with `--profile observability`; its UI on the host's loopback only.
+PROMETHEUS_IMAGE = "prom/prometheus:v3.5.0"
+PROMETHEUS_CONFIG = "prometheus-compose.yml"
 HARDENED = {
     "read_only": True,
     "tmpfs": ["/tmp"],
@@ -99,6 +105,8 @@ def _service_entries(spec: ServiceSpec) -> dict[str, Any]:
         "command": [name, "api", "--host", "0.0.0.0", "--port", str(API_PORT)],
         "environment": _env(spec, "api"),
         "depends_on": after,
+        # Metrics on the compose network only (Prometheus' service): exposed, never published.
+        "expose": [str(CONTAINER_METRICS_PORT)],
         "healthcheck": HEALTHCHECK,
         **HARDENED,
         "restart": "unless-stopped",
@@ -108,6 +116,7 @@ def _service_entries(spec: ServiceSpec) -> dict[str, Any]:
         "command": [name, "worker"],
         "environment": _env(spec, "worker"),
         "depends_on": after,
+        "expose": [str(CONTAINER_METRICS_PORT)],
         "healthcheck": HEALTHCHECK,
         **HARDENED,
         "restart": "unless-stopped",
@@ -155,6 +164,7 @@ def compose() -> dict[str, Any]:
         "command": ["--configFile=/etc/traefik/traefik.yml"],
         "environment": {var: "${" + var + ":-" + default + "}" for var, default in GATEWAY_VALUES.values()},
         "ports": ["${GATEWAY_PORT:-8080}:8080"],
+        "expose": [str(GATEWAY_METRICS_PORT)],  # its metrics entry point, for Prometheus only
         "volumes": [
             "./gateway/traefik.yml:/etc/traefik/traefik.yml:ro",
             "./gateway/dynamic:/etc/traefik/dynamic:ro",
@@ -166,7 +176,29 @@ def compose() -> dict[str, Any]:
         "security_opt": ["no-new-privileges:true"],
         "restart": "unless-stopped",
     }
-    volumes = ["pgdata", "natsdata", "traefik-logs", *(f"{s.name}-files" for s in SERVICES if needs_files(s))]
+    services["prometheus"] = {
+        "image": PROMETHEUS_IMAGE,
+        "profiles": ["observability"],
+        "command": ["--config.file=/etc/prometheus/prometheus.yml", "--storage.tsdb.path=/prometheus"],
+        "ports": ["127.0.0.1:${PROMETHEUS_PORT:-9090}:9090"],
+        "volumes": [
+            f"../observability/{PROMETHEUS_CONFIG}:/etc/prometheus/prometheus.yml:ro",
+            "../observability/alerts.yml:/etc/prometheus/alerts.yml:ro",
+            "prometheus-data:/prometheus",
+        ],
+        "healthcheck": {
+            "test": ["CMD", "wget", "-q", "--spider", "http://127.0.0.1:9090/-/ready"],
+            "interval": "10s",
+            "timeout": "5s",
+            "retries": 5,
+        },
+        "read_only": True,
+        "cap_drop": ["ALL"],
+        "security_opt": ["no-new-privileges:true"],
+        "restart": "unless-stopped",
+    }
+    volumes = ["pgdata", "natsdata", "traefik-logs", "prometheus-data"]
+    volumes += [f"{s.name}-files" for s in SERVICES if needs_files(s)]
     return {"name": "journey", "services": services, "volumes": {v: {} for v in volumes}}
 
 
@@ -175,7 +207,7 @@ def gateway_files() -> dict[str, str]:
     static_values = {
         "GATEWAY_HOST": "",
         "GATEWAY_PORT": "8080",
-        "METRICS_PORT": "8082",
+        "METRICS_PORT": str(GATEWAY_METRICS_PORT),
         "DYNAMIC_CONFIG_DIR": "/etc/traefik/dynamic",
         "ACCESS_LOG": "/var/log/traefik/access.log",
     }
@@ -191,6 +223,42 @@ def gateway_files() -> dict[str, str]:
         + Template((GATEWAY_DIR / "dynamic.yml").read_text()).substitute(dynamic_values),
         "gateway/dynamic/routes.yml": render_routes(urls, streaming, own_429),
     }
+
+
+def scrape_config() -> dict[str, Any]:
+    """deploy/observability/prometheus-compose.yml: every API and worker container, and Traefik,
+    by their compose service names; the same jobs and labels as prometheus-local.yml."""
+
+    def job(process: str) -> dict[str, Any]:
+        return {
+            "job_name": f"journey-{process}",
+            # The processes label most series with `service` themselves; the target's label fills
+            # it in where they do not (AI calls) instead of renaming theirs to exported_service.
+            "honor_labels": True,
+            "static_configs": [
+                {"targets": [f"{spec.name}-{process}:{CONTAINER_METRICS_PORT}"], "labels": {"service": spec.name}}
+                for spec in SERVICES
+            ],
+        }
+
+    return {
+        "global": {"scrape_interval": "15s", "evaluation_interval": "15s"},
+        "rule_files": ["alerts.yml"],
+        "scrape_configs": [
+            {"job_name": "gateway", "static_configs": [{"targets": [f"traefik:{GATEWAY_METRICS_PORT}"]}]},
+            job("api"),
+            job("worker"),
+        ],
+    }
+
+
+def scrape_config_file() -> str:
+    return (
+        HEADER
+        + "# Prometheus on the compose network: `docker compose --profile observability up` starts one\n"
+        + "# with this file and alerts.yml (deploy/compose/compose.yaml, service prometheus).\n"
+        + dump_yaml([scrape_config()])
+    )
 
 
 def env_example() -> str:
@@ -213,6 +281,8 @@ def env_example() -> str:
         "# Settings (defaults shown)",
         "ENVIRONMENT=development",
         "GATEWAY_PORT=8080",
+        "# `--profile observability`: Prometheus on 127.0.0.1 only",
+        "PROMETHEUS_PORT=9090",
         "PUBLIC_BASE_URL=http://localhost:8080",
     ]
     return "\n".join(lines) + "\n"

@@ -18,6 +18,10 @@ Process = Literal["api", "worker", "migrate", "seed"]
 
 DATABASE = "journey"
 API_PORT = 8000
+# Every API and worker container serves its Prometheus metrics here (servicekit.metrics), on every
+# interface of its own network namespace: Prometheus scrapes it over the compose network or the
+# pod network, and nothing publishes or routes it (docs/operations.md, Where to scrape).
+CONTAINER_METRICS_PORT = 9100
 NATS_URL = "nats://nats:4222"  # the compose service and the Kubernetes Service share the name
 DATA_DIR = "/var/lib/journey"  # a volume, where a service keeps files (missions' submissions)
 HEARTBEAT_FILE = "/tmp/journey-worker.heartbeat"  # /tmp is a tmpfs / emptyDir: the root is read-only
@@ -132,10 +136,17 @@ def process_env(spec: ServiceSpec, process: Process) -> dict[str, Value]:
     env = _settings_env(spec)
     if process == "seed":
         return {"ADMIN_DATABASE_URL": ADMIN_URL, **env}
+    env[metrics_variable(process)] = str(CONTAINER_METRICS_PORT)
+    env["METRICS_HOST"] = "0.0.0.0"
     if process == "worker":
         env["WORKER_HEARTBEAT_FILE"] = HEARTBEAT_FILE
         env["JETSTREAM_REPLICAS"] = Setting("jetstream-replicas", "1")
     return env
+
+
+def metrics_variable(process: Literal["api", "worker"]) -> str:
+    """The setting that gives a process its metrics port (servicekit.observability)."""
+    return "WORKER_METRICS_PORT" if process == "worker" else "METRICS_PORT"
 
 
 def dump_yaml(documents: list[Any]) -> str:

@@ -1,6 +1,7 @@
-"""The generated part of deploy/ (compose and Kubernetes), written or checked in one place:
-`python -m journey_local deploy-files` after changing a service definition, gateway/ or
-deploy/nats; tests/deploy fails while the committed files differ from what this renders."""
+"""The generated part of deploy/ (compose, Kubernetes, the compose scrape configuration), written
+or checked in one place: `python -m journey_local deploy-files` after changing a service
+definition, gateway/, deploy/nats or the alert rules; tests/deploy fails while the committed
+files differ from what this renders."""
 
 from __future__ import annotations
 
@@ -17,6 +18,7 @@ def rendered() -> dict[Path, str]:
     return {
         **{DEPLOY_DIR / "compose" / name: text for name, text in compose_files.files().items()},
         **{DEPLOY_DIR / "k8s" / name: text for name, text in k8s_files.files().items()},
+        DEPLOY_DIR / "observability" / compose_files.PROMETHEUS_CONFIG: compose_files.scrape_config_file(),
     }
 
 

@@ -5,6 +5,7 @@ the data tier and the network policies are written by hand beside them."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from string import Template
 from typing import Any
 
@@ -12,6 +13,7 @@ from journey_local.compose_files import GATEWAY_VALUES
 from journey_local.deploy_env import (
     ADMIN_SECRET,
     API_PORT,
+    CONTAINER_METRICS_PORT,
     DATA_DIR,
     DATABASE,
     DATABASE_HOST,
@@ -36,6 +38,9 @@ IMAGE = "journey"  # set per overlay with kustomize's `images:`
 CONFIG_MAP = "journey-config"
 UID = 10001  # the image's user
 NATS_CLUSTER_SIZE = 3
+ALERTS = Path(__file__).resolve().parents[3] / "observability" / "alerts.yml"
+# What Prometheus scrapes on every API and worker container; the Services never expose it.
+METRICS_CONTAINER_PORT = {"name": "metrics", "containerPort": CONTAINER_METRICS_PORT}
 
 
 def labels(spec: ServiceSpec, component: str) -> dict[str, str]:
@@ -163,7 +168,7 @@ def _deployment(spec: ServiceSpec, component: str, container: dict[str, Any]) ->
 
 def service_objects(spec: ServiceSpec) -> list[dict[str, Any]]:
     api = _container(spec, "api", "api", [spec.name, "api", "--host", "0.0.0.0", "--port", str(API_PORT)], "api")
-    api["ports"] = [{"name": "http", "containerPort": API_PORT}]
+    api["ports"] = [{"name": "http", "containerPort": API_PORT}, METRICS_CONTAINER_PORT]
     api["startupProbe"] = {"httpGet": {"path": "/healthz", "port": "http"}, "periodSeconds": 2, "failureThreshold": 30}
     api["livenessProbe"] = {
         "httpGet": {"path": "/healthz", "port": "http"},
@@ -180,6 +185,7 @@ def service_objects(spec: ServiceSpec) -> list[dict[str, Any]]:
     # Out of the Service's endpoints before uvicorn stops accepting: no request lands on a closing pod.
     api["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", "5"]}}}
     worker = _container(spec, "worker", "worker", [spec.name, "worker"], "worker")
+    worker["ports"] = [METRICS_CONTAINER_PORT]
     worker["livenessProbe"] = {
         "exec": {"command": ["python", "-m", "servicekit.healthcheck", "-m", spec.name, "worker"]},
         "initialDelaySeconds": 20,
@@ -302,6 +308,59 @@ def gateway_objects() -> list[dict[str, Any]]:
     return objects
 
 
+# --- monitoring (Prometheus Operator) ---------------------------------------------------------
+
+
+def _pod_monitor(name: str, selector: dict[str, Any], **extra: Any) -> dict[str, Any]:
+    return {
+        "apiVersion": "monitoring.coreos.com/v1",
+        "kind": "PodMonitor",
+        "metadata": {"name": name, "labels": {"app.kubernetes.io/part-of": "journey"}},
+        "spec": {
+            "selector": selector,
+            **extra,
+            "podMetricsEndpoints": [{"port": "metrics", "path": "/metrics", "interval": "15s"}],
+        },
+    }
+
+
+def monitoring_objects() -> list[dict[str, Any]]:
+    """components/monitoring: a PodMonitor per process kind (the same jobs as the local and compose
+    scrape configurations), one for Traefik wherever it runs, and alerts.yml as a PrometheusRule."""
+    import yaml
+
+    objects = []
+    for component in ("api", "worker"):
+        endpoint = _pod_monitor(
+            f"journey-{component}",
+            {"matchLabels": {"app.kubernetes.io/part-of": "journey", "app.kubernetes.io/component": component}},
+        )
+        (scrape,) = endpoint["spec"]["podMetricsEndpoints"]
+        # As in the scrape files: the processes' own `service` label wins, the pod's fills the gaps.
+        scrape["honorLabels"] = True
+        scrape["relabelings"] = [
+            {"sourceLabels": ["__meta_kubernetes_pod_label_app_kubernetes_io_name"], "targetLabel": "service"}
+        ]
+        objects.append(endpoint)
+    # Traefik is installed beside Journey (its Helm chart, k3s), in a namespace of its own; its chart
+    # names the Prometheus entry point's container port `metrics` (9100).
+    objects.append(
+        _pod_monitor(
+            "journey-gateway", {"matchLabels": {"app.kubernetes.io/name": "traefik"}}, namespaceSelector={"any": True}
+        )
+    )
+    alerts = yaml.safe_load(ALERTS.read_text())
+    objects.append(
+        {
+            "apiVersion": "monitoring.coreos.com/v1",
+            "kind": "PrometheusRule",
+            "metadata": {"name": "journey", "labels": {"app.kubernetes.io/part-of": "journey"}},
+            "spec": {"groups": alerts["groups"]},
+        }
+    )
+    return objects
+
+
 # --- NATS -----------------------------------------------------------------------------------
 
 
@@ -398,4 +457,5 @@ def files() -> dict[str, str]:
         "base/nats.conf": NATS_CONFIG.read_text(),
         "prod/nats.conf": nats_cluster_config(),
         "prod/scaling.yaml": _documents(scaling_objects()),
+        "components/monitoring/monitoring.yaml": _documents(monitoring_objects()),
     }

@@ -13,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile
 
+from journey_web.api_client import segment
 from journey_web.deps import CsrfFailed, FormDep, SettingsDep, StudentDep, redirect, render, templates
 from journey_web.middleware import session_of
 from journey_web.problems import ApiProblem
@@ -73,7 +74,7 @@ async def start(mission_id: str, form: FormDep, student: StudentDep) -> Response
     key = str(form.get("idempotency_key") or "")
     try:
         enrollment = await student.api.post(
-            f"{M}/catalog/{mission_id}/start", headers={"Idempotency-Key": key} if key else {}
+            f"{M}/catalog/{segment(mission_id)}/start", headers={"Idempotency-Key": key} if key else {}
         )
     except ApiProblem as exc:
         if exc.status != 409:

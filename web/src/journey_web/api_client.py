@@ -5,10 +5,18 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 
 from journey_web.problems import ApiProblem
+
+
+def segment(value: str) -> str:
+    """A form or address value as one segment of an API path: `/`, `?`, `#` and control
+    characters escaped (httpx refuses the latter), and never a `..` that would climb the path."""
+    quoted = quote(value, safe="")
+    return quoted.replace(".", "%2E") if quoted in (".", "..") else quoted
 
 
 class Api:

@@ -16,8 +16,8 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from journey_web import live
-from journey_web.deps import CsrfFailed, SignInRequired, redirect, render, sign_in_url
-from journey_web.middleware import SessionAndHeaders, session_of
+from journey_web.deps import CsrfFailed, SignInRequired, redirect, render, sign_in_url, too_large_message
+from journey_web.middleware import BodyTooLarge, SessionAndHeaders, session_of
 from journey_web.oidc import OidcClient
 from journey_web.pages import auth, home, missions, plan, profiler, today
 from journey_web.problems import ApiProblem
@@ -61,6 +61,10 @@ def create_app(settings: WebSettings, *, oidc_transport: Any = None) -> FastAPI:
     async def _csrf(request: Request, exc: CsrfFailed) -> Response:
         message = "This form is out of date (or came from another site). Go back, reload the page and try again."
         return render(request, "error.html", status_code=403, message=message)
+
+    @app.exception_handler(BodyTooLarge)
+    async def _too_large(request: Request, exc: BodyTooLarge) -> Response:
+        return render(request, "error.html", status_code=413, message=too_large_message(settings))
 
     @app.exception_handler(ApiProblem)
     async def _api_problem(request: Request, exc: ApiProblem) -> Response:

@@ -103,6 +103,10 @@ def render(request: Request, template: str, status_code: int = 200, **context: A
     return templates.TemplateResponse(request, template, {**base, **context}, status_code=status_code)
 
 
+def too_large_message(settings: WebSettings) -> str:
+    return f"That was too large to send: a submission may be at most {settings.max_upload_bytes // 2**20} MiB."
+
+
 def redirect(path: str) -> RedirectResponse:
     return RedirectResponse(path, status_code=303)
 

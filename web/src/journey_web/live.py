@@ -12,6 +12,7 @@ on; the stream ends when the browser goes, the upstream ends, or this process be
 from __future__ import annotations
 
 import json
+import re
 from collections.abc import AsyncIterator
 
 import httpx
@@ -23,6 +24,7 @@ from journey_web.deps import StudentDep, templates
 router = APIRouter()
 
 STREAM_PATH = "/api/v1/dashboard/me/stream"
+LAST_EVENT_ID = re.compile(r"[0-9]{1,18}")
 
 
 def _frame(event: str, data: str, event_id: str | None = None) -> bytes:
@@ -76,7 +78,9 @@ async def _relay(request: Request, upstream: httpx.Response) -> AsyncIterator[by
 async def live(request: Request, student: StudentDep) -> Response:
     headers = {**student.api.headers, "Accept": "text/event-stream"}
     last_event_id = request.headers.get("last-event-id")
-    if last_event_id and last_event_id.isdigit():
+    # Passed on only in the dashboard's own form: "²" is a digit to isdigit() (and not ASCII, a
+    # 500 here), and a version it refuses would end the stream with a 422 instead of resuming.
+    if last_event_id and LAST_EVENT_ID.fullmatch(last_event_id):
         headers["Last-Event-ID"] = last_event_id
     client: httpx.AsyncClient = request.app.state.stream_http
     upstream = await client.send(client.build_request("GET", STREAM_PATH, headers=headers), stream=True)

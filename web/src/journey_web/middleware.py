@@ -1,4 +1,5 @@
-"""One ASGI middleware: the session cookie in and out, and the security headers on every answer.
+"""One ASGI middleware: the session cookie in and out, the security headers on every answer, and
+the cap on what a request body may bring.
 
 A plain ASGI middleware rather than Starlette's BaseHTTPMiddleware, which would sit between the
 live relay's stream and the browser."""
@@ -27,6 +28,11 @@ SECURITY_HEADERS = {
     "referrer-policy": "same-origin",
     "permissions-policy": "camera=(), microphone=(), geolocation=()",
 }
+
+
+class BodyTooLarge(Exception):
+    """More than `MAX_UPLOAD_BYTES` arrived. Raised while the body is read, so a chunked body (no
+    Content-Length to refuse up front) is cut off too, not spooled to disk without end."""
 
 
 def session_of(scope: Scope) -> Session:
@@ -71,6 +77,16 @@ class SessionAndHeaders:
             return
         session = self.codec.decode(self._read_cookie(scope))
         scope.setdefault("state", {})["session"] = session
+        limit, received = self.settings.max_upload_bytes, 0
+
+        async def capped_receive() -> Message:
+            nonlocal received
+            message = await receive()
+            if message["type"] == "http.request":
+                received += len(message.get("body", b""))
+                if received > limit:
+                    raise BodyTooLarge
+            return message
 
         async def send_with_headers(message: Message) -> None:
             if message["type"] == "http.response.start":
@@ -84,4 +100,4 @@ class SessionAndHeaders:
                 message = {**message, "headers": headers}
             await send(message)
 
-        await self.app(scope, receive, send_with_headers)
+        await self.app(scope, capped_receive, send_with_headers)

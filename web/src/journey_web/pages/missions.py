@@ -13,8 +13,18 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response, StreamingResponse
 from starlette.datastructures import UploadFile
 
-from journey_web.deps import CsrfFailed, FormDep, SettingsDep, StudentDep, redirect, render, templates
-from journey_web.middleware import session_of
+from journey_web.api_client import segment
+from journey_web.deps import (
+    CsrfFailed,
+    FormDep,
+    SettingsDep,
+    StudentDep,
+    redirect,
+    render,
+    templates,
+    too_large_message,
+)
+from journey_web.middleware import BodyTooLarge, session_of
 from journey_web.problems import ApiProblem
 from journey_web.session import CSRF_FIELD
 
@@ -73,7 +83,7 @@ async def start(mission_id: str, form: FormDep, student: StudentDep) -> Response
     key = str(form.get("idempotency_key") or "")
     try:
         enrollment = await student.api.post(
-            f"{M}/catalog/{mission_id}/start", headers={"Idempotency-Key": key} if key else {}
+            f"{M}/catalog/{segment(mission_id)}/start", headers={"Idempotency-Key": key} if key else {}
         )
     except ApiProblem as exc:
         if exc.status != 409:
@@ -122,10 +132,15 @@ async def submit(
     request: Request, mission_id: str, enrollment_id: uuid.UUID, student: StudentDep, settings: SettingsDep
 ) -> Response:
     length = request.headers.get("content-length", "")
-    if length.isdigit() and int(length) > settings.max_upload_bytes:
-        message = f"That was too large to send: a submission may be at most {settings.max_upload_bytes // 2**20} MiB."
+    too_large = length.isdigit() and int(length) > settings.max_upload_bytes
+    if not too_large:
+        try:
+            form = await request.form(max_files=10, max_fields=20)
+        except BodyTooLarge:  # a chunked body has no Content-Length: cut off as it arrives
+            too_large = True
+    if too_large:
+        message = too_large_message(settings)
         return await _work_page(request, student, mission_id, enrollment_id, error=message, status_code=413)
-    form = await request.form(max_files=10, max_fields=20)
     if not session_of(request.scope).csrf_ok(form.get(CSRF_FIELD)):
         raise CsrfFailed
     text = str(form.get("text") or "")

@@ -5,6 +5,7 @@ suggestions to adopt. The journal (reflections) is its own page."""
 from __future__ import annotations
 
 import asyncio
+import math
 import uuid
 from typing import Any
 
@@ -12,6 +13,7 @@ from fastapi import APIRouter, Request
 from fastapi.responses import Response
 from starlette.datastructures import FormData
 
+from journey_web.api_client import segment
 from journey_web.deps import FormDep, StudentDep, redirect, render, templates
 from journey_web.problems import ApiProblem
 
@@ -32,9 +34,11 @@ def _number(form: FormData, name: str) -> float | str | None:
     if not raw:
         return None
     try:
-        return float(raw)
+        number = float(raw)
     except ValueError:
         return raw  # the API names the field and says what it needs
+    # "nan" and "inf" parse, but JSON cannot carry them: the API refuses them in words instead.
+    return number if math.isfinite(number) else raw
 
 
 def habit_body(form: FormData, *, creating: bool) -> dict[str, Any]:
@@ -54,7 +58,7 @@ def habit_body(form: FormData, *, creating: bool) -> dict[str, Any]:
         times = _number(form, "times")
         schedule["times"] = int(times) if isinstance(times, float) and times.is_integer() else times
     elif schedule["kind"] == "weekdays":
-        schedule["weekdays"] = [int(str(d)) for d in form.getlist("weekdays") if str(d).isdigit()] or None
+        schedule["weekdays"] = [int(str(d)) for d in form.getlist("weekdays") if str(d).isdecimal()] or None
     body["schedule"] = schedule
     return body
 
@@ -173,7 +177,7 @@ async def check_in(habit_id: uuid.UUID, form: FormDep, student: StudentDep) -> R
     value = _number(form, "value")
     try:
         result = await student.api.put(
-            f"{C}/habits/{habit_id}/logs/{day}", json={"value": value} if value is not None else {}
+            f"{C}/habits/{habit_id}/logs/{segment(day)}", json={"value": value} if value is not None else {}
         )
     except ApiProblem as exc:
         if exc.status != 422:
@@ -189,7 +193,7 @@ async def check_in(habit_id: uuid.UUID, form: FormDep, student: StudentDep) -> R
 @router.post("/today/habits/{habit_id}/undo")
 async def undo_check_in(habit_id: uuid.UUID, form: FormDep, student: StudentDep) -> Response:
     day = str(form.get("date") or "")
-    await student.api.delete(f"{C}/habits/{habit_id}/logs/{day}")
+    await student.api.delete(f"{C}/habits/{habit_id}/logs/{segment(day)}")
     student.session.say("Check-in undone.")
     return redirect(f"/today#habit-{habit_id}")
 
@@ -226,7 +230,10 @@ async def create_goal(request: Request, form: FormDep, student: StudentDep) -> R
 @router.post("/today/goals/{goal_id}/progress")
 async def goal_progress(goal_id: uuid.UUID, form: FormDep, student: StudentDep) -> Response:
     if form.get("milestone") is not None:
-        body: dict[str, Any] = {"milestone": int(str(form.get("milestone"))), "done": form.get("done") == "true"}
+        milestone = str(form.get("milestone"))
+        # isdecimal, not isdigit: "²" is a digit that int() refuses.
+        body: dict[str, Any] = {"milestone": int(milestone) if milestone.isdecimal() else milestone}
+        body["done"] = form.get("done") == "true"
     else:
         body = {"delta": _number(form, "delta")}
     try:
@@ -289,7 +296,7 @@ async def write_reflection(request: Request, form: FormDep, student: StudentDep)
     body: dict[str, Any] = {"text": str(form.get("text") or "")}
     mood = str(form.get("mood") or "")
     if mood:
-        body["mood"] = int(mood) if mood.isdigit() else mood
+        body["mood"] = int(mood) if mood.isdecimal() else mood
     if form.get("prompt_id"):
         body["prompt_id"] = str(form.get("prompt_id"))
     try:

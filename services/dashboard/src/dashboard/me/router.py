@@ -17,6 +17,8 @@ from dashboard.me import service
 from dashboard.me.schemas import RefreshAccepted
 from dashboard.settings import DashboardSettings
 from dashboard.snapshot.schemas import Dashboard, Snapshot
+from servicekit import tracing
+from servicekit.tracing import SpanKind
 from servicekit.auth import CurrentPrincipal
 from servicekit.deps import DbSession
 from servicekit.errors import TooManyRequests
@@ -134,5 +136,8 @@ async def stream_me(
             yield ServerSentEvent(event="resync", id=str(fresh.version), raw_data=fresh.document)
             sent = max(sent, fresh.version)
         elif isinstance(item, Version) and item.version > sent:
-            yield ServerSentEvent(event="snapshot", id=str(item.version), data=item.document)
+            # Held over the yield (not made current): it ends once the event is written out.
+            pushed = {"dashboard.snapshot.version": item.version}
+            with tracing.span("dashboard.sse.push", parent=item.traceparent, kind=SpanKind.PRODUCER, attributes=pushed, current=False):
+                yield ServerSentEvent(event="snapshot", id=str(item.version), data=item.document)
             sent = item.version

@@ -74,10 +74,12 @@ async def test_a_pushed_version_continues_the_trace_of_the_event_that_wrote_it(
     process = _one([s for s in in_trace if s.name == f"process {event.type}"], "dashboard consumer spans")
     # An urgent event's snapshot is written by the consumer itself (the leading edge), inside its
     # handling span: the announcement carries that span on to the API process's push.
-    assert process.parent is not None and process.parent.span_id == origin.context.span_id
+    assert process.parent is not None
+    assert process.parent.span_id == origin.context.span_id
     assert (process.attributes or {})["messaging.consumer.group.name"] == "dashboard-billing-tier-changed"
     assert push.context.trace_id == trace_id
-    assert push.parent is not None and push.parent.span_id == process.context.span_id
+    assert push.parent is not None
+    assert push.parent.span_id == process.context.span_id
     assert push.kind == SpanKind.PRODUCER
 
 

@@ -18,11 +18,11 @@ from dashboard.me.schemas import RefreshAccepted
 from dashboard.settings import DashboardSettings
 from dashboard.snapshot.schemas import Dashboard, Snapshot
 from servicekit import tracing
-from servicekit.tracing import SpanKind
 from servicekit.auth import CurrentPrincipal
 from servicekit.deps import DbSession
 from servicekit.errors import TooManyRequests
 from servicekit.openapi import problem_responses
+from servicekit.tracing import SpanKind
 
 router = APIRouter(tags=["dashboard"])
 NO_STORE = "private, no-cache"
@@ -138,6 +138,9 @@ async def stream_me(
         elif isinstance(item, Version) and item.version > sent:
             # Held over the yield (not made current): it ends once the event is written out.
             pushed = {"dashboard.snapshot.version": item.version}
-            with tracing.span("dashboard.sse.push", parent=item.traceparent, kind=SpanKind.PRODUCER, attributes=pushed, current=False):
+            push = tracing.span(
+                "dashboard.sse.push", parent=item.traceparent, kind=SpanKind.PRODUCER, attributes=pushed, current=False
+            )
+            with push:
                 yield ServerSentEvent(event="snapshot", id=str(item.version), data=item.document)
             sent = item.version

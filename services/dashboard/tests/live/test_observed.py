@@ -9,16 +9,16 @@ from collections.abc import Iterator
 from typing import Any
 
 import httpx
+import psycopg
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from prometheus_client import REGISTRY
 
-from dashboard.facts.service import apply_event
+from dashboard.facts.reducers import Priority
 from dashboard.testing import at, envelope, habit_created, tier_changed
 from servicekit import tracing
-from servicekit.db import create_engine, user_transaction
 from servicekit.testing import eventually, recorded_spans
 
 from .test_stream import STREAM, events, next_event
@@ -37,12 +37,16 @@ def _one(found: list[ReadableSpan], what: str) -> ReadableSpan:
     return found[0]
 
 
-async def _pushed(spans: InMemorySpanExporter, version: str) -> ReadableSpan:
+async def _pushed(spans: InMemorySpanExporter, user_id: Any, version: str) -> ReadableSpan:
+    """The push span of `version` on `user_id`'s stream."""
+
     async def find() -> ReadableSpan | None:
         found = [
             s
             for s in spans.get_finished_spans()
-            if s.name == PUSH and str((s.attributes or {}).get("dashboard.snapshot.version")) == version
+            if s.name == PUSH
+            and (s.attributes or {}).get("user.id") == str(user_id)
+            and str((s.attributes or {}).get("dashboard.snapshot.version")) == version
         ]
         return found[0] if found else None
 
@@ -65,18 +69,25 @@ async def test_a_pushed_version_continues_the_trace_of_the_event_that_wrote_it(
                 )
             await publish(None, users.id(ada), event=event)
             upgraded = await next_event(frames, kind="snapshot")
-            push = await _pushed(spans, upgraded["id"])
+            push = await _pushed(spans, users.id(ada), upgraded["id"])
 
     everything = list(spans.get_finished_spans())
     origin = _one([s for s in everything if s.name == "POST /request"], "origin spans")
     trace_id = origin.context.trace_id
     in_trace = [s for s in everything if s.context.trace_id == trace_id]
-    process = _one([s for s in in_trace if s.name == f"process {event.type}"], "dashboard consumer spans")
+    process = _one(
+        [
+            s
+            for s in in_trace
+            if s.name == f"process {event.type}"
+            and (s.attributes or {}).get("messaging.consumer.group.name") == "dashboard-billing-tier-changed"
+        ],
+        "dashboard consumer spans",
+    )
     # An urgent event's snapshot is written by the consumer itself (the leading edge), inside its
     # handling span: the announcement carries that span on to the API process's push.
     assert process.parent is not None
     assert process.parent.span_id == origin.context.span_id
-    assert (process.attributes or {})["messaging.consumer.group.name"] == "dashboard-billing-tier-changed"
     assert push.context.trace_id == trace_id
     assert push.parent is not None
     assert push.parent.span_id == process.context.span_id
@@ -84,32 +95,37 @@ async def test_a_pushed_version_continues_the_trace_of_the_event_that_wrote_it(
 
 
 async def test_a_version_the_scheduler_writes_is_pushed_in_its_own_trace(
-    live_server: Any, users: Any, settings: Any, scheduler: Any, spans: InMemorySpanExporter
+    live_server: Any, users: Any, infra: Any, publish: Any, worker: Any, scheduler: Any, spans: InMemorySpanExporter
 ) -> None:
     _, base = live_server
     bo = users.new("coalesced")
-    user_id, habit = users.id(bo), uuid.uuid4()
-    queued = settings.model_copy(update={"inline_refresh": False})  # a burst's trailing edge: queued
-    engine = create_engine(settings.worker_dsn, pool_size=1)
-    try:
-        async with httpx.AsyncClient(base_url=base, timeout=15) as http:
-            async with http.stream("GET", STREAM, headers=users.headers(bo)) as response:
-                frames = events(response)
-                await next_event(frames, kind="snapshot")
-                with tracing.span("process habit.created", parent=None, kind=SpanKind.CONSUMER) as handling:
-                    async with user_transaction(engine, user_id) as db:
-                        created = habit_created(habit)
-                        assert await apply_event(db, created, envelope(created, user_id), queued)
-                written = await next_event(frames, kind="snapshot")
-                push = await _pushed(spans, written["id"])
-    finally:
-        await engine.dispose()
+    user_id = users.id(bo)
+    # As if the user's snapshot had just been written: the next request waits for the end of
+    # the coalescing window, and the scheduler writes it (a burst's trailing edge).
+    with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:
+        conn.execute(
+            "INSERT INTO dashboard.refresh_queue (user_id, pending, priority, due_at, requested_at, rendered_at) "
+            "VALUES (%s, false, %s, now(), now(), now() + interval '3 seconds')",
+            (user_id, int(Priority.ACTIVITY)),
+        )
+    async with httpx.AsyncClient(base_url=base, timeout=15) as http:
+        async with http.stream("GET", STREAM, headers=users.headers(bo)) as response:
+            frames = events(response)
+            await next_event(frames, kind="snapshot")
+            with tracing.span("POST /habits", parent=None, kind=SpanKind.SERVER):
+                created = envelope(habit_created(uuid.uuid4()), user_id).model_copy(
+                    update={"traceparent": tracing.current_traceparent()}
+                )
+            await publish(None, user_id, event=created)
+            written = await next_event(frames, kind="snapshot", within=20)
+            push = await _pushed(spans, user_id, written["id"])
 
-    assert handling is not None
-    assert push.context.trace_id != handling.get_span_context().trace_id
+    everything = list(spans.get_finished_spans())
+    origin = _one([s for s in everything if s.name == "POST /habits"], "origin spans")
     assert push.parent is not None
-    (batch,) = [s for s in spans.get_finished_spans() if s.context.span_id == push.parent.span_id]
-    assert batch.name == "dashboard.refresh.announce"
+    batch = _one([s for s in everything if s.context.span_id == push.parent.span_id], "the push's parent")
+    assert batch.name == "dashboard.refresh.announce", f"written by {batch.name}, not the scheduler"
+    assert push.context.trace_id != origin.context.trace_id
     assert batch.parent is None  # a trace of its own: a coalesced batch has no single origin
     assert push.context.trace_id == batch.context.trace_id
 

@@ -137,7 +137,7 @@ async def stream_me(
             sent = max(sent, fresh.version)
         elif isinstance(item, Version) and item.version > sent:
             # Held over the yield (not made current): it ends once the event is written out.
-            pushed = {"dashboard.snapshot.version": item.version}
+            pushed: dict[str, str | int] = {"dashboard.snapshot.version": item.version, "user.id": str(opened.user_id)}
             push = tracing.span(
                 "dashboard.sse.push", parent=item.traceparent, kind=SpanKind.PRODUCER, attributes=pushed, current=False
             )

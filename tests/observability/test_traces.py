@@ -8,25 +8,18 @@ from typing import Any
 
 import pytest
 from opentelemetry.sdk.trace import ReadableSpan
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from servicekit import tracing
-from servicekit.testing import eventually
+from servicekit.testing import eventually, recorded_spans
 
 REQUESTED = "journey.profiler.persona.requested"
 
 
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    tracing.enable(SimpleSpanProcessor(exporter))
-    try:
+    with recorded_spans() as exporter:
         yield exporter
-    finally:
-        tracing.disable()  # the rest of the session records nothing
-        exporter.clear()
 
 
 def _one(found: list[ReadableSpan], what: str) -> ReadableSpan:

@@ -14,8 +14,8 @@ import json
 import threading
 import time
 import uuid
-from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Awaitable, Callable, Iterator, Sequence
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TypeVar
@@ -23,8 +23,11 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from fastapi import FastAPI
+from opentelemetry.sdk.trace.export import SimpleSpanProcessor
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from starlette.types import Message, Scope
 
+from servicekit import tracing
 from servicekit.auth import dev_user_id, mint_dev_token
 from servicekit.events.consumer import Subscription
 from servicekit.service import ServiceDefinition
@@ -126,6 +129,19 @@ async def eventually(check: Callable[[], Awaitable[T | None]], *, within: float 
             return last
         await asyncio.sleep(interval)
     raise AssertionError(f"condition not met within {within}s (last value: {last!r})")
+
+
+@contextmanager
+def recorded_spans() -> Iterator[InMemorySpanExporter]:
+    """Tracing on, each finished span kept in memory; off again after (OpenTelemetry's provider
+    stays installed, so the rest of the session records nothing)."""
+    exporter = InMemorySpanExporter()
+    tracing.enable(SimpleSpanProcessor(exporter))
+    try:
+        yield exporter
+    finally:
+        tracing.disable()
+        exporter.clear()
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:

@@ -20,7 +20,8 @@ from typing import Any
 
 from opentelemetry import trace
 from opentelemetry.context import Context
-from opentelemetry.trace import Span, SpanKind
+from opentelemetry.trace import Span
+from opentelemetry.trace import SpanKind as SpanKind  # re-exported: services name kinds through the kit
 from opentelemetry.trace.propagation.tracecontext import TraceContextTextMapPropagator
 
 _PROPAGATOR = TraceContextTextMapPropagator()
@@ -132,16 +133,30 @@ def inject(headers: MutableMapping[str, str]) -> None:
 
 @contextmanager
 def span(
-    name: str, *, parent: str | None, kind: SpanKind, attributes: Mapping[str, str | int] | None = None
+    name: str,
+    *,
+    parent: str | None,
+    kind: SpanKind,
+    attributes: Mapping[str, str | int] | None = None,
+    current: bool = True,
 ) -> Iterator[Span | None]:
-    """A span continuing the `parent` traceparent (a new trace without one); None when off."""
+    """A span continuing the `parent` traceparent (a new trace without one); None when off.
+    `current=False` leaves the context alone: for a span held across a generator's `yield`,
+    where the code that runs between belongs to the caller, not to the span."""
     if not _State.on:
         yield None
         return
     context = _PROPAGATOR.extract({"traceparent": parent}) if parent else None
     tracer = trace.get_tracer(_TRACER_NAME)
-    with tracer.start_as_current_span(name, context=context, kind=kind, attributes=dict(attributes or {})) as current:
-        yield current
+    if not current:
+        detached = tracer.start_span(name, context=context, kind=kind, attributes=dict(attributes or {}))
+        try:
+            yield detached
+        finally:
+            detached.end()
+        return
+    with tracer.start_as_current_span(name, context=context, kind=kind, attributes=dict(attributes or {})) as active:
+        yield active
 
 
 def add_trace_ids(_logger: Any, _method: str, event_dict: MutableMapping[str, Any]) -> MutableMapping[str, Any]:

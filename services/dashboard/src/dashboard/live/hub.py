@@ -36,6 +36,7 @@ log = get_logger(__name__)
 class Version:
     version: int
     document: dict[str, Any]
+    traceparent: str | None = None  # of the span that wrote it (the announcement's header), when tracing
 
 
 class Marker:
@@ -105,7 +106,7 @@ class SnapshotCache:
             self.announced.popitem(last=False)
 
 
-@dataclass
+@dataclass(eq=False)  # hashable by identity: the process keeps its running hubs in a set
 class Hub:
     queue_size: int
     streams_per_user: int
@@ -149,7 +150,8 @@ class Hub:
         if msg.subject != snapshot_subject(user_id):  # never hand one user's data to another
             log.warning("snapshot_announcement_misrouted", subject=msg.subject)
             return
-        self._deliver(user_id, Version(version, document))
+        traceparent = (msg.headers or {}).get("traceparent")
+        self._deliver(user_id, Version(version, document, traceparent))
 
     @asynccontextmanager
     async def listen(self, user_id: uuid.UUID) -> AsyncIterator[Listener]:
@@ -178,6 +180,10 @@ class Hub:
     def open_streams(self, user_id: uuid.UUID) -> int:
         return len(self.listeners.get(user_id, ()))
 
+    def streams(self) -> int:
+        """Every open stream of this hub (the `journey_dashboard_sse_streams` gauge)."""
+        return sum(len(listeners) for listeners in self.listeners.values())
+
     def close_all(self) -> None:
         """Tell every stream to end (the server is shutting down)."""
         self.closing = True
@@ -189,6 +195,11 @@ class Hub:
         if self.nc is not None:
             with contextlib.suppress(Exception):
                 await self.nc.close()
+
+
+# Every running hub of the process (one per app: several only in tests), read by the gauge.
+_HUBS: set[Hub] = set()
+SSE_STREAMS.set_function(lambda: sum(hub.streams() for hub in list(_HUBS)))
 
 
 def hub_of(app: FastAPI) -> Hub:
@@ -205,7 +216,7 @@ async def hub_lifespan(app: FastAPI, settings: DashboardSettings) -> AsyncIterat
         cache=SnapshotCache(settings.me_cache_size, settings.me_cache_seconds),
     )
     app.state.hub = hub
-    SSE_STREAMS.set_function(lambda: sum(len(listeners) for listeners in hub.listeners.values()))
+    _HUBS.add(hub)
     try:
         await hub.start(settings.nats_url)
     except Exception as exc:  # the API still serves GET /me; streams get versions once NATS is back
@@ -218,6 +229,7 @@ async def hub_lifespan(app: FastAPI, settings: DashboardSettings) -> AsyncIterat
         if watcher is not None:
             watcher.cancel()
         await hub.stop()
+        _HUBS.discard(hub)
 
 
 async def _close_on_drain(hub: Hub, draining: asyncio.Event) -> None:

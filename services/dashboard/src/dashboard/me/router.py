@@ -17,10 +17,12 @@ from dashboard.me import service
 from dashboard.me.schemas import RefreshAccepted
 from dashboard.settings import DashboardSettings
 from dashboard.snapshot.schemas import Dashboard, Snapshot
+from servicekit import tracing
 from servicekit.auth import CurrentPrincipal
 from servicekit.deps import DbSession
 from servicekit.errors import TooManyRequests
 from servicekit.openapi import problem_responses
+from servicekit.tracing import SpanKind
 
 router = APIRouter(tags=["dashboard"])
 NO_STORE = "private, no-cache"
@@ -134,5 +136,11 @@ async def stream_me(
             yield ServerSentEvent(event="resync", id=str(fresh.version), raw_data=fresh.document)
             sent = max(sent, fresh.version)
         elif isinstance(item, Version) and item.version > sent:
-            yield ServerSentEvent(event="snapshot", id=str(item.version), data=item.document)
+            # Held over the yield (not made current): it ends once the event is written out.
+            pushed: dict[str, str | int] = {"dashboard.snapshot.version": item.version, "user.id": str(opened.user_id)}
+            push = tracing.span(
+                "dashboard.sse.push", parent=item.traceparent, kind=SpanKind.PRODUCER, attributes=pushed, current=False
+            )
+            with push:
+                yield ServerSentEvent(event="snapshot", id=str(item.version), data=item.document)
             sent = item.version

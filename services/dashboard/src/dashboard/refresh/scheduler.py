@@ -21,10 +21,12 @@ from dashboard.refresh import repository
 from dashboard.refresh.announcer import ANNOUNCER, announce
 from dashboard.settings import DashboardSettings
 from dashboard.snapshot.service import Written, write_snapshots
+from servicekit import tracing
 from servicekit.db import create_engine, libpq_url, user_transaction
 from servicekit.events.streams import connect
 from servicekit.logging import get_logger
 from servicekit.metrics import on_scrape
+from servicekit.tracing import SpanKind
 
 log = get_logger(__name__)
 IDLE_POLL_SECONDS = 1.0
@@ -74,7 +76,15 @@ class RefreshScheduler:
         total = 0
         while True:
             written, claimed = await refresh_due(self.engine, self.settings.refresh_batch)
-            await announce(self.nc, written)
+            if written:
+                # A coalesced batch has no single origin: its announcement starts a trace of its
+                # own (the pushes join it), rather than picking one of the events' traces.
+                attributes = {"dashboard.snapshots": len(written)}
+                batch = tracing.span(
+                    "dashboard.refresh.announce", parent=None, kind=SpanKind.PRODUCER, attributes=attributes
+                )
+                with batch:
+                    await announce(self.nc, written, tracing.current_traceparent())
             self.written += len(written)
             total += claimed
             if claimed < self.settings.refresh_batch:

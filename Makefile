@@ -73,7 +73,7 @@ e2e-compose: install
 
 bench: install
 	@command -v wrk >/dev/null || { echo "wrk (the compiled load generator) is missing: sudo apt-get install -y wrk"; exit 1; }
-	$(BIN)/python bench/personas_current.py
+	$(BIN)/python bench/personas_current.py --servers
 	$(BIN)/python bench/webhook_intake.py
 	$(BIN)/python bench/jetstream_sync.py
 	$(BIN)/python bench/dashboard_live.py

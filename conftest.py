@@ -14,6 +14,7 @@ from typing import Any
 
 import httpx
 import pytest
+from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from journey_local.dev_secrets import DevSecrets
 from journey_local.nats import EmbeddedNats
@@ -21,6 +22,7 @@ from journey_local.postgres import EmbeddedPostgres
 from journey_local.procs import free_port
 from journey_local.services import SERVICES, prepare, role_dsn
 from journey_local.stack import Stack, StackConfig
+from servicekit.testing import recorded_spans
 
 # Settings fail closed (unset means production), so the tests say which environment they are,
 # with secrets of their own; a stack started by a test gets its data directory's secrets instead.
@@ -206,3 +208,10 @@ def auth_headers(stack: Any) -> Callable[[str], dict[str, str]]:
         return {"Authorization": f"Bearer {stack.secrets.mint_token(name)}"}
 
     return headers
+
+
+@pytest.fixture
+def spans() -> Iterator[InMemorySpanExporter]:
+    """Tracing on for one test, every finished span kept in memory (servicekit.testing)."""
+    with recorded_spans() as exporter:
+        yield exporter

@@ -27,7 +27,7 @@ from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse
 from psycopg_pool import AsyncConnectionPool
 
-from servicekit.auth import TokenVerifier
+from servicekit.auth import Principal, TokenVerifier
 from servicekit.errors import Unauthorized
 from servicekit.settings import ServiceSettings
 
@@ -80,19 +80,25 @@ def create_app() -> FastAPI:
         title="personas/current reference", lifespan=lifespan, openapi_url=None, docs_url=None, redoc_url=None
     )
 
+    def _principal(request: Request) -> Principal | JSONResponse:
+        """The same bearer check as the kit's, answered as its 401 problem when it fails."""
+        scheme, _, token = request.headers.get("authorization", "").partition(" ")
+        if scheme.lower() != "bearer" or not token:
+            return _problem(401, "missing bearer token")
+        try:
+            return verifier.verify(token.strip())
+        except Unauthorized as exc:
+            return _problem(401, exc.detail)
+
     @app.get("/healthz")
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
     @app.get("/ref/personas/current")
     async def current_persona(request: Request) -> JSONResponse:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return _problem(401, "missing bearer token")
-        try:
-            principal = verifier.verify(token.strip())
-        except Unauthorized as exc:
-            return _problem(401, exc.detail)
+        principal = _principal(request)
+        if isinstance(principal, JSONResponse):
+            return principal
         async with pool.connection() as conn, conn.transaction():
             await conn.execute(SET_USER, (str(principal.user_id),))
             cursor = await conn.execute(CURRENT_PERSONA, (principal.user_id,))
@@ -103,13 +109,9 @@ def create_app() -> FastAPI:
 
     @app.put("/ref/sessions/{session_id}/answers/{question_id}")
     async def put_answer(session_id: uuid.UUID, question_id: str, request: Request) -> JSONResponse:
-        scheme, _, token = request.headers.get("authorization", "").partition(" ")
-        if scheme.lower() != "bearer" or not token:
-            return _problem(401, "missing bearer token")
-        try:
-            principal = verifier.verify(token.strip())
-        except Unauthorized as exc:
-            return _problem(401, exc.detail)
+        principal = _principal(request)
+        if isinstance(principal, JSONResponse):
+            return principal
         try:
             value = (await request.json())["value"]
         except (ValueError, KeyError, TypeError):

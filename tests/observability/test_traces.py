@@ -3,28 +3,15 @@ persona worker's handling, recorded by an in-memory span exporter."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
-import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from servicekit.testing import eventually, recorded_spans
+from servicekit.testing import eventually, only_span
 
 REQUESTED = "journey.profiler.persona.requested"
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    with recorded_spans() as exporter:
-        yield exporter
-
-
-def _one(found: list[ReadableSpan], what: str) -> ReadableSpan:
-    assert len(found) == 1, f"{what}: {[s.name for s in found]}"
-    return found[0]
 
 
 async def test_completing_a_session_is_one_trace_through_api_relay_and_persona_worker(
@@ -46,7 +33,7 @@ async def test_completing_a_session_is_one_trace_through_api_relay_and_persona_w
 
     await eventually(handled, within=20)
     everything = finished()
-    api = _one(
+    api = only_span(
         [
             s
             for s in everything
@@ -57,7 +44,7 @@ async def test_completing_a_session_is_one_trace_through_api_relay_and_persona_w
     )
     trace_id = api.context.trace_id
     in_trace = [s for s in everything if s.context.trace_id == trace_id]
-    publish = _one([s for s in in_trace if s.name == f"publish {REQUESTED}"], "relay publish spans")
+    publish = only_span([s for s in in_trace if s.name == f"publish {REQUESTED}"], "relay publish spans")
     # Every consumer of the event continues the trace (in a full run the dashboard's worker is
     # one); the persona worker's deliveries are those of its group. At least once: under load
     # JetStream may hand it the event again, each delivery its own span under the same publish.

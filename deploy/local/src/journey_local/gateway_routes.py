@@ -24,6 +24,14 @@ def path_rule(path: str) -> str:
     return "PathRegexp(`^" + "[^/]+".join(re.escape(part) for part in literal) + "$`)"
 
 
+def own_chain_paths(streaming: Sequence[str], own_429: Sequence[str]) -> list[tuple[str, str, str]]:
+    """(router key, path, chain) of a service's paths that take a chain of their own, above its
+    prefix router: streaming paths `journey-stream`, paths keeping their own 429 `journey-own-429`."""
+    return [(f"stream-{i}", path, "journey-stream") for i, path in enumerate(streaming)] + [
+        (f"own-429-{i}", path, "journey-own-429") for i, path in enumerate(own_429)
+    ]
+
+
 def routes_config(
     service_urls: Mapping[str, str],
     streaming_paths: Mapping[str, Sequence[str]] | None = None,
@@ -52,26 +60,14 @@ def routes_config(
         }
         for name in service_urls
     }
-    for name, paths in (streaming_paths or {}).items():
-        if name not in service_urls:
-            continue
-        for index, path in enumerate(paths):
-            routers[f"{name}-stream-{index}"] = {
+    for name in service_urls:
+        streaming = (streaming_paths or {}).get(name, ())
+        for key, path, chain in own_chain_paths(streaming, (own_429_paths or {}).get(name, ())):
+            routers[f"{name}-{key}"] = {
                 "rule": path_rule(f"/api/v1/{name}{path}"),
                 "entryPoints": ["web"],
                 "service": name,
-                "middlewares": ["journey-stream"],
-                "priority": STREAMING_PRIORITY,
-            }
-    for name, paths in (own_429_paths or {}).items():
-        if name not in service_urls:
-            continue
-        for index, path in enumerate(paths):
-            routers[f"{name}-own-429-{index}"] = {
-                "rule": path_rule(f"/api/v1/{name}{path}"),
-                "entryPoints": ["web"],
-                "service": name,
-                "middlewares": ["journey-own-429"],
+                "middlewares": [chain],
                 "priority": STREAMING_PRIORITY,
             }
     services: dict[str, Any] = {

@@ -28,7 +28,7 @@ from journey_local.deploy_env import (
     needs_files,
     process_env,
 )
-from journey_local.gateway_routes import STREAMING_PRIORITY, path_rule
+from journey_local.gateway_routes import STREAMING_PRIORITY, own_chain_paths, path_rule
 from journey_local.nats import CONFIG_FILE as NATS_CONFIG
 from journey_local.services import SERVICES, ServiceSpec
 from journey_local.traefik import GATEWAY_DIR
@@ -277,23 +277,13 @@ def gateway_objects() -> list[dict[str, Any]]:
                 "services": backend,
             }
         )
-        for path in spec.streaming_paths:
+        for _, path, chain in own_chain_paths(spec.streaming_paths, spec.own_429_paths):
             routes.append(
                 {
                     "kind": "Rule",
                     "match": path_rule(f"/api/v1/{spec.name}{path}"),
                     "priority": STREAMING_PRIORITY,
-                    "middlewares": [{"name": "journey-stream"}],
-                    "services": backend,
-                }
-            )
-        for path in spec.own_429_paths:  # the service's own 429 reaches the client (gateway_routes)
-            routes.append(
-                {
-                    "kind": "Rule",
-                    "match": path_rule(f"/api/v1/{spec.name}{path}"),
-                    "priority": STREAMING_PRIORITY,
-                    "middlewares": [{"name": "journey-own-429"}],
+                    "middlewares": [{"name": chain}],
                     "services": backend,
                 }
             )

@@ -23,6 +23,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from fastapi import FastAPI
+from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from starlette.types import Message, Scope
@@ -142,6 +143,12 @@ def recorded_spans() -> Iterator[InMemorySpanExporter]:
     finally:
         tracing.disable()
         exporter.clear()
+
+
+def only_span(found: list[ReadableSpan], what: str) -> ReadableSpan:
+    """The one span in `found`; the assertion names `what` and lists the spans when it is not one."""
+    assert len(found) == 1, f"{what}: {[s.name for s in found]}"
+    return found[0]
 
 
 def problem(response: httpx.Response, status: int) -> dict[str, Any]:

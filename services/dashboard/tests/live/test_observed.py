@@ -5,12 +5,10 @@ gauge follows the streams."""
 from __future__ import annotations
 
 import uuid
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
 import psycopg
-import pytest
 from opentelemetry.sdk.trace import ReadableSpan
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
@@ -19,22 +17,11 @@ from prometheus_client import REGISTRY
 from dashboard.facts.reducers import Priority
 from dashboard.testing import at, envelope, habit_created, tier_changed
 from servicekit import tracing
-from servicekit.testing import eventually, recorded_spans
+from servicekit.testing import eventually, only_span
 
 from .test_stream import STREAM, events, next_event
 
 PUSH = "dashboard.sse.push"
-
-
-@pytest.fixture
-def spans() -> Iterator[InMemorySpanExporter]:
-    with recorded_spans() as exporter:
-        yield exporter
-
-
-def _one(found: list[ReadableSpan], what: str) -> ReadableSpan:
-    assert len(found) == 1, f"{what}: {[s.name for s in found]}"
-    return found[0]
 
 
 async def _pushed(spans: InMemorySpanExporter, user_id: Any, version: str) -> ReadableSpan:
@@ -72,10 +59,10 @@ async def test_a_pushed_version_continues_the_trace_of_the_event_that_wrote_it(
             push = await _pushed(spans, users.id(ada), upgraded["id"])
 
     everything = list(spans.get_finished_spans())
-    origin = _one([s for s in everything if s.name == "POST /request"], "origin spans")
+    origin = only_span([s for s in everything if s.name == "POST /request"], "origin spans")
     trace_id = origin.context.trace_id
     in_trace = [s for s in everything if s.context.trace_id == trace_id]
-    process = _one(
+    process = only_span(
         [
             s
             for s in in_trace
@@ -121,9 +108,9 @@ async def test_a_version_the_scheduler_writes_is_pushed_in_its_own_trace(
             push = await _pushed(spans, user_id, written["id"])
 
     everything = list(spans.get_finished_spans())
-    origin = _one([s for s in everything if s.name == "POST /habits"], "origin spans")
+    origin = only_span([s for s in everything if s.name == "POST /habits"], "origin spans")
     assert push.parent is not None
-    batch = _one([s for s in everything if s.context.span_id == push.parent.span_id], "the push's parent")
+    batch = only_span([s for s in everything if s.context.span_id == push.parent.span_id], "the push's parent")
     assert batch.name == "dashboard.refresh.announce", f"written by {batch.name}, not the scheduler"
     assert push.context.trace_id != origin.context.trace_id
     assert batch.parent is None  # a trace of its own: a coalesced batch has no single origin

@@ -1,7 +1,9 @@
-"""The ORM-free path: the same RLS scoping as the session, compiled statements, stale pools."""
+"""The ORM-free path: the same RLS scoping as the session, compiled statements, pipelined
+round trips, stale pools."""
 
 from __future__ import annotations
 
+import itertools
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -11,10 +13,8 @@ import pytest
 from psycopg.types.json import Jsonb
 from sqlalchemy import Boolean, Column, MetaData, String, Table, bindparam, insert, select
 from sqlalchemy.dialects.postgresql import JSONB, UUID
-from sqlalchemy.ext.asyncio import AsyncEngine
 
-from servicekit.db import create_engine
-from servicekit.direct import Statement, direct_transaction
+from servicekit.direct import DirectPool, DirectReader, Statement, direct_transaction
 from servicekit.settings import ServiceSettings
 
 # The kit's scratch table (conftest: kitevents.results, user-owned with RLS).
@@ -45,10 +45,11 @@ ADD = Statement(
 
 
 @pytest.fixture
-async def engine(kit_settings: ServiceSettings) -> AsyncIterator[AsyncEngine]:
-    engine = create_engine(kit_settings.database_url, pool_size=2)
-    yield engine
-    await engine.dispose()
+async def pool(kit_settings: ServiceSettings) -> AsyncIterator[DirectPool]:
+    pool = DirectPool(kit_settings.database_url, size=2)
+    await pool.open()
+    yield pool
+    await pool.close()
 
 
 @pytest.fixture
@@ -64,58 +65,116 @@ def two_users(infra: Any) -> tuple[uuid.UUID, uuid.UUID]:
 
 
 async def test_a_tx_sees_only_its_users_rows_as_typed_dicts(
-    engine: AsyncEngine, two_users: tuple[uuid.UUID, uuid.UUID]
+    pool: DirectPool, two_users: tuple[uuid.UUID, uuid.UUID]
 ) -> None:
     ada, bob = two_users
-    async with direct_transaction(engine, ada) as tx:
+    async with direct_transaction(pool, ada) as tx:
         rows = await tx.all(BY_PROVIDER, provider="reads-test")
     assert [row["user_id"] for row in rows] == [ada]  # uuid.UUID, not text
     assert rows[0]["body"] == {"owner": str(ada), "nested": [1, {"a": None}]}  # JSONB decoded
-    async with direct_transaction(engine, bob) as tx:
+    async with direct_transaction(pool, bob) as tx:
         row = await tx.one(BY_PROVIDER, provider="reads-test")
     assert row is not None
     assert row["user_id"] == bob
-    async with direct_transaction(engine, None) as tx:  # no user: deny by default
+    async with direct_transaction(pool, None) as tx:  # no user: deny by default
         assert await tx.all(EVERY_ROW) == []
 
 
 async def test_the_user_does_not_outlive_the_transaction_on_the_pooled_connection(
-    engine: AsyncEngine, two_users: tuple[uuid.UUID, uuid.UUID]
+    pool: DirectPool, two_users: tuple[uuid.UUID, uuid.UUID]
 ) -> None:
     ada, _ = two_users
-    async with direct_transaction(engine, ada) as tx:
+    async with direct_transaction(pool, ada) as tx, direct_transaction(pool, ada) as other:  # both connections
         assert await tx.one(BY_PROVIDER, provider="reads-test") is not None
-    async with engine.connect() as conn:  # the one pooled connection just given back, reused
-        raw = await conn.get_raw_connection()
-        driver: psycopg.AsyncConnection[Any] = raw.driver_connection  # type: ignore[assignment]
-        cursor = await driver.execute("SELECT current_setting('app.user_id', true)")
-        assert (await cursor.fetchone()) in (("",), (None,))
-        await driver.rollback()
+        assert await other.one(BY_PROVIDER, provider="reads-test") is not None
+    assert await DirectReader(pool, ada).one(BY_PROVIDER, provider="reads-test") is not None
+    held = [await pool._connection(), await pool._connection()]
+    try:
+        for conn in held:
+            cursor = await conn.execute("SELECT current_setting('app.user_id', true)")
+            assert (await cursor.fetchone()) in (("",), (None,))
+    finally:
+        for conn in held:
+            await pool._give_back(conn)
+
+
+async def test_a_reader_sees_only_its_users_rows(pool: DirectPool, two_users: tuple[uuid.UUID, uuid.UUID]) -> None:
+    ada, bob = two_users
+    rows = await DirectReader(pool, ada).all(BY_PROVIDER, provider="reads-test")
+    assert [row["user_id"] for row in rows] == [ada]
+    assert rows[0]["body"] == {"owner": str(ada), "nested": [1, {"a": None}]}
+    row = await DirectReader(pool, bob).one(BY_PROVIDER, provider="reads-test")
+    assert row is not None
+    assert row["user_id"] == bob
+    assert await DirectReader(pool, None).all(EVERY_ROW) == []
+
+
+def _round_trips(trace: str) -> int:
+    """Times the client waited for the server: a server message right after a client one
+    (libpq's protocol trace: timestamp, direction F/B, length, message)."""
+    directions = [line.split("\t")[1] for line in trace.splitlines() if line.count("\t") >= 3]
+    return sum(1 for before, after in itertools.pairwise(directions) if (before, after) == ("F", "B"))
+
+
+async def test_begin_set_config_and_commit_ride_with_the_statements(
+    tmp_path: Any, two_users: tuple[uuid.UUID, uuid.UUID], kit_settings: ServiceSettings
+) -> None:
+    """The reason for this path: a statement on its own is one round trip; in a transaction,
+    BEGIN and set_config go with the first statement and COMMIT with the Sync, one round trip
+    per awaited result plus the commit (the naive form takes two more)."""
+    ada, _ = two_users
+    single = DirectPool(kit_settings.database_url, size=1)
+    await single.open()
+    try:
+        conn = await single._connection()  # the pool's one connection, used by both below
+        await single._give_back(conn)
+
+        with (tmp_path / "reader.txt").open("w") as sink:
+            conn.pgconn.trace(sink.fileno())
+            assert await DirectReader(single, ada).one(BY_PROVIDER, provider="reads-test") is not None
+            conn.pgconn.untrace()  # flushes libpq's buffer
+        text = (tmp_path / "reader.txt").read_text()
+        assert _round_trips(text) == 1
+        assert "set_config" in text
+        assert "BEGIN" not in text  # one implicit transaction up to the Sync
+
+        with (tmp_path / "tx.txt").open("w") as sink:
+            conn.pgconn.trace(sink.fileno())
+            async with direct_transaction(single, ada) as tx:
+                assert await tx.one(BY_PROVIDER, provider="reads-test") is not None
+                assert len(await tx.all(BY_PROVIDER, provider="reads-test")) == 1
+            conn.pgconn.untrace()
+        text = (tmp_path / "tx.txt").read_text()
+        assert _round_trips(text) == 3
+        assert text.count('"BEGIN"') == 2  # sent and answered
+        assert text.count('"COMMIT"') == 2
+    finally:
+        await single.close()
 
 
 async def test_an_error_in_the_block_rolls_back_and_leaves_the_pool_usable(
-    engine: AsyncEngine, two_users: tuple[uuid.UUID, uuid.UUID]
+    pool: DirectPool, two_users: tuple[uuid.UUID, uuid.UUID]
 ) -> None:
     ada, _ = two_users
 
     async def failing_handler() -> None:
-        async with direct_transaction(engine, ada) as tx:
+        async with direct_transaction(pool, ada) as tx:
             await tx.one(BY_PROVIDER, provider="reads-test")
             raise RuntimeError("the handler failed")
 
     with pytest.raises(RuntimeError):
         await failing_handler()
-    async with direct_transaction(engine, ada) as tx:
+    async with direct_transaction(pool, ada) as tx:
         assert await tx.one(BY_PROVIDER, provider="reads-test") is not None
 
 
 async def test_pooled_connections_killed_by_the_server_are_replaced_unseen(
-    engine: AsyncEngine, infra: Any, kit_settings: ServiceSettings, two_users: tuple[uuid.UUID, uuid.UUID]
+    pool: DirectPool, infra: Any, kit_settings: ServiceSettings, two_users: tuple[uuid.UUID, uuid.UUID]
 ) -> None:
     ada, _ = two_users
     async with (
-        direct_transaction(engine, ada) as first,
-        direct_transaction(engine, ada) as second,
+        direct_transaction(pool, ada) as first,
+        direct_transaction(pool, ada) as second,
     ):  # two pooled connections
         assert await first.one(BY_PROVIDER, provider="reads-test") is not None
         assert await second.one(BY_PROVIDER, provider="reads-test") is not None
@@ -128,7 +187,7 @@ async def test_pooled_connections_killed_by_the_server_are_replaced_unseen(
     assert killed is not None
     assert killed[0] >= 2
     for _ in range(3):  # each would have been handed a dead connection
-        async with direct_transaction(engine, ada) as tx:
+        async with direct_transaction(pool, ada) as tx:
             assert await tx.one(BY_PROVIDER, provider="reads-test") is not None
 
 
@@ -139,16 +198,16 @@ def _stored(infra: Any, user: uuid.UUID) -> int:
     return int(row[0])
 
 
-async def test_a_write_commits_rolls_back_on_error_and_rls_checks_the_owner(engine: AsyncEngine, infra: Any) -> None:
+async def test_a_write_commits_rolls_back_on_error_and_rls_checks_the_owner(pool: DirectPool, infra: Any) -> None:
     ada, bob = uuid.uuid4(), uuid.uuid4()
-    async with direct_transaction(engine, ada) as tx:
+    async with direct_transaction(pool, ada) as tx:
         row = await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 1}))
     assert row is not None
     assert row["body"] == {"n": 1}
     assert _stored(infra, ada) == 1
 
     async def failing_handler() -> None:
-        async with direct_transaction(engine, ada) as tx:
+        async with direct_transaction(pool, ada) as tx:
             await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 2}))
             raise RuntimeError("the handler failed after writing")
 
@@ -157,9 +216,46 @@ async def test_a_write_commits_rolls_back_on_error_and_rls_checks_the_owner(engi
     assert _stored(infra, ada) == 1  # rolled back
 
     async def write_for_another_user() -> None:
-        async with direct_transaction(engine, ada) as tx:
+        async with direct_transaction(pool, ada) as tx:
             await tx.one(ADD, id=uuid.uuid4(), user_id=bob, body=Jsonb({}))
 
     with pytest.raises(psycopg.errors.InsufficientPrivilege):  # the policy's WITH CHECK
         await write_for_another_user()
     assert _stored(infra, bob) == 0
+
+
+async def test_a_failed_statement_rolls_back_its_transaction_and_the_connection_is_reused(
+    pool: DirectPool, infra: Any
+) -> None:
+    ada = uuid.uuid4()
+    row_id = uuid.uuid4()
+
+    async def insert_twice() -> None:
+        async with direct_transaction(pool, ada) as tx:
+            await tx.one(ADD, id=row_id, user_id=ada, body=Jsonb({"n": 1}))
+            await tx.one(ADD, id=row_id, user_id=ada, body=Jsonb({"n": 2}))
+
+    with pytest.raises(psycopg.errors.UniqueViolation):
+        await insert_twice()
+    assert _stored(infra, ada) == 0
+    by_id = Statement(select(results.c.id).where(results.c.id == bindparam("id")))
+    with pytest.raises(psycopg.errors.InvalidTextRepresentation):
+        await DirectReader(pool, ada).one(by_id, id="x")
+    for _ in range(3):  # both pooled connections are idle again, not left in a failed transaction
+        async with direct_transaction(pool, ada) as tx:
+            assert await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({})) is not None
+        assert await DirectReader(pool, ada).all(EVERY_ROW) != []
+    assert _stored(infra, ada) == 3
+
+
+async def test_a_reader_replaces_connections_killed_by_the_server(
+    pool: DirectPool, infra: Any, two_users: tuple[uuid.UUID, uuid.UUID]
+) -> None:
+    ada, _ = two_users
+    async with direct_transaction(pool, ada) as first, direct_transaction(pool, ada) as second:
+        assert await first.one(BY_PROVIDER, provider="reads-test") is not None
+        assert await second.one(BY_PROVIDER, provider="reads-test") is not None
+    with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:
+        conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE usename = 'kitevents_app'")
+    for _ in range(3):
+        assert await DirectReader(pool, ada).one(BY_PROVIDER, provider="reads-test") is not None

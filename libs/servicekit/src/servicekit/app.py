@@ -13,6 +13,7 @@ from starlette.routing import compile_path
 
 from servicekit.auth import TokenVerifier
 from servicekit.db import create_engine
+from servicekit.direct import DirectPool
 from servicekit.errors import gateway_problem_pages, install_error_handlers
 from servicekit.health import router as health_router
 from servicekit.http_metrics import HttpMetricsMiddleware
@@ -42,6 +43,8 @@ def create_app(
     @asynccontextmanager
     async def kit_lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
+        app.state.direct_pool = DirectPool(settings.database_url, size=settings.db_pool_size)
+        await app.state.direct_pool.open()
         try:
             if lifespan is None:
                 yield
@@ -49,6 +52,7 @@ def create_app(
                 async with lifespan(app):
                     yield
         finally:
+            await app.state.direct_pool.close()
             await app.state.engine.dispose()
 
     app = FastAPI(

@@ -1,14 +1,21 @@
-"""Hot paths without the ORM session: one RLS-scoped transaction on the driver's own connection.
+"""Hot paths without the ORM session: RLS-scoped statements pipelined on psycopg's own pool.
 
 An endpoint hit on every page load or keystroke (`GET /personas/current`, `PUT .../answers/...`)
 needs none of the unit of work. Measured here, the ORM session's greenlet hops, identity map and
-result machinery cost two to five times the CPU of the statements themselves. A
-`DirectTransaction` keeps what matters, the same pooled connection from the service's engine and
-the same transaction-local `set_config('app.user_id', ...)` as its first statement, and runs
-`Statement`s (SQLAlchemy Core, compiled once) straight on psycopg.
+result machinery cost two to five times the CPU of the statements themselves, and each round
+trip to PostgreSQL costs more CPU than the statement's own work. So this path keeps what matters,
+the same transaction-local `set_config('app.user_id', ...)` before any statement, and runs
+`Statement`s (SQLAlchemy Core, compiled once) in psycopg's pipeline mode on a pool of its own
+(`DirectPool`, `app.state.direct_pool`):
+
+- `BEGIN` and `set_config` travel with the first statement, and `COMMIT` with the final Sync:
+  a transaction costs one round trip per result awaited, plus one (`DirectTransaction`);
+- a statement in a transaction of its own (`set_config` and the statement before one Sync, which
+  PostgreSQL runs as one implicit transaction) is one round trip (`DirectReader`), where the
+  naive form (BEGIN, set_config, the statement, COMMIT) takes four.
 
     _CURRENT = Statement(select(Persona).where(Persona.user_id == bindparam("user_id")).limit(1))
-    row = await tx.one(_CURRENT, user_id=principal.user_id)      # a dict, or None
+    row = await reader.one(_CURRENT, user_id=principal.user_id)      # a dict, or None
 
 Parameters go to psycopg as they are: wrap a value for a JSONB column in `psycopg.types.json.Jsonb`.
 Everything else stays on the ORM session (`servicekit.deps.DbSession`).
@@ -17,22 +24,26 @@ Everything else stays on the ORM session (`servicekit.deps.DbSession`).
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from typing import Annotated, Any
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager, suppress
+from typing import Annotated, Any, Protocol, TypeVar
 
 import psycopg
 from fastapi import Depends, Request
-from psycopg.rows import dict_row
+from psycopg.pq import TransactionStatus
+from psycopg.rows import DictRow, dict_row
+from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
-from sqlalchemy.ext.asyncio import AsyncConnection as SAConnection
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlalchemy.sql import Executable
 
 from servicekit.auth import CurrentPrincipal
+from servicekit.db import CONNECT_TIMEOUT_SECONDS, libpq_url, sqlalchemy_url
 
 _DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
 _SET_USER = "SELECT set_config('app.user_id', %s, true)"
+_T = TypeVar("_T")
+_Cursor = psycopg.AsyncCursor[DictRow]
+_Fetch = Callable[[_Cursor], Awaitable[_T]]
 
 
 class Statement:
@@ -48,67 +59,205 @@ class Statement:
         return {**self.defaults, **given}
 
 
+class DirectQueries(Protocol):
+    """What a repository needs: `DirectTransaction` and `DirectReader` both answer it."""
+
+    async def one(self, statement: Statement, /, **params: Any) -> dict[str, Any] | None: ...
+
+    async def all(self, statement: Statement, /, **params: Any) -> list[dict[str, Any]]: ...
+
+
+class DirectPool:
+    """Autocommit psycopg connections for the direct path (`BEGIN` is sent explicitly, in the
+    same packet as the first statement). Opened with the app; a connection is made when first
+    needed and then kept. Waiting for one is bounded, so an unreachable database is a quick 503."""
+
+    def __init__(self, dsn: str, *, size: int) -> None:
+        self._pool = AsyncConnectionPool(
+            libpq_url(sqlalchemy_url(dsn)),
+            min_size=1,
+            max_size=size,
+            open=False,
+            timeout=CONNECT_TIMEOUT_SECONDS,
+            kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
+            name="direct",
+        )
+
+    async def open(self) -> None:
+        await self._pool.open(wait=False)  # a database still starting must not stop the app
+
+    async def close(self) -> None:
+        await self._pool.close()
+
+    async def _connection(self) -> psycopg.AsyncConnection[Any]:
+        conn: psycopg.AsyncConnection[Any] = await self._pool.getconn()
+        return conn
+
+    async def _give_back(self, conn: psycopg.AsyncConnection[Any]) -> None:
+        await self._pool.putconn(conn)
+
+    async def _after_dead_connection(self) -> None:
+        """A pooled connection was found dead (the server restarted since it was last used): its
+        idle siblings died with it, so test them all before the next try."""
+        await self._pool.check()
+
+
+async def _roll_back(conn: psycopg.AsyncConnection[Any]) -> None:
+    """Out of pipeline mode: end whatever transaction is still open on a usable connection."""
+    if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
+        with suppress(psycopg.Error):  # a dead connection is discarded by the pool anyway
+            await conn.execute("ROLLBACK")
+
+
 class DirectTransaction:
-    """Statements inside one transaction scoped to a user; rows are dicts keyed by column name."""
+    """Statements inside one transaction scoped to a user; rows are dicts keyed by column name.
 
-    def __init__(self, connection: psycopg.AsyncConnection[Any]) -> None:
-        self._conn = connection
+    Each `one`/`all` sends what is queued with its statement and waits for its rows. A pooled
+    connection found dead by the first of them is replaced unseen: nothing was done on it yet."""
 
-    async def one(self, statement: Statement, **params: Any) -> dict[str, Any] | None:
+    def __init__(self, pool: DirectPool, user_id: uuid.UUID | None) -> None:
+        self._pool = pool
+        self._user = str(user_id) if user_id else ""
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._pipeline: AbstractAsyncContextManager[psycopg.AsyncPipeline] | None = None
+        self._answered = False  # once the server has answered, a failure is the caller's
+
+    async def one(self, statement: Statement, /, **params: Any) -> dict[str, Any] | None:
         """The first row (of a SELECT or a RETURNING), or None."""
-        async with self._conn.cursor(row_factory=dict_row) as cursor:
-            await cursor.execute(statement.sql, statement.params(params))
-            return await cursor.fetchone()
+        return await self._run(statement, params, _fetch_one)
 
-    async def all(self, statement: Statement, **params: Any) -> list[dict[str, Any]]:
-        async with self._conn.cursor(row_factory=dict_row) as cursor:
-            await cursor.execute(statement.sql, statement.params(params))
-            return await cursor.fetchall()
+    async def all(self, statement: Statement, /, **params: Any) -> list[dict[str, Any]]:
+        return await self._run(statement, params, _fetch_all)
+
+    async def _begin(self) -> None:
+        """Take a connection and queue `BEGIN` and `set_config` (sent with the first statement).
+        psycopg may already find a dead connection here, reading what the server said last."""
+        for attempt in (1, 2):
+            conn = self._conn = await self._pool._connection()
+            pipeline = self._pipeline = conn.pipeline()
+            try:
+                await pipeline.__aenter__()
+                await conn.execute("BEGIN")
+                await conn.execute(_SET_USER, (self._user,))
+                return
+            except psycopg.OperationalError:
+                await self._end(commit=False)
+                if not conn.broken or attempt == 2:
+                    raise
+                await self._pool._after_dead_connection()
+
+    async def _run(self, statement: Statement, params: dict[str, Any], fetch: _Fetch[_T]) -> _T:
+        for attempt in (1, 2):
+            conn = self._conn
+            assert conn is not None, "the transaction is not open"
+            try:
+                cursor = conn.cursor(row_factory=dict_row)
+                await cursor.execute(statement.sql, statement.params(params))
+                result = await fetch(cursor)
+            except psycopg.OperationalError:
+                if self._answered or not conn.broken or attempt == 2:
+                    raise
+                await self._end(commit=False)
+                await self._pool._after_dead_connection()
+                await self._begin()
+                continue
+            self._answered = True
+            return result
+        raise AssertionError("unreachable")
+
+    async def _end(self, *, commit: bool) -> None:
+        """Commit (COMMIT and the Sync in one round trip) or roll back, then give the
+        connection back to the pool."""
+        conn, pipeline = self._conn, self._pipeline
+        if conn is None or pipeline is None:
+            return
+        self._conn = self._pipeline = None
+        try:
+            if commit:
+                try:
+                    await conn.execute("COMMIT")
+                finally:
+                    await pipeline.__aexit__(None, None, None)  # the Sync; raises what failed
+            else:
+                with suppress(psycopg.Error):  # the error that brought us here is the one to raise
+                    await pipeline.__aexit__(None, None, None)
+        finally:
+            await _roll_back(conn)  # when the commit or a statement failed; a no-op otherwise
+            await self._pool._give_back(conn)
 
 
-def _driver(connection: Any) -> psycopg.AsyncConnection[Any]:
-    driver: psycopg.AsyncConnection[Any] = connection.driver_connection
-    return driver
+async def _fetch_one(cursor: _Cursor) -> dict[str, Any] | None:
+    return await cursor.fetchone()
 
 
-async def _begin_as(sa_conn: SAConnection, user_id: uuid.UUID | None) -> psycopg.AsyncConnection[Any]:
-    conn = _driver(await sa_conn.get_raw_connection())
-    # psycopg begins the transaction before this first statement; it is local to it.
-    await conn.execute(_SET_USER, (str(user_id) if user_id else "",))
-    return conn
+async def _fetch_all(cursor: _Cursor) -> list[dict[str, Any]]:
+    return list(await cursor.fetchall())
 
 
 @asynccontextmanager
-async def direct_transaction(engine: AsyncEngine, user_id: uuid.UUID | None) -> AsyncIterator[DirectTransaction]:
+async def direct_transaction(pool: DirectPool, user_id: uuid.UUID | None) -> AsyncIterator[DirectTransaction]:
     """One transaction as `user_id` on a pooled connection: committed at the end, rolled back
-    on any error.
+    on any error."""
+    tx = DirectTransaction(pool, user_id)
+    await tx._begin()
+    try:
+        yield tx
+    except BaseException:
+        await tx._end(commit=False)
+        raise
+    await tx._end(commit=True)
 
-    As with `servicekit.db.user_transaction`, a pooled connection found dead at the first
-    statement (the server restarted since it was last used) is discarded with every other
-    pooled one, and the transaction begun again on a fresh connection: the caller never sees it."""
-    for attempt in (1, 2):
-        async with engine.connect() as sa_conn:
+
+class DirectReader:
+    """Each statement in a transaction of its own as the user: one round trip. A pooled
+    connection found dead is replaced and the statement sent again, so use it for reads (a
+    statement that must not run twice belongs in a `DirectTransaction`)."""
+
+    def __init__(self, pool: DirectPool, user_id: uuid.UUID | None) -> None:
+        self._pool = pool
+        self._user = str(user_id) if user_id else ""
+
+    async def one(self, statement: Statement, /, **params: Any) -> dict[str, Any] | None:
+        return await self._run(statement, params, _fetch_one)
+
+    async def all(self, statement: Statement, /, **params: Any) -> list[dict[str, Any]]:
+        return await self._run(statement, params, _fetch_all)
+
+    async def _run(self, statement: Statement, params: dict[str, Any], fetch: _Fetch[_T]) -> _T:
+        for attempt in (1, 2):
+            conn = await self._pool._connection()
             try:
-                conn = await _begin_as(sa_conn, user_id)
+                cursor = conn.cursor(row_factory=dict_row)
+                # No BEGIN/COMMIT: what comes before a Sync (the pipeline's exit) is one implicit
+                # transaction, committed there, or rolled back if anything in it failed.
+                async with conn.pipeline():
+                    await conn.execute(_SET_USER, (self._user,))
+                    await cursor.execute(statement.sql, statement.params(params))
+                return await fetch(cursor)
             except psycopg.OperationalError:
-                await sa_conn.invalidate()
-                if attempt == 2:
+                if not conn.broken or attempt == 2:
                     raise
-                await engine.dispose()  # its siblings died with it: replace the whole pool
-                continue
-            try:
-                yield DirectTransaction(conn)
-            except BaseException:
-                await conn.rollback()
-                raise
-            await conn.commit()
-            return
+            finally:
+                await self._pool._give_back(conn)
+            await self._pool._after_dead_connection()
+        raise AssertionError("unreachable")
+
+
+def _pool_of(request: Request) -> DirectPool:
+    pool: DirectPool = request.app.state.direct_pool
+    return pool
 
 
 async def _request_transaction(request: Request, principal: CurrentPrincipal) -> AsyncIterator[DirectTransaction]:
-    async with direct_transaction(request.app.state.engine, principal.user_id) as tx:
+    async with direct_transaction(_pool_of(request), principal.user_id) as tx:
         yield tx
+
+
+async def _request_reader(request: Request, principal: CurrentPrincipal) -> DirectReader:
+    return DirectReader(_pool_of(request), principal.user_id)
 
 
 # The caller's one transaction, committed before the response, for hot routes (`DbSession` otherwise).
 DirectTx = Annotated[DirectTransaction, Depends(_request_transaction, scope="function")]
+# The caller's statements, each its own transaction and round trip: for hot reads.
+DirectRead = Annotated[DirectReader, Depends(_request_reader)]

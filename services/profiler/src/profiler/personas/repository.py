@@ -9,7 +9,7 @@ from sqlmodel import col, select
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from profiler.models import Persona
-from servicekit.direct import DirectTransaction, Statement
+from servicekit.direct import DirectQueries, Statement
 
 
 async def by_session(db: AsyncSession, session_id: uuid.UUID) -> Persona | None:
@@ -33,8 +33,8 @@ _NEWEST_READY = Statement(
 )
 
 
-async def newest_ready(tx: DirectTransaction, user_id: uuid.UUID) -> dict[str, Any] | None:
-    return await tx.one(_NEWEST_READY, user_id=user_id)
+async def newest_ready(db: DirectQueries, user_id: uuid.UUID) -> dict[str, Any] | None:
+    return await db.one(_NEWEST_READY, user_id=user_id)
 
 
 async def generation_counts(db: AsyncSession, since: datetime) -> tuple[int, int]:

@@ -10,7 +10,7 @@ from profiler.personas import service
 from profiler.personas.schemas import PersonaPending, PersonaPublic
 from servicekit.auth import CurrentPrincipal
 from servicekit.deps import DbSession
-from servicekit.direct import DirectTx
+from servicekit.direct import DirectRead
 from servicekit.openapi import problem_responses
 
 router = APIRouter(tags=["personas"])
@@ -37,7 +37,7 @@ async def get_session_persona(session_id: uuid.UUID, db: DbSession, request: Req
 @router.get(
     "/personas/current", response_model=PersonaPublic, responses=problem_responses((404, "no ready persona yet"))
 )
-async def get_current_persona(tx: DirectTx, principal: CurrentPrincipal) -> Response:
+async def get_current_persona(db: DirectRead, principal: CurrentPrincipal) -> Response:
     # The hottest read: serialise once here rather than validate again in the response model.
-    persona = PersonaPublic.model_validate(await service.current(tx, principal.user_id))
+    persona = PersonaPublic.model_validate(await service.current(db, principal.user_id))
     return Response(persona.model_dump_json(), media_type="application/json")

@@ -19,7 +19,7 @@ from profiler.questions import service as questions_service
 from profiler.sessions import service as sessions_service
 from servicekit.ai import AIResult, StructuredTask
 from servicekit.ai_job import AIJob
-from servicekit.direct import DirectTransaction
+from servicekit.direct import DirectQueries
 from servicekit.errors import NotFound
 from servicekit.events import Event, emit
 from servicekit.logging import get_logger
@@ -43,9 +43,9 @@ async def for_session(db: AsyncSession, session_id: uuid.UUID) -> Persona:
     return persona
 
 
-async def current(tx: DirectTransaction, user_id: uuid.UUID) -> dict[str, Any]:
+async def current(db: DirectQueries, user_id: uuid.UUID) -> dict[str, Any]:
     """The newest ready persona's row (the hot read: no ORM object is built)."""
-    persona = await repository.newest_ready(tx, user_id)
+    persona = await repository.newest_ready(db, user_id)
     if persona is None:
         raise NotFound("no persona yet: complete a questionnaire session first")
     return persona

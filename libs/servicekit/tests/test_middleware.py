@@ -10,7 +10,7 @@ from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from servicekit.app import create_app
-from servicekit.middleware import RequestContextMiddleware
+from servicekit.middleware import ServiceMiddleware
 from servicekit.settings import ServiceSettings
 
 
@@ -88,7 +88,7 @@ async def test_a_valid_traceparent_is_bound_for_the_request_and_a_bad_one_ignore
         await send({"type": "http.response.body", "body": b""})
 
     good = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
-    transport = httpx.ASGITransport(app=RequestContextMiddleware(app))
+    transport = httpx.ASGITransport(app=ServiceMiddleware(app))
     async with httpx.AsyncClient(transport=transport, base_url="http://t") as client:
         await client.get("/", headers={"traceparent": good})
         await client.get("/", headers={"traceparent": "00-garbage"})

@@ -16,9 +16,9 @@ from servicekit.db import create_engine
 from servicekit.direct import DirectPool
 from servicekit.errors import gateway_problem_pages, install_error_handlers
 from servicekit.health import router as health_router
-from servicekit.http_metrics import HttpMetricsMiddleware
+from servicekit.http_metrics import HttpMetrics
 from servicekit.logging import configure_logging
-from servicekit.middleware import RequestContextMiddleware, UnstorableInputMiddleware
+from servicekit.middleware import ServiceMiddleware, UnstorableInputGuard
 from servicekit.openapi import problem_openapi
 from servicekit.outage import install_outage_handlers
 from servicekit.settings import ServiceSettings
@@ -43,7 +43,7 @@ def create_app(
     @asynccontextmanager
     async def kit_lifespan(app: FastAPI) -> AsyncIterator[None]:
         app.state.engine = create_engine(settings.database_url, pool_size=settings.db_pool_size)
-        app.state.direct_pool = DirectPool(settings.database_url, size=settings.db_pool_size)
+        app.state.direct_pool = DirectPool(settings.database_url, size=2 * settings.db_pool_size)
         await app.state.direct_pool.open()
         try:
             if lifespan is None:
@@ -79,13 +79,9 @@ def create_app(
         app.include_router(router, prefix=prefix, max_body_size=settings.max_body_bytes)
     # Bodies the framework parses for a route are guarded; a route that reads its exact bytes
     # (a signed webhook) judges them itself.
-    app.add_middleware(
-        UnstorableInputMiddleware, parsed_body_routes=_parsed_body_routes(app), max_bytes=settings.max_body_bytes
-    )
-    # Outermost last: the request id must be bound before the guard can reject.
-    app.add_middleware(RequestContextMiddleware)
-    # Outermost of all: counts every answer, the other middleware's own included.
-    app.add_middleware(HttpMetricsMiddleware, service=settings.service_name, routes_of=app)
+    guard = UnstorableInputGuard(_parsed_body_routes(app), max_bytes=settings.max_body_bytes)
+    metrics = HttpMetrics(service=settings.service_name, routes_of=app)
+    app.add_middleware(ServiceMiddleware, guard=guard, metrics=metrics)
     return app
 
 

@@ -8,8 +8,8 @@ the same transaction-local `set_config('app.user_id', ...)` before any statement
 `Statement`s (SQLAlchemy Core, compiled once) in psycopg's pipeline mode on a pool of its own
 (`DirectPool`, `app.state.direct_pool`):
 
-- `BEGIN` and `set_config` travel with the first statement, and `COMMIT` with the final Sync:
-  a transaction costs one round trip per result awaited, plus one (`DirectTransaction`);
+- a transaction (`DirectTransaction`) costs one round trip per result awaited, plus the Sync
+  that commits it: what comes before a Sync is one implicit transaction, so no BEGIN or COMMIT;
 - a statement in a transaction of its own (`set_config` and the statement before one Sync, which
   PostgreSQL runs as one implicit transaction) is one round trip (`DirectReader`), where the
   naive form (BEGIN, set_config, the statement, COMMIT) takes four.
@@ -30,7 +30,6 @@ from typing import Annotated, Any, Protocol, TypeVar
 
 import psycopg
 from fastapi import Depends, Request
-from psycopg.pq import TransactionStatus
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
@@ -68,8 +67,8 @@ class DirectQueries(Protocol):
 
 
 class DirectPool:
-    """Autocommit psycopg connections for the direct path (`BEGIN` is sent explicitly, in the
-    same packet as the first statement). Opened with the app; a connection is made when first
+    """Autocommit psycopg connections for the direct path (its transactions are the implicit
+    ones a Sync ends). Opened with the app; a connection is made when first
     needed and then kept. Waiting for one is bounded, so an unreachable database is a quick 503."""
 
     def __init__(self, dsn: str, *, size: int) -> None:
@@ -102,18 +101,19 @@ class DirectPool:
         await self._pool.check()
 
 
-async def _roll_back(conn: psycopg.AsyncConnection[Any]) -> None:
-    """Out of pipeline mode: end whatever transaction is still open on a usable connection."""
-    if not conn.broken and conn.info.transaction_status != TransactionStatus.IDLE:
-        with suppress(psycopg.Error):  # a dead connection is discarded by the pool anyway
-            await conn.execute("ROLLBACK")
+def _lost(conn: psycopg.AsyncConnection[Any], exc: psycopg.OperationalError) -> bool:
+    """The connection is gone (not a statement's fault): broken, or the server said so as it went
+    (08 connection exception, 57P shutdown or crash)."""
+    return conn.broken or exc.sqlstate is None or exc.sqlstate.startswith(("08", "57P"))
 
 
 class DirectTransaction:
     """Statements inside one transaction scoped to a user; rows are dicts keyed by column name.
 
-    Each `one`/`all` sends what is queued with its statement and waits for its rows. A pooled
-    connection found dead by the first of them is replaced unseen: nothing was done on it yet."""
+    No BEGIN or COMMIT: in pipeline mode, everything before the Sync is one implicit transaction
+    (fetching rows midway sends a Flush, which does not end it). Each `one`/`all` sends its
+    statement and waits for its rows; the Sync at the end commits. A pooled connection found
+    dead by the first of them is replaced unseen: nothing was done on it yet."""
 
     def __init__(self, pool: DirectPool, user_id: uuid.UUID | None) -> None:
         self._pool = pool
@@ -130,19 +130,21 @@ class DirectTransaction:
         return await self._run(statement, params, _fetch_all)
 
     async def _begin(self) -> None:
-        """Take a connection and queue `BEGIN` and `set_config` (sent with the first statement).
-        psycopg may already find a dead connection here, reading what the server said last."""
+        """Take a connection and send `set_config`, the start of the implicit transaction. psycopg
+        may already find a dead connection here, reading what the server said last."""
         for attempt in (1, 2):
             conn = self._conn = await self._pool._connection()
             pipeline = self._pipeline = conn.pipeline()
             try:
                 await pipeline.__aenter__()
-                await conn.execute("BEGIN")
                 await conn.execute(_SET_USER, (self._user,))
                 return
-            except psycopg.OperationalError:
+            except psycopg.OperationalError as exc:
+                lost = _lost(conn, exc)
+                if lost:
+                    await conn.close()  # so the pool discards it
                 await self._end(commit=False)
-                if not conn.broken or attempt == 2:
+                if not lost or attempt == 2:
                     raise
                 await self._pool._after_dead_connection()
 
@@ -154,8 +156,11 @@ class DirectTransaction:
                 cursor = conn.cursor(row_factory=dict_row)
                 await cursor.execute(statement.sql, statement.params(params))
                 result = await fetch(cursor)
-            except psycopg.OperationalError:
-                if self._answered or not conn.broken or attempt == 2:
+            except psycopg.OperationalError as exc:
+                lost = _lost(conn, exc)
+                if lost:
+                    await conn.close()  # so the pool discards it
+                if self._answered or not lost or attempt == 2:
                     raise
                 await self._end(commit=False)
                 await self._pool._after_dead_connection()
@@ -166,23 +171,24 @@ class DirectTransaction:
         raise AssertionError("unreachable")
 
     async def _end(self, *, commit: bool) -> None:
-        """Commit (COMMIT and the Sync in one round trip) or roll back, then give the
-        connection back to the pool."""
+        """The Sync that ends the implicit transaction, committing it (raising what failed) or,
+        after a queued ROLLBACK or a failed statement, rolling it back; then the connection goes
+        back to the pool, idle either way."""
         conn, pipeline = self._conn, self._pipeline
         if conn is None or pipeline is None:
             return
         self._conn = self._pipeline = None
         try:
             if commit:
-                try:
-                    await conn.execute("COMMIT")
-                finally:
-                    await pipeline.__aexit__(None, None, None)  # the Sync; raises what failed
-            else:
-                with suppress(psycopg.Error):  # the error that brought us here is the one to raise
-                    await pipeline.__aexit__(None, None, None)
+                await pipeline.__aexit__(None, None, None)
+                return
+            with suppress(psycopg.Error):  # the error that brought us here is the one to raise
+                # PostgreSQL warns "there is no transaction in progress" (there is no BEGIN) and
+                # aborts the implicit one, as a test of the kit checks.
+                await conn.execute("ROLLBACK")
+            with suppress(psycopg.Error):
+                await pipeline.__aexit__(None, None, None)
         finally:
-            await _roll_back(conn)  # when the commit or a statement failed; a no-op otherwise
             await self._pool._give_back(conn)
 
 
@@ -234,8 +240,11 @@ class DirectReader:
                     await conn.execute(_SET_USER, (self._user,))
                     await cursor.execute(statement.sql, statement.params(params))
                 return await fetch(cursor)
-            except psycopg.OperationalError:
-                if not conn.broken or attempt == 2:
+            except psycopg.OperationalError as exc:
+                lost = _lost(conn, exc)
+                if lost:
+                    await conn.close()  # so the pool discards it
+                if not lost or attempt == 2:
                     raise
             finally:
                 await self._pool._give_back(conn)

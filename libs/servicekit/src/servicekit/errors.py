@@ -142,7 +142,7 @@ def install_error_handlers(app: FastAPI) -> None:
             headers = {**(headers or {}), "Allow": ", ".join(allowed_methods(request))}
         return problem_response(exc.status_code, str(exc.detail), instance=request.url.path, headers=headers)
 
-    # Anything else is answered 500 by RequestContextMiddleware, which adds the request id.
+    # Anything else is answered 500 by ServiceMiddleware, which adds the request id.
 
 
 _GATEWAY_PROBLEMS = {

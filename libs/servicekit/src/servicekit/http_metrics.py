@@ -1,5 +1,5 @@
-"""Request count and latency by route template: a pure ASGI middleware, outermost, so it also
-counts the answers other middleware give (413, 422, 500).
+"""Request count and latency by route template, recorded by the kit's outermost middleware
+(`servicekit.middleware.ServiceMiddleware`), so the answers it gives itself (413, 422, 500) count too.
 
 The route is read after the app answered, from the route object the router put in the scope,
 mapped once to its full template (`/api/v1/profiler/sessions/{session_id}`): never the raw
@@ -12,7 +12,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.routing import iter_route_contexts
-from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from starlette.types import Scope
 
 from servicekit.metrics import HTTP_DURATION, HTTP_REQUESTS
 
@@ -21,9 +21,10 @@ UNMATCHED = "unmatched"
 METHODS = frozenset({"GET", "HEAD", "POST", "PUT", "PATCH", "DELETE", "OPTIONS"})
 
 
-class HttpMetricsMiddleware:
-    def __init__(self, app: ASGIApp, *, service: str, routes_of: FastAPI) -> None:
-        self.app = app
+class HttpMetrics:
+    """What `servicekit.middleware.ServiceMiddleware` records once a request has been answered."""
+
+    def __init__(self, *, service: str, routes_of: FastAPI) -> None:
         self.service = service
         self.routes_of = routes_of
         self._templates: dict[int, str] | None = None
@@ -42,29 +43,16 @@ class HttpMetricsMiddleware:
             return UNMATCHED
         return self._templates.get(id(route)) or getattr(route, "path", None) or UNMATCHED
 
-    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = time.perf_counter()
-        status = 500  # an exception that escapes every handler is a 500 for the client
-
-        async def send_with_status(message: Message) -> None:
-            nonlocal status
-            if message["type"] == "http.response.start":
-                status = message["status"]
-            await send(message)
-
-        try:
-            await self.app(scope, receive, send_with_status)
-        finally:
-            method = scope["method"] if scope["method"] in METHODS else "OTHER"
-            key = (self._template(scope), method, status)
-            series = self._series.get(key)
-            if series is None:
-                series = self._series[key] = (
-                    HTTP_REQUESTS.labels(self.service, key[0], key[1], str(status)),
-                    HTTP_DURATION.labels(self.service, key[0], key[1]),
-                )
-            series[0].inc()
-            series[1].observe(time.perf_counter() - started)
+    def record(self, scope: Scope, status: int, started: float) -> None:
+        """One answer with `status` (500 for an exception that escaped every handler), begun at
+        `started` (`time.perf_counter()`)."""
+        method = scope["method"] if scope["method"] in METHODS else "OTHER"
+        key = (self._template(scope), method, status)
+        series = self._series.get(key)
+        if series is None:
+            series = self._series[key] = (
+                HTTP_REQUESTS.labels(self.service, key[0], key[1], str(status)),
+                HTTP_DURATION.labels(self.service, key[0], key[1]),
+            )
+        series[0].inc()
+        series[1].observe(time.perf_counter() - started)

@@ -5,6 +5,7 @@ from typing import Any
 
 from psycopg.types.json import Jsonb
 from sqlalchemy import bindparam, func, update
+from sqlalchemy import select as sa_select
 from sqlalchemy.dialects.postgresql import insert
 from sqlalchemy.orm.attributes import set_committed_value
 from sqlmodel import select
@@ -68,7 +69,27 @@ _new_answer = insert(ProfilerAnswer).values(
     value=bindparam("value"),
     answered_at=func.now(),
 )
+_written = (
+    _new_answer.on_conflict_do_update(
+        index_elements=["session_id", "question_id"],
+        set_={"value": _new_answer.excluded.value, "answered_at": func.now()},
+        # A retried PUT with the same value keeps its original timestamp.
+        where=_answers.value.is_distinct_from(_new_answer.excluded.value),
+    )
+    .returning(_answers.question_id, _answers.value, _answers.answered_at)
+    .cte("written")
+)
+# The upsert's row, or (the same value again: nothing updated) the stored one, in one statement.
 _UPSERT_ANSWER = Statement(
+    sa_select(_written.c.question_id, _written.c.value, _written.c.answered_at).union_all(
+        sa_select(_answers.question_id, _answers.value, _answers.answered_at).where(
+            _answers.session_id == bindparam("session_id"),
+            _answers.question_id == bindparam("question_id"),
+            ~sa_select(_written.c.question_id).exists(),
+        )
+    )
+)
+_ANSWER = Statement(
     _new_answer.on_conflict_do_update(
         index_elements=["session_id", "question_id"],
         set_={"value": _new_answer.excluded.value, "answered_at": func.now()},
@@ -91,12 +112,13 @@ async def touch_for_answer(tx: DirectTransaction, session_id: uuid.UUID) -> dict
 async def put_answer(
     tx: DirectTransaction, user_id: uuid.UUID, session_id: uuid.UUID, question_id: str, value: Any
 ) -> dict[str, Any]:
-    """The stored answer (`question_id`, `value`, `answered_at`): one round trip when the value
-    is new or changed, two when it is the same (the update is skipped, so the row is read)."""
+    """The stored answer (`question_id`, `value`, `answered_at`): one round trip, new value or
+    the same again."""
     keys = {"session_id": session_id, "question_id": question_id}
     written = await tx.one(_UPSERT_ANSWER, user_id=user_id, value=Jsonb(value), **keys)
     if written is not None:
         return written
+    # The row came from a concurrent PUT committed after this statement's snapshot was taken.
     stored = await tx.one(_ANSWER, **keys)
-    assert stored is not None, "the conflicting row exists in this transaction"
+    assert stored is not None, "the conflicting row exists and is locked by this transaction"
     return stored

@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +35,8 @@ import psycopg
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from pydantic import ValidationError
+from pydantic import ValidationError, create_model
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.payload import EventPayload
 from dashboard.facts.reducers import REDUCERS, EventMeta, Priority, reduce
@@ -57,6 +60,7 @@ STALL_SECONDS = 10.0  # a replay that receives nothing for this long before its 
 HOLD_EVENTS = 250_000
 STORE_USERS = 500  # users per store transaction (each holds its advisory lock until commit)
 RENDER_BATCH = 200
+KEEP_FACTS = 50_000  # users whose folded facts are kept for rendering (beyond: read back)
 
 
 @dataclass
@@ -96,6 +100,15 @@ class RebuildRunning(Exception):
 PAYLOADS: dict[str, type[EventPayload]] = {p.SUBJECT: p for p, r in REDUCERS.items() if r.reducer is not None}
 
 
+def _typed(payload: type[EventPayload]) -> type[Event]:
+    """The envelope with `data` typed as `payload`: the message's bytes are validated once, in
+    pydantic-core, the same checks as `Event` then the payload (no dict in between)."""
+    return create_model(f"{payload.__name__}Event", __base__=Event, data=(payload, ...))
+
+
+ENVELOPES: dict[str, type[Event]] = {subject: _typed(payload) for subject, payload in PAYLOADS.items()}
+
+
 def streams() -> list[str]:
     return sorted({stream_name(payload.service()) for payload in REDUCERS})
 
@@ -121,6 +134,10 @@ class Rebuild:
         self.report = RebuildReport()
         self.held: Held = defaultdict(list)
         self.held_count = 0
+        self.users: dict[str, uuid.UUID | None] = {}  # an envelope's subject, parsed once per user
+        # Each stored user's facts as folded, with the stamp of the row written (up to KEEP_FACTS
+        # users): the snapshots are rendered from these, not read and validated again.
+        self.folded: dict[uuid.UUID, tuple[str, UserFacts]] = {}
 
     def _timed(self, phase: str, started: float) -> None:
         self.report.phases[phase] += time.monotonic() - started
@@ -170,14 +187,17 @@ class Rebuild:
     def _parse(self, msg: Msg) -> None:
         """Hold one message's event if it is the dashboard's."""
         started = time.perf_counter()
-        payload_class = PAYLOADS.get(msg.subject)  # the subject is the event type
-        if payload_class is None:
+        envelope = ENVELOPES.get(msg.subject)  # the subject is the event type
+        if envelope is None:
             self.report.skipped += 1
             return
         try:
-            event = Event.model_validate_json(msg.data)
-            user_id = event.user_id()
-            payload = payload_class.model_validate(event.data)
+            event = envelope.model_validate_json(msg.data)
+            if event.subject in self.users:
+                user_id = self.users[event.subject]
+            else:
+                user_id = self.users[event.subject] = event.user_id()
+            payload: EventPayload = event.data  # type: ignore[assignment]  # typed by `envelope`
         except (ValidationError, ValueError) as exc:
             log.warning("rebuild_unreadable_event", error=str(exc)[:200])
             self.report.skipped += 1
@@ -191,16 +211,19 @@ class Rebuild:
         self.held_count += 1
         self.report.events += 1
 
-    def _fold(self, user_id: uuid.UUID, stored: dict[str, Any] | None) -> str:
-        """The user's held events folded onto their stored facts (or empty ones), as JSON."""
+    def _fold(
+        self, user_id: uuid.UUID, events: list[tuple[EventPayload, EventMeta]], stored: dict[str, Any] | None
+    ) -> UserFacts:
+        """The user's held events folded onto their stored facts (or empty ones)."""
         facts = UserFacts.model_validate(stored) if stored else UserFacts.empty(user_id)
-        for payload, meta in self.held[user_id]:
+        for payload, meta in events:
             facts = reduce(facts, payload, meta)
-        return facts.model_dump_json()
+        return facts
 
     async def _store(self) -> None:
         """Fold and store every held user, once each: one transaction and one statement per batch."""
-        users = sorted(self.held, key=str)
+        held, self.held, self.held_count = self.held, defaultdict(list), 0
+        users = sorted(held, key=str)
         for start in range(0, len(users), STORE_USERS):
             batch = users[start : start + STORE_USERS]
             async with user_transaction(self.engine, None) as db:
@@ -209,13 +232,28 @@ class Rebuild:
                 stored = await repository.load_for_update(db, self.report.generation, batch)
                 self._timed("store", began)
                 began = time.monotonic()
-                states = {user_id: self._fold(user_id, stored.get(user_id)) for user_id in batch}
+                folded = {user_id: self._fold(user_id, held[user_id], stored.get(user_id)) for user_id in batch}
+                states = {user_id: facts.model_dump_json() for user_id, facts in folded.items()}
                 self._timed("fold", began)
                 began = time.monotonic()
-                await repository.store_many(db, self.report.generation, states)
+                stamps = await repository.store_many(db, self.report.generation, states)
             self._timed("store", began)
-        self.held.clear()
-        self.held_count = 0
+            for user_id, facts in folded.items():
+                if user_id in self.folded or len(self.folded) < KEEP_FACTS:
+                    self.folded[user_id] = (stamps[user_id], facts)
+
+    async def _known(self, db: AsyncSession, live: int, users: list[uuid.UUID]) -> dict[uuid.UUID, UserFacts]:
+        """The facts this run folded for `users`, where no consumer has written the row since."""
+        mine = [user_id for user_id in users if user_id in self.folded]
+        if live != self.report.generation or not mine:
+            return {}
+        current = await repository.stamps(db, live, mine)
+        known = {}
+        for user_id in mine:
+            stamp, facts = self.folded[user_id]
+            if current.get(user_id) == stamp:
+                known[user_id] = facts
+        return known
 
     async def _switch(self) -> list[uuid.UUID]:
         """Make the new generation live; queue a snapshot for every user whose facts changed."""
@@ -238,7 +276,7 @@ class Rebuild:
         started = time.monotonic()
         claimed = 0
         while claimed < queued:
-            written, count = await refresh_due(self.engine, RENDER_BATCH)
+            written, count = await refresh_due(self.engine, RENDER_BATCH, self._known)
             await announce(nc, written)
             self.report.snapshots_changed += len(written)
             claimed += count
@@ -274,7 +312,24 @@ class Rebuild:
 
 
 async def rebuild(settings: DashboardSettings) -> RebuildReport:
-    return await Rebuild(settings).run()
+    with _no_cyclic_gc():
+        return await Rebuild(settings).run()
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Without automatic cyclic collection for the run. The run holds every event and then every
+    user's facts (millions of objects, all alive until it ends) and makes almost no cyclic
+    garbage (~1,400 objects per 100,000 events); CPython's generational collector would scan
+    them again and again as they age: 4 of 10 CPU seconds at 100,000 events. Reference counting
+    still frees everything else as it goes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def rebuild_command(settings: DashboardSettings) -> int:

@@ -60,6 +60,8 @@ STALL_SECONDS = 10.0  # a replay that receives nothing for this long before its 
 HOLD_EVENTS = 250_000
 STORE_USERS = 500  # users per store transaction (each holds its advisory lock until commit)
 RENDER_BATCH = 200
+# Batches stored or rendered at once: one folds or renders while the other waits on PostgreSQL.
+IN_FLIGHT = 2
 KEEP_FACTS = 50_000  # users whose folded facts are kept for rendering (beyond: read back)
 
 
@@ -77,6 +79,11 @@ class RebuildReport:
     phases: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(("read", "parse", "fold", "store", "switch", "render"), 0.0)
     )
+    # CPU seconds of the run's stages, one after the other: read (parse included), store (fold
+    # included), switch, render (database and NATS time is not in them).
+    stage_cpu: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("read", "store", "switch", "render"), 0.0)
+    )
 
     @property
     def events_per_second(self) -> float:
@@ -90,6 +97,8 @@ class RebuildReport:
             f"{self.refreshes_queued} users' facts changed, "
             f"{self.snapshots_changed} snapshots written by this run; seconds: "
             + ", ".join(f"{name} {spent:.1f}" for name, spent in self.phases.items())
+            + "; CPU seconds: "
+            + ", ".join(f"{name} {spent:.1f}" for name, spent in self.stage_cpu.items())
         )
 
 
@@ -141,6 +150,11 @@ class Rebuild:
 
     def _timed(self, phase: str, started: float) -> None:
         self.report.phases[phase] += time.monotonic() - started
+
+    def _stage(self, stage: str, started: float) -> float:
+        now = time.process_time()
+        self.report.stage_cpu[stage] += now - started
+        return now
 
     async def _replay(self, js: JetStreamContext, stream: str, high_water: int) -> None:
         """Every message of `stream` up to `high_water`, in order, parsed into `held`. An ordered
@@ -221,26 +235,34 @@ class Rebuild:
         return facts
 
     async def _store(self) -> None:
-        """Fold and store every held user, once each: one transaction and one statement per batch."""
+        """Fold and store every held user, once each: one transaction and one statement per batch,
+        `IN_FLIGHT` batches at a time."""
         held, self.held, self.held_count = self.held, defaultdict(list), 0
         users = sorted(held, key=str)
-        for start in range(0, len(users), STORE_USERS):
-            batch = users[start : start + STORE_USERS]
-            async with user_transaction(self.engine, None) as db:
-                began = time.monotonic()
-                await repository.lock_users(db, batch)  # as the consumers do: a concurrent first row is not lost
-                stored = await repository.load_for_update(db, self.report.generation, batch)
-                self._timed("store", began)
-                began = time.monotonic()
-                folded = {user_id: self._fold(user_id, held[user_id], stored.get(user_id)) for user_id in batch}
-                states = {user_id: facts.model_dump_json() for user_id, facts in folded.items()}
-                self._timed("fold", began)
-                began = time.monotonic()
-                stamps = await repository.store_many(db, self.report.generation, states)
+        batches = iter([users[start : start + STORE_USERS] for start in range(0, len(users), STORE_USERS)])
+
+        async def storer() -> None:
+            for batch in batches:  # shared: each batch is taken by one storer
+                await self._store_batch(held, batch)
+
+        await asyncio.gather(*(storer() for _ in range(IN_FLIGHT)))
+
+    async def _store_batch(self, held: Held, batch: list[uuid.UUID]) -> None:
+        async with user_transaction(self.engine, None) as db:
+            began = time.monotonic()
+            await repository.lock_users(db, batch)  # as the consumers do: a concurrent first row is not lost
+            stored = await repository.load_for_update(db, self.report.generation, batch)
             self._timed("store", began)
-            for user_id, facts in folded.items():
-                if user_id in self.folded or len(self.folded) < KEEP_FACTS:
-                    self.folded[user_id] = (stamps[user_id], facts)
+            began = time.monotonic()
+            folded = {user_id: self._fold(user_id, held[user_id], stored.get(user_id)) for user_id in batch}
+            states = {user_id: facts.model_dump_json() for user_id, facts in folded.items()}
+            self._timed("fold", began)
+            began = time.monotonic()
+            stamps = await repository.store_many(db, self.report.generation, states)
+        self._timed("store", began)
+        for user_id, facts in folded.items():
+            if user_id in self.folded or len(self.folded) < KEEP_FACTS:
+                self.folded[user_id] = (stamps[user_id], facts)
 
     async def _known(self, db: AsyncSession, live: int, users: list[uuid.UUID]) -> dict[uuid.UUID, UserFacts]:
         """The facts this run folded for `users`, where no consumer has written the row since."""
@@ -271,17 +293,22 @@ class Rebuild:
         return changed
 
     async def _render(self, nc: Any, queued: int) -> None:
-        """Write the queued snapshots through the refresh path (the worker's scheduler may take
-        some of them meanwhile: claims skip each other's rows)."""
+        """Write the queued snapshots through the refresh path, `IN_FLIGHT` batches at a time (the
+        worker's scheduler may take some of them meanwhile: claims skip each other's rows)."""
         started = time.monotonic()
         claimed = 0
-        while claimed < queued:
-            written, count = await refresh_due(self.engine, RENDER_BATCH, self._known)
-            await announce(nc, written)
-            self.report.snapshots_changed += len(written)
-            claimed += count
-            if count < RENDER_BATCH:
-                break
+
+        async def renderer() -> None:
+            nonlocal claimed
+            while claimed < queued:
+                written, count = await refresh_due(self.engine, RENDER_BATCH, self._known)
+                await announce(nc, written)
+                self.report.snapshots_changed += len(written)
+                claimed += count
+                if count < RENDER_BATCH:
+                    return
+
+        await asyncio.gather(*(renderer() for _ in range(IN_FLIGHT)))
         self._timed("render", started)
 
     async def run(self) -> RebuildReport:
@@ -298,14 +325,21 @@ class Rebuild:
                     await repository.begin_generation(db, self.report.generation, abandoned)
                 js = nc.jetstream()
                 self.report.high_water = await _high_water(js)
+                stage = time.process_time()
                 for stream, high_water in self.report.high_water.items():
                     await self._replay(js, stream, high_water)
+                stage = self._stage("read", stage)
                 await self._store()
+                stage = self._stage("store", stage)
                 changed = await self._switch()
+                stage = self._stage("switch", stage)
                 await self._render(nc, len(changed))
+                self._stage("render", stage)
             finally:
                 await nc.close()
                 await self.engine.dispose()
+                # What the run held goes now, by reference counting, not at the next collection.
+                self.held, self.folded, self.users = defaultdict(list), {}, {}
         self.report.seconds = time.monotonic() - started
         self.report.cpu_seconds = time.process_time() - cpu
         return self.report

@@ -311,7 +311,8 @@ async def rebuild_rate(stack: Stack) -> float:
     consumers'.) The APIs keep serving."""
     service = dashboard(stack)
     for each in stack.services:
-        stop(each.worker)
+        if each.worker is not None:
+            stop(each.worker)
     nc = await nats.connect(stack.nats_url)
     total = 0
     for stream in ("PROFILER", "BILLING", "MISSIONS", "COACHING"):

@@ -32,8 +32,12 @@ _LOAD = text("SELECT user_id, state FROM facts WHERE generation = :g AND user_id
 _STORE = text(
     "INSERT INTO facts (generation, user_id, state, updated_at) "
     "SELECT :g, (row->>'u')::uuid, row->'s', now() FROM jsonb_array_elements(CAST(:rows AS jsonb)) AS row "
-    "ON CONFLICT (generation, user_id) DO UPDATE SET state = excluded.state, updated_at = now()"
+    "ON CONFLICT (generation, user_id) DO UPDATE SET state = excluded.state, updated_at = now() "
+    "RETURNING user_id, xmin::text"
 )
+# The transaction that last wrote each row (`xmin`): unchanged since the rebuild stored it means
+# no consumer has written that user since.
+_STAMPS = text("SELECT user_id, xmin::text FROM facts WHERE generation = :g AND user_id = ANY(:users)")
 # The consumers' per-user lock (servicekit.db.lock_user), for a whole batch in one statement, in a
 # fixed order so two batches cannot deadlock.
 _LOCK_USERS = text(
@@ -64,11 +68,18 @@ async def lock_users(db: AsyncSession, users: list[uuid.UUID]) -> None:
     await db.exec(_LOCK_USERS, params={"users": users})  # type: ignore[call-overload]
 
 
-async def store_many(db: AsyncSession, generation: int, states: dict[uuid.UUID, str]) -> None:
-    """`states`: each user's facts as JSON text."""
-    if states:
-        rows = "[" + ",".join(f'{{"u":"{user}","s":{state}}}' for user, state in states.items()) + "]"
-        await db.exec(_STORE, params={"g": generation, "rows": rows})  # type: ignore[call-overload]
+async def store_many(db: AsyncSession, generation: int, states: dict[uuid.UUID, str]) -> dict[uuid.UUID, str]:
+    """`states`: each user's facts as JSON text. Returns each row's stamp (`stamps`)."""
+    if not states:
+        return {}
+    rows = "[" + ",".join(f'{{"u":"{user}","s":{state}}}' for user, state in states.items()) + "]"
+    stored = (await db.exec(_STORE, params={"g": generation, "rows": rows})).all()  # type: ignore[call-overload]
+    return {row[0]: row[1] for row in stored}
+
+
+async def stamps(db: AsyncSession, generation: int, users: list[uuid.UUID]) -> dict[uuid.UUID, str]:
+    rows = (await db.exec(_STAMPS, params={"g": generation, "users": users})).all()  # type: ignore[call-overload]
+    return {row[0]: row[1] for row in rows}
 
 
 async def count_users(db: AsyncSession, generation: int) -> int:

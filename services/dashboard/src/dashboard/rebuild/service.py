@@ -23,9 +23,11 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import time
 import uuid
 from collections import defaultdict
+from collections.abc import Iterator
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -33,7 +35,8 @@ import psycopg
 from nats.aio.msg import Msg
 from nats.js import JetStreamContext
 from nats.js.api import ConsumerConfig, DeliverPolicy
-from pydantic import ValidationError
+from pydantic import ValidationError, create_model
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.payload import EventPayload
 from dashboard.facts.reducers import REDUCERS, EventMeta, Priority, reduce
@@ -57,6 +60,9 @@ STALL_SECONDS = 10.0  # a replay that receives nothing for this long before its 
 HOLD_EVENTS = 250_000
 STORE_USERS = 500  # users per store transaction (each holds its advisory lock until commit)
 RENDER_BATCH = 200
+# Batches stored or rendered at once: one folds or renders while the other waits on PostgreSQL.
+IN_FLIGHT = 2
+KEEP_FACTS = 50_000  # users whose folded facts are kept for rendering (beyond: read back)
 
 
 @dataclass
@@ -73,6 +79,11 @@ class RebuildReport:
     phases: dict[str, float] = field(
         default_factory=lambda: dict.fromkeys(("read", "parse", "fold", "store", "switch", "render"), 0.0)
     )
+    # CPU seconds of the run's stages, one after the other: read (parse included), store (fold
+    # included), switch, render (database and NATS time is not in them).
+    stage_cpu: dict[str, float] = field(
+        default_factory=lambda: dict.fromkeys(("read", "store", "switch", "render"), 0.0)
+    )
 
     @property
     def events_per_second(self) -> float:
@@ -86,6 +97,8 @@ class RebuildReport:
             f"{self.refreshes_queued} users' facts changed, "
             f"{self.snapshots_changed} snapshots written by this run; seconds: "
             + ", ".join(f"{name} {spent:.1f}" for name, spent in self.phases.items())
+            + "; CPU seconds: "
+            + ", ".join(f"{name} {spent:.1f}" for name, spent in self.stage_cpu.items())
         )
 
 
@@ -94,6 +107,15 @@ class RebuildRunning(Exception):
 
 
 PAYLOADS: dict[str, type[EventPayload]] = {p.SUBJECT: p for p, r in REDUCERS.items() if r.reducer is not None}
+
+
+def _typed(payload: type[EventPayload]) -> type[Event]:
+    """The envelope with `data` typed as `payload`: the message's bytes are validated once, in
+    pydantic-core, the same checks as `Event` then the payload (no dict in between)."""
+    return create_model(f"{payload.__name__}Event", __base__=Event, data=(payload, ...))
+
+
+ENVELOPES: dict[str, type[Event]] = {subject: _typed(payload) for subject, payload in PAYLOADS.items()}
 
 
 def streams() -> list[str]:
@@ -121,9 +143,18 @@ class Rebuild:
         self.report = RebuildReport()
         self.held: Held = defaultdict(list)
         self.held_count = 0
+        self.users: dict[str, uuid.UUID | None] = {}  # an envelope's subject, parsed once per user
+        # Each stored user's facts as folded, with the stamp of the row written (up to KEEP_FACTS
+        # users): the snapshots are rendered from these, not read and validated again.
+        self.folded: dict[uuid.UUID, tuple[str, UserFacts]] = {}
 
     def _timed(self, phase: str, started: float) -> None:
         self.report.phases[phase] += time.monotonic() - started
+
+    def _stage(self, stage: str, started: float) -> float:
+        now = time.process_time()
+        self.report.stage_cpu[stage] += now - started
+        return now
 
     async def _replay(self, js: JetStreamContext, stream: str, high_water: int) -> None:
         """Every message of `stream` up to `high_water`, in order, parsed into `held`. An ordered
@@ -170,14 +201,17 @@ class Rebuild:
     def _parse(self, msg: Msg) -> None:
         """Hold one message's event if it is the dashboard's."""
         started = time.perf_counter()
-        payload_class = PAYLOADS.get(msg.subject)  # the subject is the event type
-        if payload_class is None:
+        envelope = ENVELOPES.get(msg.subject)  # the subject is the event type
+        if envelope is None:
             self.report.skipped += 1
             return
         try:
-            event = Event.model_validate_json(msg.data)
-            user_id = event.user_id()
-            payload = payload_class.model_validate(event.data)
+            event = envelope.model_validate_json(msg.data)
+            if event.subject in self.users:
+                user_id = self.users[event.subject]
+            else:
+                user_id = self.users[event.subject] = event.user_id()
+            payload: EventPayload = event.data  # type: ignore[assignment]  # typed by `envelope`
         except (ValidationError, ValueError) as exc:
             log.warning("rebuild_unreadable_event", error=str(exc)[:200])
             self.report.skipped += 1
@@ -191,31 +225,57 @@ class Rebuild:
         self.held_count += 1
         self.report.events += 1
 
-    def _fold(self, user_id: uuid.UUID, stored: dict[str, Any] | None) -> str:
-        """The user's held events folded onto their stored facts (or empty ones), as JSON."""
+    def _fold(
+        self, user_id: uuid.UUID, events: list[tuple[EventPayload, EventMeta]], stored: dict[str, Any] | None
+    ) -> UserFacts:
+        """The user's held events folded onto their stored facts (or empty ones)."""
         facts = UserFacts.model_validate(stored) if stored else UserFacts.empty(user_id)
-        for payload, meta in self.held[user_id]:
+        for payload, meta in events:
             facts = reduce(facts, payload, meta)
-        return facts.model_dump_json()
+        return facts
 
     async def _store(self) -> None:
-        """Fold and store every held user, once each: one transaction and one statement per batch."""
-        users = sorted(self.held, key=str)
-        for start in range(0, len(users), STORE_USERS):
-            batch = users[start : start + STORE_USERS]
-            async with user_transaction(self.engine, None) as db:
-                began = time.monotonic()
-                await repository.lock_users(db, batch)  # as the consumers do: a concurrent first row is not lost
-                stored = await repository.load_for_update(db, self.report.generation, batch)
-                self._timed("store", began)
-                began = time.monotonic()
-                states = {user_id: self._fold(user_id, stored.get(user_id)) for user_id in batch}
-                self._timed("fold", began)
-                began = time.monotonic()
-                await repository.store_many(db, self.report.generation, states)
+        """Fold and store every held user, once each: one transaction and one statement per batch,
+        `IN_FLIGHT` batches at a time."""
+        held, self.held, self.held_count = self.held, defaultdict(list), 0
+        users = sorted(held, key=str)
+        batches = iter([users[start : start + STORE_USERS] for start in range(0, len(users), STORE_USERS)])
+
+        async def storer() -> None:
+            for batch in batches:  # shared: each batch is taken by one storer
+                await self._store_batch(held, batch)
+
+        await asyncio.gather(*(storer() for _ in range(IN_FLIGHT)))
+
+    async def _store_batch(self, held: Held, batch: list[uuid.UUID]) -> None:
+        async with user_transaction(self.engine, None) as db:
+            began = time.monotonic()
+            await repository.lock_users(db, batch)  # as the consumers do: a concurrent first row is not lost
+            stored = await repository.load_for_update(db, self.report.generation, batch)
             self._timed("store", began)
-        self.held.clear()
-        self.held_count = 0
+            began = time.monotonic()
+            folded = {user_id: self._fold(user_id, held[user_id], stored.get(user_id)) for user_id in batch}
+            states = {user_id: facts.model_dump_json() for user_id, facts in folded.items()}
+            self._timed("fold", began)
+            began = time.monotonic()
+            stamps = await repository.store_many(db, self.report.generation, states)
+        self._timed("store", began)
+        for user_id, facts in folded.items():
+            if user_id in self.folded or len(self.folded) < KEEP_FACTS:
+                self.folded[user_id] = (stamps[user_id], facts)
+
+    async def _known(self, db: AsyncSession, live: int, users: list[uuid.UUID]) -> dict[uuid.UUID, UserFacts]:
+        """The facts this run folded for `users`, where no consumer has written the row since."""
+        mine = [user_id for user_id in users if user_id in self.folded]
+        if live != self.report.generation or not mine:
+            return {}
+        current = await repository.stamps(db, live, mine)
+        known = {}
+        for user_id in mine:
+            stamp, facts = self.folded[user_id]
+            if current.get(user_id) == stamp:
+                known[user_id] = facts
+        return known
 
     async def _switch(self) -> list[uuid.UUID]:
         """Make the new generation live; queue a snapshot for every user whose facts changed."""
@@ -233,17 +293,22 @@ class Rebuild:
         return changed
 
     async def _render(self, nc: Any, queued: int) -> None:
-        """Write the queued snapshots through the refresh path (the worker's scheduler may take
-        some of them meanwhile: claims skip each other's rows)."""
+        """Write the queued snapshots through the refresh path, `IN_FLIGHT` batches at a time (the
+        worker's scheduler may take some of them meanwhile: claims skip each other's rows)."""
         started = time.monotonic()
         claimed = 0
-        while claimed < queued:
-            written, count = await refresh_due(self.engine, RENDER_BATCH)
-            await announce(nc, written)
-            self.report.snapshots_changed += len(written)
-            claimed += count
-            if count < RENDER_BATCH:
-                break
+
+        async def renderer() -> None:
+            nonlocal claimed
+            while claimed < queued:
+                written, count = await refresh_due(self.engine, RENDER_BATCH, self._known)
+                await announce(nc, written)
+                self.report.snapshots_changed += len(written)
+                claimed += count
+                if count < RENDER_BATCH:
+                    return
+
+        await asyncio.gather(*(renderer() for _ in range(IN_FLIGHT)))
         self._timed("render", started)
 
     async def run(self) -> RebuildReport:
@@ -260,21 +325,45 @@ class Rebuild:
                     await repository.begin_generation(db, self.report.generation, abandoned)
                 js = nc.jetstream()
                 self.report.high_water = await _high_water(js)
+                stage = time.process_time()
                 for stream, high_water in self.report.high_water.items():
                     await self._replay(js, stream, high_water)
+                stage = self._stage("read", stage)
                 await self._store()
+                stage = self._stage("store", stage)
                 changed = await self._switch()
+                stage = self._stage("switch", stage)
                 await self._render(nc, len(changed))
+                self._stage("render", stage)
             finally:
                 await nc.close()
                 await self.engine.dispose()
+                # What the run held goes now, by reference counting, not at the next collection.
+                self.held, self.folded, self.users = defaultdict(list), {}, {}
         self.report.seconds = time.monotonic() - started
         self.report.cpu_seconds = time.process_time() - cpu
         return self.report
 
 
 async def rebuild(settings: DashboardSettings) -> RebuildReport:
-    return await Rebuild(settings).run()
+    with _no_cyclic_gc():
+        return await Rebuild(settings).run()
+
+
+@contextlib.contextmanager
+def _no_cyclic_gc() -> Iterator[None]:
+    """Without automatic cyclic collection for the run. The run holds every event and then every
+    user's facts (millions of objects, all alive until it ends) and makes almost no cyclic
+    garbage (~1,400 objects per 100,000 events); CPython's generational collector would scan
+    them again and again as they age: 4 of 10 CPU seconds at 100,000 events. Reference counting
+    still frees everything else as it goes."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 
 def rebuild_command(settings: DashboardSettings) -> int:

@@ -8,14 +8,18 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import uuid
+from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from typing import Any
 
 import psycopg
 from nats.aio.client import Client as NATS
 from sqlalchemy.ext.asyncio import AsyncEngine
+from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.facts import repository as facts_repository
+from dashboard.facts.state import UserFacts
 from dashboard.metrics import record_queue
 from dashboard.refresh import repository
 from dashboard.refresh.announcer import ANNOUNCER, announce
@@ -32,7 +36,12 @@ log = get_logger(__name__)
 IDLE_POLL_SECONDS = 1.0
 
 
-async def refresh_due(engine: AsyncEngine, limit: int) -> tuple[list[Written], int]:
+# Facts the caller already holds for some of the claimed users, current in the transaction
+# given (the rebuild's, from its own fold): not read and validated again.
+KnownFacts = Callable[[AsyncSession, int, list[uuid.UUID]], Awaitable[dict[uuid.UUID, UserFacts]]]
+
+
+async def refresh_due(engine: AsyncEngine, limit: int, known: KnownFacts | None = None) -> tuple[list[Written], int]:
     """One batch: claim the most urgent due users, write their snapshots. Returns what was
     written and how many users were claimed."""
     async with user_transaction(engine, None) as db:
@@ -40,7 +49,9 @@ async def refresh_due(engine: AsyncEngine, limit: int) -> tuple[list[Written], i
         if not claimed:
             return [], 0
         live, _ = await facts_repository.generations(db)
-        written = await write_snapshots(db, live, [user for user, _ in claimed], datetime.now(UTC))
+        users = [user for user, _ in claimed]
+        held = await known(db, live, users) if known is not None else None
+        written = await write_snapshots(db, live, users, datetime.now(UTC), known=held)
     return written, len(claimed)
 
 

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import uuid
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import to_json
 from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -49,7 +49,7 @@ _WRITE_MANY = text(
 async def write_many(db: AsyncSession, as_of: datetime, rows: list[dict[str, Any]]) -> None:
     """`rows`: user_id, version, hash, document; one statement."""
     if rows:
-        payload = json.dumps(rows, default=str)
+        payload = to_json(rows).decode()
         await db.exec(_WRITE_MANY, params={"as_of": as_of, "rows": payload})  # type: ignore[call-overload]
 
 

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import hashlib
-import json
 import uuid
 from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
+from pydantic_core import to_json
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.facts import repository as facts_repository
@@ -25,9 +25,11 @@ class Written:
 
 
 def content_hash(document: dict[str, Any]) -> str:
-    """Of a snapshot's JSON document: everything but the version and the clock (`render.content`)."""
+    """Of a snapshot's JSON document: everything but the version and the clock (`render.content`).
+    Its keys come in the schema's field order (`model_dump`), so the JSON is deterministic
+    without sorting; pydantic-core writes it ~10 times faster than `json.dumps`."""
     judged = {key: value for key, value in document.items() if key not in UNJUDGED}
-    return hashlib.sha256(json.dumps(judged, sort_keys=True).encode()).hexdigest()
+    return hashlib.sha256(to_json(judged)).hexdigest()
 
 
 async def write_snapshots(

@@ -201,14 +201,43 @@ def _wrk_writes(gateway: str, targets: list[tuple[str, str]], connections: int, 
     return json.loads(line.removeprefix("WRK_JSON "))
 
 
+def stack_pids(stack: Stack) -> tuple[dict[str, int], dict[str, int]]:
+    """The processes a check-in's way to the stream runs through: (single processes, trees)."""
+    pids: dict[str, int] = {}
+    for name in ("coaching", "dashboard"):
+        service = next(s for s in stack.services if s.spec.name == name)
+        for role, proc in (("api", service.api), ("worker", service.worker)):
+            if proc is not None:
+                pids[f"{name}-{role}"] = proc.pid
+    for name, part in (("traefik", stack.traefik), ("nats", stack.nats)):
+        proc = getattr(part, "proc", None)
+        if proc is not None:
+            pids[name] = proc.pid
+    postmaster = measure.postmaster_pid(stack.postgres)
+    return pids, ({"postgres": postmaster} if postmaster else {})
+
+
 async def write_ceiling(stack: Stack, seconds: float, targets: list[tuple[str, str]]) -> float:
     """Check-ins per second through the gateway with no pause (32 connections): what this machine
-    can write at all, with every other process of the stack sharing its cores."""
+    can write at all, with every other process of the stack sharing its cores. Also the CPU each
+    check-in costs every process on its way (the robust figure when other load shares the machine;
+    the consumers keep folding a little after wrk stops, so they are sampled once caught up)."""
+    pids, trees = stack_pids(stack)
+    before = measure.cpu_seconds(pids, trees=trees)
     summary = await asyncio.to_thread(_wrk_writes, stack.gateway_url, targets, 32, 0, seconds)
-    rate = float(summary["requests"] - summary["non2xx"]) / (float(summary["duration_us"]) / 1e6)
+    await caught_up(stack, targets[0][0])
+    after = measure.cpu_seconds(pids, trees=trees)
+    writes = summary["requests"] - summary["non2xx"]
+    rate = float(writes) / (float(summary["duration_us"]) / 1e6)
     print(
         f"=> check-in ceiling through the gateway (wrk, no pause): {rate:.0f} writes/s, "
         f"p50/p95 {summary['p50_us'] / 1000:.0f}/{summary['p95_us'] / 1000:.0f} ms, non-2xx {summary['non2xx']}",
+        flush=True,
+    )
+    per_write = {k: 1000 * (after[k] - before[k]) / max(writes, 1) for k in before if k in after and k != "client"}
+    print(
+        "   CPU ms per check-in: " + ", ".join(f"{k} {v:.2f}" for k, v in per_write.items() if k != "machine")
+        + f" (whole machine {per_write.get('machine', 0):.2f}, other load included)",
         flush=True,
     )
     return rate

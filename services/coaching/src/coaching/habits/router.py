@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Annotated
 
@@ -26,7 +27,9 @@ from coaching.habits.stats import HabitStats
 from coaching.models import Habit, HabitLog
 from coaching.profile import service as profile_service
 from servicekit.auth import CurrentPrincipal
+from servicekit.db import user_transaction
 from servicekit.deps import DbSession
+from servicekit.direct import direct_transaction
 from servicekit.idempotency import IdempotencyKey, idempotent
 from servicekit.openapi import problem_responses
 from servicekit.pagination import PageParams, page_params
@@ -160,9 +163,8 @@ async def delete_habit(habit: LockedHabit, db: DbSession, principal: CurrentPrin
     ),
 )
 async def put_log(
-    habit: LockedHabit,
+    habit_id: uuid.UUID,
     date: LocalDate,
-    db: DbSession,
     principal: CurrentPrincipal,
     request: Request,
     body: Annotated[LogIn | None, Body()] = None,
@@ -171,10 +173,23 @@ async def put_log(
     boolean habit takes no value; a measurable one its amount. Future dates are refused, and
     past ones beyond the backfill window (7 days by default; see GET /profile)."""
     given = body or LogIn()
-    log, stats = await service.check_in(
-        db, principal.user_id, habit, date, given.value, given.note, backfill_days=_backfill(request)
-    )
-    return CheckinResult(log=log_public(habit, log), stats=stats_public(habit, stats, await profile_service.today(db)))
+    engine = request.app.state.engine
+    # The kit's direct path (servicekit.direct): the check-in is the hottest write there is.
+    async with direct_transaction(engine, principal.user_id) as tx:
+        done = await service.check_in_direct(
+            tx, principal.user_id, habit_id, date, given.value, given.note, backfill_days=_backfill(request)
+        )
+    if done is not None:
+        stats = stats_public(done.habit, done.stats, done.today)
+        return CheckinResult(log=log_public(done.habit, done.log), stats=stats)
+    # A habit that moves a goal: the goal's progress is on the ORM path, in one transaction with it.
+    async with user_transaction(engine, principal.user_id) as db:
+        habit = await habits.get_or_404(db, habit_id, for_update=True)
+        log, habit_stats = await service.check_in(
+            db, principal.user_id, habit, date, given.value, given.note, backfill_days=_backfill(request)
+        )
+        today = await profile_service.today(db)
+    return CheckinResult(log=log_public(habit, log), stats=stats_public(habit, habit_stats, today))
 
 
 @router.delete(

@@ -36,6 +36,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import nats
+import psycopg
 
 from dashboard.testing import envelope, mixed_history, session_completed, tier_changed
 from journey_local.procs import free_port, spawn, stop, wait_for_port
@@ -161,12 +162,30 @@ async def watch(gateway: str, token: str, seen: list[Seen], stop_at: list[bool])
                             seen.append(Seen(at, datetime.fromisoformat(snapshot["as_of"]), arrived))
 
 
+# Each check-in's first two hops from the rows they left: the event's time -> the relay's pass
+# that published it (`published_at` is its transaction's start) -> the dashboard consumer's
+# transaction that folded it (the inbox claim's `processed_at`, also its transaction's start).
+_HOPS = """
+SELECT extract(epoch FROM o.published_at - (o.payload->>'time')::timestamptz),
+       extract(epoch FROM i.processed_at - o.published_at)
+FROM coaching.outbox o
+JOIN dashboard.inbox i ON i.event_id = o.id AND i.consumer = 'dashboard-coaching-habit-logged'
+WHERE o.subject = 'journey.coaching.habit.logged' AND o.created_at >= %s
+"""
+
+
+def hops(stack: Stack, began: datetime) -> list[tuple[float, float]]:
+    with psycopg.connect(stack.admin_dsn, autocommit=True) as conn:
+        return [(float(a), float(b)) for a, b in conn.execute(_HOPS, (began,)).fetchall()]
+
+
 @dataclass
 class WriteStep:
     achieved: float
     write_p50_ms: float
     write_p95_ms: float
     seen: list[Seen]
+    hops: list[tuple[float, float]]
 
     def ms(self, pick: Any, p: float) -> float:
         return measure.percentile([pick(s) for s in self.seen], p)
@@ -181,6 +200,16 @@ class WriteStep:
             f"event -> snapshot rendered p50/p95 {self.ms(render, 50):.0f}/{self.ms(render, 95):.0f} ms, "
             f"rendered -> on the stream {self.ms(push, 50):.0f}/{self.ms(push, 95):.0f} ms; "
             f"the write itself (wrk) p50/p95 {self.write_p50_ms:.0f}/{self.write_p95_ms:.0f} ms"
+        )
+
+    def hops_line(self) -> str:
+        relay = [r for r, _ in self.hops]
+        consumer = [c for _, c in self.hops]
+        pct = measure.percentile
+        return (
+            f"   hops of {len(self.hops)} check-ins, p50/p95: event -> relay publishing it "
+            f"{pct(relay, 50):.0f}/{pct(relay, 95):.0f} ms, relay -> dashboard consumer folding it "
+            f"{pct(consumer, 50):.0f}/{pct(consumer, 95):.0f} ms (the rest to `as_of` is the consumer's own work)"
         )
 
 
@@ -236,7 +265,8 @@ async def write_ceiling(stack: Stack, seconds: float, targets: list[tuple[str, s
     )
     per_write = {k: 1000 * (after[k] - before[k]) / max(writes, 1) for k in before if k in after and k != "client"}
     print(
-        "   CPU ms per check-in: " + ", ".join(f"{k} {v:.2f}" for k, v in per_write.items() if k != "machine")
+        "   CPU ms per check-in: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in per_write.items() if k != "machine")
         + f" (whole machine {per_write.get('machine', 0):.2f}, other load included)",
         flush=True,
     )
@@ -264,7 +294,8 @@ async def write_to_sse(stack: Stack, rate: float, seconds: float, targets: list[
     await asyncio.gather(*watchers, return_exceptions=True)
     achieved = (summary["requests"] - summary["non2xx"]) / (summary["duration_us"] / 1e6)
     mine = [s for s in seen if s.event_at >= began]  # not a write of an earlier step still arriving
-    return WriteStep(achieved, summary["p50_us"] / 1000, summary["p95_us"] / 1000, mine)
+    steps = await asyncio.to_thread(hops, stack, began)
+    return WriteStep(achieved, summary["p50_us"] / 1000, summary["p95_us"] / 1000, mine, steps)
 
 
 async def caught_up(stack: Stack, token: str) -> None:
@@ -376,6 +407,7 @@ async def run(stack: Stack, args: argparse.Namespace) -> None:
                 print(f"   {rate} writes/s is over this machine's ceiling: paced at {paced:.0f}/s instead", flush=True)
             step = await write_to_sse(stack, paced, args.seconds, targets)
             print(f"=> {step.line()} (target p95 <= {target} ms at {rate}/s)", flush=True)
+            print(step.hops_line(), flush=True)
     if "priority" in parts:
         await priority(stack)
     if "rebuild" in parts:

@@ -52,7 +52,7 @@ async def get_me(
     headers = {"ETag": tag, "Cache-Control": NO_STORE}
     if service.matches(if_none_match, tag):
         return Response(status_code=304, headers=headers)
-    body = service.with_lag(current.document, hub.lag)
+    body = service.with_lag(current.document, hub.lag_json)
     return Response(body, media_type="application/json", headers=headers)
 
 

@@ -2,12 +2,10 @@
 
 from __future__ import annotations
 
-import json
 import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
@@ -18,7 +16,7 @@ from dashboard.live.hub import SnapshotCache
 from dashboard.refresh import repository as refresh_repository
 from dashboard.snapshot import repository
 from dashboard.snapshot.render import render
-from servicekit.db import user_transaction
+from servicekit.direct import direct_transaction
 from servicekit.errors import TooManyRequests
 
 
@@ -52,14 +50,16 @@ async def cached(engine: AsyncEngine, cache: SnapshotCache, user_id: uuid.UUID) 
 
 
 async def current_in_own_transaction(engine: AsyncEngine, user_id: uuid.UUID) -> Current:
-    """For a stream: a short transaction of its own (a stream must not hold one open)."""
-    async with user_transaction(engine, user_id) as db:
-        return await current(db, user_id)
+    """A short transaction of its own on the kit's direct path (`GET /me` on a cache miss, a
+    stream opening or resyncing: a stream must not hold a transaction open)."""
+    async with direct_transaction(engine, user_id) as tx:
+        row = await repository.current_direct(tx)
+    return Current(*row) if row else empty(user_id)
 
 
-def with_lag(document: str, lag: dict[str, Any]) -> str:
-    """The stored document with the lag object added, without parsing the document again."""
-    return '{"lag":' + json.dumps(lag, separators=(",", ":")) + "," + document.lstrip()[1:]
+def with_lag(document: str, lag_json: str) -> str:
+    """The stored document with the lag object (as JSON) added, without parsing either again."""
+    return '{"lag":' + lag_json + "," + document.lstrip()[1:]
 
 
 def etag(version: int) -> str:

@@ -316,33 +316,35 @@ class CheckIn:
     today: date
 
 
+async def habit_to_check_in(tx: DirectTransaction, habit_id: uuid.UUID) -> tuple[Habit, str]:
+    """The caller's habit, locked, and their time zone (the direct path's first statement)."""
+    found = await repository.habit_for_check_in(tx, habit_id)
+    if found is None:
+        raise NotFound(f"habit {habit_id} does not exist")
+    habit, time_zone = found
+    return habit, time_zone or DEFAULT_TIME_ZONE
+
+
 async def check_in_direct(
     tx: DirectTransaction,
     user_id: uuid.UUID,
-    habit_id: uuid.UUID,
+    habit: Habit,
+    time_zone: str,
     day: date,
     value: float | None,
     note: str | None,
     *,
     backfill_days: int,
-) -> CheckIn | None:
-    """`check_in` on the kit's direct path, in three statements: read and lock the habit with the
-    caller's time zone; write the check-in and read every one back; queue the event (only when
-    something changed). The same checks, refusals and event.
-
-    None, before anything is written, for a habit whose check-ins move a goal (`moves_goal`):
-    the goal's progress is the ORM path's (`check_in`), which the caller takes instead."""
-    found = await repository.habit_for_check_in(tx, habit_id)
-    if found is None:
-        raise NotFound(f"habit {habit_id} does not exist")
-    habit, time_zone = found
-    if moves_goal(habit):
-        return None
+) -> CheckIn:
+    """`check_in` on the kit's direct path, for a habit read by `habit_to_check_in` that does not
+    move a goal (`moves_goal`: the goal's progress is the ORM path's, `check_in`). Two statements
+    more: write the check-in and read every one back; queue the event (only when something
+    changed). The same checks, refusals and event as `check_in`."""
+    assert not moves_goal(habit), "a goal-moving check-in takes the ORM path"
     if habit.archived:
         raise Conflict(f"habit {habit.id} is archived: unarchive it to check in")
-    zone = time_zone or DEFAULT_TIME_ZONE
-    today = local_today(zone)
-    window = CheckinWindow(today, today - timedelta(days=backfill_days), zone)
+    today = local_today(time_zone)
+    window = CheckinWindow(today, today - timedelta(days=backfill_days), time_zone)
     _check_day(habit, day, window, backfill_days)
     amount = _value_for(habit, value)
     rows, changed = await repository.write_log(tx, user_id, habit.id, day, amount, note)

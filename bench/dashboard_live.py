@@ -9,7 +9,9 @@
    through the gateway. Latency from the check-in event's time (stamped in the write's
    transaction, so before its response: an upper bound) to the snapshot carrying it arriving on
    the stream, split at the snapshot's `as_of` (when it was rendered); p50/p95 (targets p95 <=
-   50 ms at 50/s, <= 250 ms at 500/s).
+   50 ms at 50/s, <= 250 ms at 500/s). Also the CPU each check-in costs every process on its way
+   (the robust figure on a shared machine), and each check-in's first hops from the rows it left
+   (outbox `published_at`, the dashboard inbox's `processed_at`).
 3. Priority: 50,000 `session.completed` queued in the PROFILER stream while the dashboard worker is
    stopped; the worker starts, and a `tier.changed` for one student must reach `GET /me` within 1 s.
 4. Rebuild: `python -m dashboard rebuild` over every stream (>= 100,000 events): events/s (target >= 5,000).

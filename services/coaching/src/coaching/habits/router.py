@@ -187,9 +187,8 @@ async def put_log(
     boolean habit takes no value; a measurable one its amount. Future dates are refused, and
     past ones beyond the backfill window (7 days by default; see GET /profile)."""
     given = body or LogIn()
-    engine = request.app.state.engine
     # The kit's direct path (servicekit.direct): the check-in is the hottest write there is.
-    async with direct_transaction(engine, principal.user_id) as tx:
+    async with direct_transaction(request.app.state.direct_pool, principal.user_id) as tx:
         habit, time_zone = await service.habit_to_check_in(tx, habit_id)
         day = _local_date(date)
         if not service.moves_goal(habit):
@@ -200,7 +199,7 @@ async def put_log(
                 log=log_public(done.habit, done.log), stats=stats_public(done.habit, done.stats, done.today)
             )
     # A habit that moves a goal: the goal's progress is on the ORM path, in one transaction with it.
-    async with user_transaction(engine, principal.user_id) as db:
+    async with user_transaction(request.app.state.engine, principal.user_id) as db:
         habit = await habits.get_or_404(db, habit_id, for_update=True)
         log, habit_stats = await service.check_in(
             db, principal.user_id, habit, day, given.value, given.note, backfill_days=_backfill(request)

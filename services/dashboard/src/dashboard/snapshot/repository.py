@@ -11,7 +11,7 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from servicekit.direct import DirectTransaction, Statement
+from servicekit.direct import DirectQueries, Statement
 
 # The caller's row under RLS (primary key): the document as text, ready to send.
 _CURRENT = text("SELECT version, document::text FROM snapshots")
@@ -36,8 +36,8 @@ async def current(db: AsyncSession) -> tuple[int, str] | None:
 _CURRENT_DIRECT = Statement(text("SELECT version, document::text AS document FROM snapshots"))
 
 
-async def current_direct(tx: DirectTransaction) -> tuple[int, str] | None:
-    row = await tx.one(_CURRENT_DIRECT)
+async def current_direct(queries: DirectQueries) -> tuple[int, str] | None:
+    row = await queries.one(_CURRENT_DIRECT)
     return (int(row["version"]), str(row["document"])) if row else None
 
 

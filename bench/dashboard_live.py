@@ -9,7 +9,9 @@
    through the gateway. Latency from the check-in event's time (stamped in the write's
    transaction, so before its response: an upper bound) to the snapshot carrying it arriving on
    the stream, split at the snapshot's `as_of` (when it was rendered); p50/p95 (targets p95 <=
-   50 ms at 50/s, <= 250 ms at 500/s).
+   50 ms at 50/s, <= 250 ms at 500/s). Also the CPU each check-in costs every process on its way
+   (the robust figure on a shared machine), and each check-in's first hops from the rows it left
+   (outbox `published_at`, the dashboard inbox's `processed_at`).
 3. Priority: 50,000 `session.completed` queued in the PROFILER stream while the dashboard worker is
    stopped; the worker starts, and a `tier.changed` for one student must reach `GET /me` within 1 s.
 4. Rebuild: `python -m dashboard rebuild` over every stream (>= 100,000 events): events/s (target >= 5,000).
@@ -36,6 +38,7 @@ from typing import TYPE_CHECKING, Any
 
 import httpx
 import nats
+import psycopg
 
 from dashboard.testing import envelope, mixed_history, session_completed, tier_changed
 from journey_local.procs import free_port, spawn, stop, wait_for_port
@@ -161,12 +164,30 @@ async def watch(gateway: str, token: str, seen: list[Seen], stop_at: list[bool])
                             seen.append(Seen(at, datetime.fromisoformat(snapshot["as_of"]), arrived))
 
 
+# Each check-in's first two hops from the rows they left: the event's time -> the relay's pass
+# that published it (`published_at` is its transaction's start) -> the dashboard consumer's
+# transaction that folded it (the inbox claim's `processed_at`, also its transaction's start).
+_HOPS = """
+SELECT extract(epoch FROM o.published_at - (o.payload->>'time')::timestamptz),
+       extract(epoch FROM i.processed_at - o.published_at)
+FROM coaching.outbox o
+JOIN dashboard.inbox i ON i.event_id = o.id AND i.consumer = 'dashboard-coaching-habit-logged'
+WHERE o.subject = 'journey.coaching.habit.logged' AND o.created_at >= %s
+"""
+
+
+def hops(stack: Stack, began: datetime) -> list[tuple[float, float]]:
+    with psycopg.connect(stack.admin_dsn, autocommit=True) as conn:
+        return [(float(a), float(b)) for a, b in conn.execute(_HOPS, (began,)).fetchall()]
+
+
 @dataclass
 class WriteStep:
     achieved: float
     write_p50_ms: float
     write_p95_ms: float
     seen: list[Seen]
+    hops: list[tuple[float, float]]
 
     def ms(self, pick: Any, p: float) -> float:
         return measure.percentile([pick(s) for s in self.seen], p)
@@ -181,6 +202,16 @@ class WriteStep:
             f"event -> snapshot rendered p50/p95 {self.ms(render, 50):.0f}/{self.ms(render, 95):.0f} ms, "
             f"rendered -> on the stream {self.ms(push, 50):.0f}/{self.ms(push, 95):.0f} ms; "
             f"the write itself (wrk) p50/p95 {self.write_p50_ms:.0f}/{self.write_p95_ms:.0f} ms"
+        )
+
+    def hops_line(self) -> str:
+        relay = [r for r, _ in self.hops]
+        consumer = [c for _, c in self.hops]
+        pct = measure.percentile
+        return (
+            f"   hops of {len(self.hops)} check-ins, p50/p95: event -> relay publishing it "
+            f"{pct(relay, 50):.0f}/{pct(relay, 95):.0f} ms, relay -> dashboard consumer folding it "
+            f"{pct(consumer, 50):.0f}/{pct(consumer, 95):.0f} ms (the rest to `as_of` is the consumer's own work)"
         )
 
 
@@ -201,14 +232,44 @@ def _wrk_writes(gateway: str, targets: list[tuple[str, str]], connections: int, 
     return json.loads(line.removeprefix("WRK_JSON "))
 
 
+def stack_pids(stack: Stack) -> tuple[dict[str, int], dict[str, int]]:
+    """The processes a check-in's way to the stream runs through: (single processes, trees)."""
+    pids: dict[str, int] = {}
+    for name in ("coaching", "dashboard"):
+        service = next(s for s in stack.services if s.spec.name == name)
+        for role, proc in (("api", service.api), ("worker", service.worker)):
+            if proc is not None:
+                pids[f"{name}-{role}"] = proc.pid
+    for name, part in (("traefik", stack.traefik), ("nats", stack.nats)):
+        proc = getattr(part, "proc", None)
+        if proc is not None:
+            pids[name] = proc.pid
+    postmaster = measure.postmaster_pid(stack.postgres)
+    return pids, ({"postgres": postmaster} if postmaster else {})
+
+
 async def write_ceiling(stack: Stack, seconds: float, targets: list[tuple[str, str]]) -> float:
     """Check-ins per second through the gateway with no pause (32 connections): what this machine
-    can write at all, with every other process of the stack sharing its cores."""
+    can write at all, with every other process of the stack sharing its cores. Also the CPU each
+    check-in costs every process on its way (the robust figure when other load shares the machine;
+    the consumers keep folding a little after wrk stops, so they are sampled once caught up)."""
+    pids, trees = stack_pids(stack)
+    before = measure.cpu_seconds(pids, trees=trees)
     summary = await asyncio.to_thread(_wrk_writes, stack.gateway_url, targets, 32, 0, seconds)
-    rate = float(summary["requests"] - summary["non2xx"]) / (float(summary["duration_us"]) / 1e6)
+    await caught_up(stack, targets[0][0])
+    after = measure.cpu_seconds(pids, trees=trees)
+    writes = summary["requests"] - summary["non2xx"]
+    rate = float(writes) / (float(summary["duration_us"]) / 1e6)
     print(
         f"=> check-in ceiling through the gateway (wrk, no pause): {rate:.0f} writes/s, "
         f"p50/p95 {summary['p50_us'] / 1000:.0f}/{summary['p95_us'] / 1000:.0f} ms, non-2xx {summary['non2xx']}",
+        flush=True,
+    )
+    per_write = {k: 1000 * (after[k] - before[k]) / max(writes, 1) for k in before if k in after and k != "client"}
+    print(
+        "   CPU ms per check-in: "
+        + ", ".join(f"{k} {v:.2f}" for k, v in per_write.items() if k != "machine")
+        + f" (whole machine {per_write.get('machine', 0):.2f}, other load included)",
         flush=True,
     )
     return rate
@@ -235,7 +296,8 @@ async def write_to_sse(stack: Stack, rate: float, seconds: float, targets: list[
     await asyncio.gather(*watchers, return_exceptions=True)
     achieved = (summary["requests"] - summary["non2xx"]) / (summary["duration_us"] / 1e6)
     mine = [s for s in seen if s.event_at >= began]  # not a write of an earlier step still arriving
-    return WriteStep(achieved, summary["p50_us"] / 1000, summary["p95_us"] / 1000, mine)
+    steps = await asyncio.to_thread(hops, stack, began)
+    return WriteStep(achieved, summary["p50_us"] / 1000, summary["p95_us"] / 1000, mine, steps)
 
 
 async def caught_up(stack: Stack, token: str) -> None:
@@ -357,6 +419,7 @@ async def run(stack: Stack, args: argparse.Namespace) -> None:
                 print(f"   {rate} writes/s is over this machine's ceiling: paced at {paced:.0f}/s instead", flush=True)
             step = await write_to_sse(stack, paced, args.seconds, targets)
             print(f"=> {step.line()} (target p95 <= {target} ms at {rate}/s)", flush=True)
+            print(step.hops_line(), flush=True)
     if "priority" in parts:
         await priority(stack)
     if "rebuild" in parts:

@@ -62,6 +62,62 @@ async def test_check_ins_on_consecutive_days_make_a_streak_and_undo_restores_it(
     ).status_code == 404
 
 
+async def test_a_check_in_queues_one_habit_logged_event_and_a_repeat_none(coach: Any, admin_sql: Any) -> None:
+    """The check-in's direct path (decision 125): the event and its payload as the ORM path wrote
+    them, in the write's transaction, once per change; the 404 of a habit that is not yours."""
+    ada = coach("announcer")
+    today = await ada.today()
+    habit = await ada.habit(name="Read", kind="measurable", unit="pages", target=20)
+
+    def logged() -> list[Any]:
+        rows = admin_sql(
+            "SELECT payload FROM coaching.outbox WHERE subject = 'journey.coaching.habit.logged' "
+            "AND payload->'data'->>'habit_id' = %s ORDER BY created_at",
+            habit["id"],
+        )
+        return [row[0] for row in rows]
+
+    path = f"/habits/{habit['id']}/logs/{today.isoformat()}"
+    first = await ada.call("PUT", path, json={"value": 10}, headers={"X-Request-ID": "check-in-1"})
+    assert first.status_code == 200, first.text
+    assert first.json()["log"] | {"logged_at": None} == {
+        "habit_id": habit["id"],
+        "date": today.isoformat(),
+        "value": 10.0,
+        "completed": False,
+        "note": None,
+        "logged_at": None,
+    }
+    (event,) = logged()
+    assert (event["subject"], event["request_id"]) == (str(ada.user_id), "check-in-1")
+    assert event["data"] == {
+        "habit_id": habit["id"],
+        "name": "Read",
+        "local_date": today.isoformat(),
+        "value": 10.0,
+        "target": 20.0,
+        "unit": "pages",
+        "completed": False,
+        "stats": {
+            "current_streak": 0,
+            "best_streak": 0,
+            "streak_unit": "day",
+            "strength": first.json()["stats"]["strength"],
+            "total_checkins": 1,
+        },
+    }
+    again = await ada.log(habit["id"], today, value=10)
+    assert again.json() == first.json()  # same row, same time: nothing changed
+    assert len(logged()) == 1
+    more = await ada.log(habit["id"], today, value=20, note="the rest")
+    assert (more.json()["log"]["completed"], more.json()["stats"]["current_streak"]) == (True, 1)
+    assert [e["data"]["value"] for e in logged()] == [10.0, 20.0]
+
+    other = coach("not-the-owner")
+    problem(await other.log(habit["id"], today, value=5), 404)
+    assert len(logged()) == 2
+
+
 async def test_check_ins_in_the_future_or_past_the_backfill_window_are_422_naming_the_rule(coach: Any) -> None:
     ada = coach("dates")
     today = await ada.today()

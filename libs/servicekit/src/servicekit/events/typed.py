@@ -12,9 +12,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from contracts.payload import EventPayload
+from servicekit.direct import DirectTransaction
 from servicekit.events.consumer import Handler, Subscription
 from servicekit.events.envelope import Event, new_event
-from servicekit.events.outbox import add_event
+from servicekit.events.outbox import add_event, add_event_direct
 from servicekit.events.streams import stream_name
 
 P = TypeVar("P", bound=EventPayload)
@@ -30,6 +31,13 @@ async def emit(db: AsyncSession, payload: EventPayload, *, user_id: uuid.UUID | 
     commits). `user_id` None means the producer does not know the user yet (subject "system")."""
     event = new_event(payload.SUBJECT, user_id=user_id, data=payload.model_dump(mode="json"), version=payload.VERSION)
     await add_event(db, payload.service(), event)
+    return event
+
+
+async def emit_direct(tx: DirectTransaction, payload: EventPayload, *, user_id: uuid.UUID | None) -> Event:
+    """`emit` on the kit's direct path (servicekit.direct): the same event, in `tx`'s transaction."""
+    event = new_event(payload.SUBJECT, user_id=user_id, data=payload.model_dump(mode="json"), version=payload.VERSION)
+    await add_event_direct(tx, payload.service(), event)
     return event
 
 

@@ -1,10 +1,13 @@
 from __future__ import annotations
 
+import uuid
 from datetime import date
 from typing import Annotated
 
-from fastapi import APIRouter, Body, Depends, Query, Request, Response, status
+from fastapi import APIRouter, Body, Depends, Path, Query, Request, Response, status
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from pydantic import TypeAdapter, ValidationError
 
 from coaching.habits import service
 from coaching.habits.repository import habits
@@ -26,7 +29,9 @@ from coaching.habits.stats import HabitStats
 from coaching.models import Habit, HabitLog
 from coaching.profile import service as profile_service
 from servicekit.auth import CurrentPrincipal
+from servicekit.db import user_transaction
 from servicekit.deps import DbSession
+from servicekit.direct import direct_transaction
 from servicekit.idempotency import IdempotencyKey, idempotent
 from servicekit.openapi import problem_responses
 from servicekit.pagination import PageParams, page_params
@@ -36,6 +41,18 @@ router = APIRouter(prefix="/habits", tags=["habits"])
 OwnedHabit = Annotated[Habit, Depends(owned(habits, param="habit_id"))]
 LockedHabit = Annotated[Habit, Depends(owned(habits, param="habit_id", for_update=True))]
 LocalDate = Annotated[date, "the student's local date (YYYY-MM-DD)"]
+# The check-in's date is read after its habit is found, as the other routes' habit dependency
+# orders it: another user's habit is a 404 whatever the date (the document still says a date).
+LocalDateText = Annotated[str, Path(json_schema_extra={"format": "date"})]
+_DATE = TypeAdapter(date)
+
+
+def _local_date(raw: str) -> date:
+    """The path's date, or FastAPI's own 422 for it."""
+    try:
+        return _DATE.validate_python(raw)
+    except ValidationError as exc:
+        raise RequestValidationError([{**error, "loc": ("path", "date")} for error in exc.errors()]) from None
 
 
 def _backfill(request: Request) -> int:
@@ -160,9 +177,8 @@ async def delete_habit(habit: LockedHabit, db: DbSession, principal: CurrentPrin
     ),
 )
 async def put_log(
-    habit: LockedHabit,
-    date: LocalDate,
-    db: DbSession,
+    habit_id: uuid.UUID,
+    date: LocalDateText,
     principal: CurrentPrincipal,
     request: Request,
     body: Annotated[LogIn | None, Body()] = None,
@@ -171,10 +187,25 @@ async def put_log(
     boolean habit takes no value; a measurable one its amount. Future dates are refused, and
     past ones beyond the backfill window (7 days by default; see GET /profile)."""
     given = body or LogIn()
-    log, stats = await service.check_in(
-        db, principal.user_id, habit, date, given.value, given.note, backfill_days=_backfill(request)
-    )
-    return CheckinResult(log=log_public(habit, log), stats=stats_public(habit, stats, await profile_service.today(db)))
+    # The kit's direct path (servicekit.direct): the check-in is the hottest write there is.
+    async with direct_transaction(request.app.state.direct_pool, principal.user_id) as tx:
+        habit, time_zone = await service.habit_to_check_in(tx, habit_id)
+        day = _local_date(date)
+        if not service.moves_goal(habit):
+            done = await service.check_in_direct(
+                tx, principal.user_id, habit, time_zone, day, given.value, given.note, backfill_days=_backfill(request)
+            )
+            return CheckinResult(
+                log=log_public(done.habit, done.log), stats=stats_public(done.habit, done.stats, done.today)
+            )
+    # A habit that moves a goal: the goal's progress is on the ORM path, in one transaction with it.
+    async with user_transaction(request.app.state.engine, principal.user_id) as db:
+        habit = await habits.get_or_404(db, habit_id, for_update=True)
+        log, habit_stats = await service.check_in(
+            db, principal.user_id, habit, day, given.value, given.note, backfill_days=_backfill(request)
+        )
+        today = await profile_service.today(db)
+    return CheckinResult(log=log_public(habit, log), stats=stats_public(habit, habit_stats, today))
 
 
 @router.delete(

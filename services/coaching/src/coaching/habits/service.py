@@ -18,11 +18,13 @@ from coaching.habits.schemas import HabitCreate, HabitUpdate, ScheduleIn
 from coaching.habits.stats import HabitStats, habit_stats
 from coaching.models import Habit, HabitLog
 from coaching.profile import service as profile_service
+from coaching.profile.local_time import DEFAULT_TIME_ZONE, local_today
 from coaching.suggestions import service as suggestions_service
 from contracts import coaching as events
 from entitlements.guard import guard_quota
+from servicekit.direct import DirectTransaction
 from servicekit.errors import Conflict, NotFound, Unprocessable
-from servicekit.events import emit
+from servicekit.events import emit, emit_direct
 from servicekit.pagination import PageParams
 
 # A start date may lie this far ahead at most (a habit planned for next term).
@@ -95,11 +97,15 @@ def _check_start_date(start: date, today: date, backfill_days: int) -> None:
         raise _invalid("start_date", f"at most a year ahead (on or before {today + MAX_START_AHEAD})")
 
 
+def stats_from(habit: Habit, today: date, values: Iterable[tuple[date, float]]) -> HabitStats:
+    """The statistics from every check-in's (local date, value)."""
+    shares = {day: share_of_target(habit, value) for day, value in values}
+    return habit_stats(schedule_of(habit), habit.start_date, today, shares)
+
+
 async def stats_of(db: AsyncSession, habit: Habit, today: date) -> HabitStats:
     logs = await repository.all_logs(db, habit.id)
-    return habit_stats(
-        schedule_of(habit), habit.start_date, today, {log.local_date: share_of_target(habit, log.value) for log in logs}
-    )
+    return stats_from(habit, today, ((log.local_date, log.value) for log in logs))
 
 
 async def create(db: AsyncSession, user_id: uuid.UUID, body: HabitCreate, *, backfill_days: int) -> Habit:
@@ -278,20 +284,83 @@ async def check_in(
     log, changed = await repository.upsert_log(db, user_id, habit.id, day, amount, note)
     stats = await stats_of(db, habit, window.today)
     if changed:
-        logged = events.HabitLogged(
-            habit_id=habit.id,
-            name=habit.name,
-            local_date=day,
-            value=amount,
-            target=habit.target,
-            unit=habit.unit,
-            completed=share_of_target(habit, amount) >= 1.0,
-            stats=stats_view(stats),
-        )
-        await emit(db, logged, user_id=user_id)
-        if habit.goal_id is not None and habit.kind == "measurable":
+        await emit(db, _logged(habit, day, amount, stats), user_id=user_id)
+        if habit.goal_id is not None and moves_goal(habit):
             await goals_service.habits_changed(db, user_id, habit.goal_id, source="habit")
     return log, stats
+
+
+def moves_goal(habit: Habit) -> bool:
+    """A measurable habit linked to a goal: its check-ins move the goal's progress."""
+    return habit.goal_id is not None and habit.kind == "measurable"
+
+
+def _logged(habit: Habit, day: date, amount: float, stats: HabitStats) -> events.HabitLogged:
+    return events.HabitLogged(
+        habit_id=habit.id,
+        name=habit.name,
+        local_date=day,
+        value=amount,
+        target=habit.target,
+        unit=habit.unit,
+        completed=share_of_target(habit, amount) >= 1.0,
+        stats=stats_view(stats),
+    )
+
+
+@dataclass(frozen=True)
+class CheckIn:
+    habit: Habit
+    log: HabitLog
+    stats: HabitStats
+    today: date
+
+
+async def habit_to_check_in(tx: DirectTransaction, habit_id: uuid.UUID) -> tuple[Habit, str]:
+    """The caller's habit, locked, and their time zone (the direct path's first statement)."""
+    found = await repository.habit_for_check_in(tx, habit_id)
+    if found is None:
+        raise NotFound(f"habit {habit_id} does not exist")
+    habit, time_zone = found
+    return habit, time_zone or DEFAULT_TIME_ZONE
+
+
+async def check_in_direct(
+    tx: DirectTransaction,
+    user_id: uuid.UUID,
+    habit: Habit,
+    time_zone: str,
+    day: date,
+    value: float | None,
+    note: str | None,
+    *,
+    backfill_days: int,
+) -> CheckIn:
+    """`check_in` on the kit's direct path, for a habit read by `habit_to_check_in` that does not
+    move a goal (`moves_goal`: the goal's progress is the ORM path's, `check_in`). Two statements
+    more: write the check-in and read every one back; queue the event (only when something
+    changed). The same checks, refusals and event as `check_in`."""
+    assert not moves_goal(habit), "a goal-moving check-in takes the ORM path"
+    if habit.archived:
+        raise Conflict(f"habit {habit.id} is archived: unarchive it to check in")
+    today = local_today(time_zone)
+    window = CheckinWindow(today, today - timedelta(days=backfill_days), time_zone)
+    _check_day(habit, day, window, backfill_days)
+    amount = _value_for(habit, value)
+    rows, changed = await repository.write_log(tx, user_id, habit.id, day, amount, note)
+    stats = stats_from(habit, today, ((row["local_date"], row["value"]) for row in rows))
+    if changed:
+        await emit_direct(tx, _logged(habit, day, amount, stats), user_id=user_id)
+    stored = next(row for row in rows if row["local_date"] == day)
+    log = HabitLog(
+        habit_id=habit.id,
+        local_date=day,
+        user_id=user_id,
+        value=stored["value"],
+        note=stored["note"],
+        logged_at=stored["logged_at"],
+    )
+    return CheckIn(habit, log, stats, today)
 
 
 async def undo(db: AsyncSession, user_id: uuid.UUID, habit: Habit, day: date, *, backfill_days: int) -> HabitStats:
@@ -302,7 +371,7 @@ async def undo(db: AsyncSession, user_id: uuid.UUID, habit: Habit, day: date, *,
     stats = await stats_of(db, habit, window.today)
     unlogged = events.HabitUnlogged(habit_id=habit.id, name=habit.name, local_date=day, stats=stats_view(stats))
     await emit(db, unlogged, user_id=user_id)
-    if habit.goal_id is not None and habit.kind == "measurable":
+    if habit.goal_id is not None and moves_goal(habit):
         await goals_service.habits_changed(db, user_id, habit.goal_id, source="habit")
     return stats
 

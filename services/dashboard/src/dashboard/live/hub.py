@@ -114,6 +114,7 @@ class Hub:
     listeners: dict[uuid.UUID, set[Listener]] = field(default_factory=lambda: defaultdict(set))
     subscriptions: dict[uuid.UUID, NatsSubscription] = field(default_factory=dict)
     lag: dict[str, Any] = field(default_factory=dict)
+    lag_json: str = "{}"  # `lag` as JSON, made once per report rather than once per `GET /me`
     closing: bool = False
     cache: SnapshotCache = field(default_factory=lambda: SnapshotCache(0, 0.0))
 
@@ -134,7 +135,9 @@ class Hub:
 
     async def _on_lag(self, msg: Msg) -> None:
         with contextlib.suppress(ValueError):
-            self.lag = json.loads(msg.data)
+            lag = json.loads(msg.data)
+            if isinstance(lag, dict):
+                self.lag, self.lag_json = lag, json.dumps(lag, separators=(",", ":"))
 
     def _deliver(self, user_id: uuid.UUID, item: Item) -> None:
         for listener in list(self.listeners.get(user_id, ())):

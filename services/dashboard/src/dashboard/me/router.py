@@ -47,12 +47,12 @@ async def get_me(
     """The caller's dashboard from its snapshot (at most one indexed read; the process's cache,
     validated by the announced versions, usually spares it), `ETag` = version."""
     hub = hub_of(request.app)
-    current = await service.cached(request.app.state.engine, hub.cache, principal.user_id)
+    current = await service.cached(request.app.state.direct_pool, hub.cache, principal.user_id)
     tag = service.etag(current.version)
     headers = {"ETag": tag, "Cache-Control": NO_STORE}
     if service.matches(if_none_match, tag):
         return Response(status_code=304, headers=headers)
-    body = service.with_lag(current.document, hub.lag)
+    body = service.with_lag(current.document, hub.lag_json)
     return Response(body, media_type="application/json", headers=headers)
 
 
@@ -83,7 +83,7 @@ async def open_stream(request: Request, principal: CurrentPrincipal) -> AsyncIte
     hub = hub_of(request.app)
     try:
         async with hub.listen(principal.user_id) as listener:
-            current = await service.current_in_own_transaction(request.app.state.engine, principal.user_id)
+            current = await service.current_in_own_transaction(request.app.state.direct_pool, principal.user_id)
             yield OpenStream(listener, current, principal.user_id)
     except StreamCapReached:
         error = TooManyRequests(f"at most {hub.streams_per_user} open dashboard streams per user")
@@ -132,7 +132,7 @@ async def stream_me(
             yield ServerSentEvent(event="close", data={"reason": "server shutting down"}, retry=RECONNECT_MS)
             return
         if item is RESYNC:
-            fresh = await service.current_in_own_transaction(request.app.state.engine, opened.user_id)
+            fresh = await service.current_in_own_transaction(request.app.state.direct_pool, opened.user_id)
             yield ServerSentEvent(event="resync", id=str(fresh.version), raw_data=fresh.document)
             sent = max(sent, fresh.version)
         elif isinstance(item, Version) and item.version > sent:

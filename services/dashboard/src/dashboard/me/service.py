@@ -2,14 +2,11 @@
 
 from __future__ import annotations
 
-import json
 import math
 import uuid
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.facts.reducers import Priority
@@ -18,7 +15,7 @@ from dashboard.live.hub import SnapshotCache
 from dashboard.refresh import repository as refresh_repository
 from dashboard.snapshot import repository
 from dashboard.snapshot.render import render
-from servicekit.db import user_transaction
+from servicekit.direct import DirectPool, DirectReader
 from servicekit.errors import TooManyRequests
 
 
@@ -40,26 +37,27 @@ async def current(db: AsyncSession, user_id: uuid.UUID) -> Current:
     return Current(*row) if row else empty(user_id)
 
 
-async def cached(engine: AsyncEngine, cache: SnapshotCache, user_id: uuid.UUID) -> Current:
+async def cached(pool: DirectPool, cache: SnapshotCache, user_id: uuid.UUID) -> Current:
     """From the process's cache when it holds the newest announced version, else one read."""
     hit = cache.get(user_id)
     if hit is not None:
         return Current(*hit)
-    found = await current_in_own_transaction(engine, user_id)
+    found = await current_in_own_transaction(pool, user_id)
     if found.version > 0:
         cache.put(user_id, found.version, found.document)
     return found
 
 
-async def current_in_own_transaction(engine: AsyncEngine, user_id: uuid.UUID) -> Current:
-    """For a stream: a short transaction of its own (a stream must not hold one open)."""
-    async with user_transaction(engine, user_id) as db:
-        return await current(db, user_id)
+async def current_in_own_transaction(pool: DirectPool, user_id: uuid.UUID) -> Current:
+    """A transaction of its own, one round trip on the kit's direct path (`GET /me` on a cache
+    miss, a stream opening or resyncing: a stream must not hold a transaction open)."""
+    row = await repository.current_direct(DirectReader(pool, user_id))
+    return Current(*row) if row else empty(user_id)
 
 
-def with_lag(document: str, lag: dict[str, Any]) -> str:
-    """The stored document with the lag object added, without parsing the document again."""
-    return '{"lag":' + json.dumps(lag, separators=(",", ":")) + "," + document.lstrip()[1:]
+def with_lag(document: str, lag_json: str) -> str:
+    """The stored document with the lag object (as JSON) added, without parsing either again."""
+    return '{"lag":' + lag_json + "," + document.lstrip()[1:]
 
 
 def etag(version: int) -> str:

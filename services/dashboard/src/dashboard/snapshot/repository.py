@@ -11,6 +11,8 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from servicekit.direct import DirectQueries, Statement
+
 # The caller's row under RLS (primary key): the document as text, ready to send.
 _CURRENT = text("SELECT version, document::text FROM snapshots")
 _VERSIONS = text("SELECT user_id, version, content_hash FROM snapshots WHERE user_id = ANY(:users) FOR UPDATE")
@@ -28,6 +30,15 @@ async def current(db: AsyncSession) -> tuple[int, str] | None:
     """The RLS user's snapshot: (version, document JSON), one primary-key read."""
     row = (await db.exec(_CURRENT)).first()  # type: ignore[call-overload]
     return (int(row[0]), str(row[1])) if row else None
+
+
+# The same read on the kit's direct path (servicekit.direct).
+_CURRENT_DIRECT = Statement(text("SELECT version, document::text AS document FROM snapshots"))
+
+
+async def current_direct(queries: DirectQueries) -> tuple[int, str] | None:
+    row = await queries.one(_CURRENT_DIRECT)
+    return (int(row["version"]), str(row["document"])) if row else None
 
 
 async def versions_for_update(db: AsyncSession, users: list[uuid.UUID]) -> dict[uuid.UUID, tuple[int, str]]:

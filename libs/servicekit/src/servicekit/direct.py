@@ -18,6 +18,7 @@ the same transaction-local `set_config('app.user_id', ...)` before any statement
     row = await reader.one(_CURRENT, user_id=principal.user_id)      # a dict, or None
 
 Parameters go to psycopg as they are: wrap a value for a JSONB column in `psycopg.types.json.Jsonb`.
+`emit(tx, payload, user_id=...)` queues an event as `servicekit.events.emit` does, in one statement.
 Everything else stays on the ORM session (`servicekit.deps.DbSession`).
 """
 
@@ -32,11 +33,15 @@ import psycopg
 from fastapi import Depends, Request
 from psycopg.rows import DictRow, dict_row
 from psycopg_pool import AsyncConnectionPool
+from sqlalchemy import text
 from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.sql import Executable
 
+from contracts.payload import EventPayload
 from servicekit.auth import CurrentPrincipal
 from servicekit.db import CONNECT_TIMEOUT_SECONDS, libpq_url, sqlalchemy_url
+from servicekit.events.envelope import Event, new_event
+from servicekit.events.outbox import notify_channel
 
 _DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
 _SET_USER = "SELECT set_config('app.user_id', %s, true)"
@@ -214,6 +219,32 @@ async def direct_transaction(pool: DirectPool, user_id: uuid.UUID | None) -> Asy
     await tx._end(commit=True)
 
 
+_OUTBOX: dict[str, Statement] = {}
+
+
+async def emit(tx: DirectTransaction, payload: EventPayload, *, user_id: uuid.UUID | None) -> Event:
+    """`servicekit.events.emit` on the direct path: the outbox row and the NOTIFY that wakes the
+    relay in one statement (one round trip, not two). The API role may only INSERT into the outbox,
+    so the row is written by a data-modifying WITH that returns nothing."""
+    schema = payload.service()
+    if schema not in _OUTBOX:
+        _OUTBOX[schema] = Statement(
+            text(
+                f'WITH queued AS (INSERT INTO "{schema}".outbox (id, subject, payload) '
+                "VALUES (:id, :subject, CAST(:payload AS jsonb))) SELECT pg_notify(:channel, '')"
+            )
+        )
+    event = new_event(payload.SUBJECT, user_id=user_id, data=payload.model_dump(mode="json"), version=payload.VERSION)
+    await tx.one(
+        _OUTBOX[schema],
+        id=event.id,
+        subject=event.type,
+        payload=event.model_dump_json(),
+        channel=notify_channel(schema),
+    )
+    return event
+
+
 class DirectReader:
     """Each statement in a transaction of its own as the user: one round trip. A pooled
     connection found dead is replaced and the statement sent again, so use it for reads (a
@@ -262,6 +293,10 @@ async def _request_transaction(request: Request, principal: CurrentPrincipal) ->
         yield tx
 
 
+async def _public_pool(request: Request) -> DirectPool:
+    return _pool_of(request)
+
+
 async def _request_reader(request: Request, principal: CurrentPrincipal) -> DirectReader:
     return DirectReader(_pool_of(request), principal.user_id)
 
@@ -270,3 +305,6 @@ async def _request_reader(request: Request, principal: CurrentPrincipal) -> Dire
 DirectTx = Annotated[DirectTransaction, Depends(_request_transaction, scope="function")]
 # The caller's statements, each its own transaction and round trip: for hot reads.
 DirectRead = Annotated[DirectReader, Depends(_request_reader)]
+# The pool itself, for a public hot route (no principal) that opens `direct_transaction(pool, None)`
+# after its own checks, so a refused request takes no connection (the Stripe webhook).
+PublicDirectPool = Annotated[DirectPool, Depends(_public_pool)]

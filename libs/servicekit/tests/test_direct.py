@@ -311,3 +311,36 @@ async def test_emit_queues_the_payload_and_wakes_the_relay_only_if_the_transacti
     assert envelope["subject"] == str(user)
     assert envelope["version"] == PersonaRequested.VERSION
     assert PersonaRequested.model_validate(envelope["data"]) == payload
+
+
+async def test_a_sent_statement_rides_with_the_commit_and_its_error_rolls_the_transaction_back(
+    tmp_path: Any, infra: Any, kit_settings: ServiceSettings
+) -> None:
+    ada = uuid.uuid4()
+    single = DirectPool(kit_settings.database_url, size=1)
+    await single.open()
+    try:
+        conn = await single._connection()
+        await single._give_back(conn)
+        with (tmp_path / "tx.txt").open("w") as sink:
+            conn.pgconn.trace(sink.fileno())
+            async with direct_transaction(single, ada) as tx:
+                await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 1}))
+                await tx.send(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 2}))
+            conn.pgconn.untrace()
+        assert _round_trips((tmp_path / "tx.txt").read_text()) == 2  # the second insert went with COMMIT
+        assert _stored(infra, ada) == 2
+
+        async def send_a_failing_statement() -> None:
+            async with direct_transaction(single, ada) as tx:
+                await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 3}))
+                await tx.send(ADD, id=uuid.uuid4(), user_id=uuid.uuid4(), body=Jsonb({}))  # RLS refuses it
+
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # raised at the commit
+            await send_a_failing_statement()
+        assert _stored(infra, ada) == 2  # the first insert rolled back with it
+        async with direct_transaction(single, ada) as tx:  # the connection is usable again
+            assert await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 4})) is not None
+        assert _stored(infra, ada) == 3
+    finally:
+        await single.close()

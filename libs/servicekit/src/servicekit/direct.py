@@ -134,6 +134,16 @@ class DirectTransaction:
     async def all(self, statement: Statement, /, **params: Any) -> list[dict[str, Any]]:
         return await self._run(statement, params, _fetch_all)
 
+    async def send(self, statement: Statement, /, **params: Any) -> None:
+        """A statement whose rows nobody reads: queued to travel with the next statement or the
+        COMMIT, its error (if any) raised there. The transaction's first statement is awaited
+        instead, so that a dead pooled connection is still replaced unseen."""
+        if not self._answered:
+            await self._run(statement, params, _fetch_one)
+            return
+        assert self._conn is not None, "the transaction is not open"
+        await self._conn.execute(statement.sql, statement.params(params))
+
     async def _begin(self) -> None:
         """Take a connection and send `set_config`, the start of the implicit transaction. psycopg
         may already find a dead connection here, reading what the server said last."""
@@ -224,8 +234,9 @@ _OUTBOX: dict[str, Statement] = {}
 
 async def emit(tx: DirectTransaction, payload: EventPayload, *, user_id: uuid.UUID | None) -> Event:
     """`servicekit.events.emit` on the direct path: the outbox row and the NOTIFY that wakes the
-    relay in one statement (one round trip, not two). The API role may only INSERT into the outbox,
-    so the row is written by a data-modifying WITH that returns nothing."""
+    relay in one statement, sent with the COMMIT (`DirectTransaction.send`: no round trip of its
+    own after the first). The API role may only INSERT into the outbox, so the row is written by a
+    data-modifying WITH that returns nothing."""
     schema = payload.service()
     if schema not in _OUTBOX:
         _OUTBOX[schema] = Statement(
@@ -235,7 +246,7 @@ async def emit(tx: DirectTransaction, payload: EventPayload, *, user_id: uuid.UU
             )
         )
     event = new_event(payload.SUBJECT, user_id=user_id, data=payload.model_dump(mode="json"), version=payload.VERSION)
-    await tx.one(
+    await tx.send(
         _OUTBOX[schema],
         id=event.id,
         subject=event.type,

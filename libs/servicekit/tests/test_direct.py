@@ -328,7 +328,7 @@ async def test_a_sent_statement_rides_with_the_commit_and_its_error_rolls_the_tr
                 await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 1}))
                 await tx.send(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 2}))
             conn.pgconn.untrace()
-        assert _round_trips((tmp_path / "tx.txt").read_text()) == 2  # the second insert went with COMMIT
+        assert _round_trips((tmp_path / "tx.txt").read_text()) == 2  # the second insert went with the Sync
         assert _stored(infra, ada) == 2
 
         async def send_a_failing_statement() -> None:
@@ -336,7 +336,7 @@ async def test_a_sent_statement_rides_with_the_commit_and_its_error_rolls_the_tr
                 await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 3}))
                 await tx.send(ADD, id=uuid.uuid4(), user_id=uuid.uuid4(), body=Jsonb({}))  # RLS refuses it
 
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # raised at the commit
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # raised at the Sync that commits
             await send_a_failing_statement()
         assert _stored(infra, ada) == 2  # the first insert rolled back with it
         async with direct_transaction(single, ada) as tx:  # the connection is usable again

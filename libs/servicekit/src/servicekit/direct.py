@@ -136,7 +136,7 @@ class DirectTransaction:
 
     async def send(self, statement: Statement, /, **params: Any) -> None:
         """A statement whose rows nobody reads: queued to travel with the next statement or the
-        COMMIT, its error (if any) raised there. The transaction's first statement is awaited
+        Sync that commits, its error (if any) raised there. The transaction's first statement is awaited
         instead, so that a dead pooled connection is still replaced unseen."""
         if not self._answered:
             await self._run(statement, params, _fetch_one)
@@ -234,7 +234,7 @@ _OUTBOX: dict[str, Statement] = {}
 
 async def emit(tx: DirectTransaction, payload: EventPayload, *, user_id: uuid.UUID | None) -> Event:
     """`servicekit.events.emit` on the direct path: the outbox row and the NOTIFY that wakes the
-    relay in one statement, sent with the COMMIT (`DirectTransaction.send`: no round trip of its
+    relay in one statement, sent with the commit (`DirectTransaction.send`: no round trip of its
     own after the first). The API role may only INSERT into the outbox, so the row is written by a
     data-modifying WITH that returns nothing."""
     schema = payload.service()

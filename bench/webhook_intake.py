@@ -18,7 +18,8 @@ secret; the script signs with it, exactly as Stripe would.
 3. Application: the billing worker applies the stored events (outbox -> NATS -> consumer) while and
    after they come in. The script polls billing.stripe_events as the admin role until every event is
    processed (bounded by --apply-timeout): events/s from the start of the intake to the last
-   processed_at, and the lag from the end of the intake to it.
+   processed_at, the lag from the end of the intake to it, and the CPU per event applied after
+   the intake (the worker alone then: the intake's own per-request figure mixes both).
 4. Check: N rows stored, each user went free -> plus exactly once (one journey.billing.tier.changed
    row per user in billing.outbox), no error, no dead letter.
 
@@ -165,6 +166,7 @@ def cpu_ms(cpu: dict[str, float], name: str, rate: float) -> float:
 
 @dataclass
 class Applied:
+    at_start: int  # processed when the wait began (the end of the intake)
     processed: int
     stored: int
     with_error: int
@@ -183,14 +185,16 @@ async def wait_applied(admin_dsn: str, expected: int, max_wait: float) -> Applie
     """Poll until `expected` events are processed, or `max_wait` seconds pass."""
     started = time.monotonic()
     next_report = started + 10
+    at_start = -1
     async with await psycopg.AsyncConnection.connect(admin_dsn, autocommit=True) as conn:
         while True:
             row = await (await conn.execute(APPLY_QUERY)).fetchone()
             assert row is not None
             processed, stored, with_error, last = int(row[0]), int(row[1]), int(row[2]), row[3]
+            at_start = processed if at_start < 0 else at_start
             now = time.monotonic()
             if processed >= expected or now - started > max_wait:
-                return Applied(processed, stored, with_error, last, processed >= expected, now - started)
+                return Applied(at_start, processed, stored, with_error, last, processed >= expected, now - started)
             if now >= next_report:
                 print(
                     f"  applying: {processed}/{expected} processed, {with_error} with an error, "
@@ -281,8 +285,10 @@ async def run_bench(stack: Stack, args: argparse.Namespace, procs: Processes) ->
     before = procs.snapshot()
     tail_start = time.perf_counter()
     applied = await wait_applied(stack.admin_dsn, len(ids), args.apply_timeout)
-    tail_cpu = measure.cpu_percent(before, procs.snapshot(), time.perf_counter() - tail_start)
+    tail_seconds = time.perf_counter() - tail_start
+    tail_cpu = measure.cpu_percent(before, procs.snapshot(), tail_seconds)
     tail_cpu.pop("client", None)
+    tail_rate = (applied.processed - applied.at_start) / tail_seconds
 
     last = applied.last_processed.timestamp() if applied.last_processed else math.nan
     span = last - first_post
@@ -322,6 +328,17 @@ async def run_bench(stack: Stack, args: argparse.Namespace, procs: Processes) ->
     )
     print(f"application lag after intake: {lag:.2f} s", flush=True)
     print(f"after-intake tail servers' {measure.cpu_line(tail_cpu, unattributed=True)}", flush=True)
+
+    def per_applied(*names: str) -> str:
+        return ", ".join(f"{name} {cpu_ms(tail_cpu, name, tail_rate):.2f}" for name in names)
+
+    consumers = per_applied(*(f"{s}-worker" for s in ("profiler", "coaching", "missions", "dashboard")))
+    print(
+        f"server CPU per event applied after the intake ({applied.processed - applied.at_start} events, "
+        f"{tail_rate:.1f}/s; ms of one core): {per_applied('billing-worker', 'postgres', 'nats')} "
+        f"(tier.changed consumers: {consumers})",
+        flush=True,
+    )
     print(
         f"tier.changed rows in billing.outbox: {counts['tier_changed']} "
         f"(distinct users: {counts['tier_changed_users']}, published to NATS: {counts['tier_changed_published']}); "

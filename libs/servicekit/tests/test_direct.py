@@ -4,6 +4,7 @@ round trips, stale pools."""
 from __future__ import annotations
 
 import itertools
+import json
 import uuid
 from collections.abc import AsyncIterator
 from typing import Any
@@ -14,7 +15,10 @@ from psycopg.types.json import Jsonb
 from sqlalchemy import Boolean, Column, MetaData, String, Table, bindparam, func, insert, select
 from sqlalchemy.dialects.postgresql import JSONB, UUID
 
+from contracts.profiler import PersonaRequested
 from servicekit.direct import DirectPool, DirectReader, Statement, direct_transaction
+from servicekit.events import emit_direct
+from servicekit.events.outbox import notify_channel
 from servicekit.settings import ServiceSettings
 
 # The kit's scratch table (conftest: kitevents.results, user-owned with RLS).
@@ -272,3 +276,71 @@ async def test_the_statements_of_a_transaction_share_one_transaction(pool: Direc
     assert first["user"] == str(ada)
     async with direct_transaction(pool, ada) as tx:
         assert await tx.one(xid) != first  # the Sync ended the one before
+
+
+async def test_emit_queues_the_payload_and_wakes_the_relay_only_if_the_transaction_commits(infra: Any) -> None:
+    user = uuid.uuid4()
+    payload = PersonaRequested(persona_id=uuid.uuid4(), session_id=uuid.uuid4())
+    pool = DirectPool(infra.dsn("profiler_app"), size=1)  # the API role: INSERT on the outbox, no SELECT
+    await pool.open()
+    listener = await psycopg.AsyncConnection.connect(infra.admin_dsn, autocommit=True)
+    try:
+        await listener.execute(f"LISTEN {notify_channel('profiler')}")
+        async with direct_transaction(pool, user) as tx:
+            event = await emit_direct(tx, payload, user_id=user)
+
+        async def failing_handler() -> None:
+            async with direct_transaction(pool, user) as tx:
+                await emit_direct(tx, payload, user_id=user)
+                raise RuntimeError("the handler failed after queueing")
+
+        with pytest.raises(RuntimeError):
+            await failing_handler()
+        notified = [n async for n in listener.notifies(timeout=1.0)]
+    finally:
+        await listener.close()
+        await pool.close()
+    assert [n.channel for n in notified] == [notify_channel("profiler")]  # the committed one only
+    with psycopg.connect(infra.admin_dsn) as conn:
+        rows = conn.execute(
+            "SELECT id, subject, payload::text FROM profiler.outbox WHERE payload->'data'->>'persona_id' = %s",
+            (str(payload.persona_id),),
+        ).fetchall()
+    assert [(row[0], row[1]) for row in rows] == [(event.id, "journey.profiler.persona.requested")]
+    envelope = json.loads(rows[0][2])
+    assert envelope["subject"] == str(user)
+    assert envelope["version"] == PersonaRequested.VERSION
+    assert PersonaRequested.model_validate(envelope["data"]) == payload
+
+
+async def test_a_sent_statement_rides_with_the_commit_and_its_error_rolls_the_transaction_back(
+    tmp_path: Any, infra: Any, kit_settings: ServiceSettings
+) -> None:
+    ada = uuid.uuid4()
+    single = DirectPool(kit_settings.database_url, size=1)
+    await single.open()
+    try:
+        conn = await single._connection()
+        await single._give_back(conn)
+        with (tmp_path / "tx.txt").open("w") as sink:
+            conn.pgconn.trace(sink.fileno())
+            async with direct_transaction(single, ada) as tx:
+                await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 1}))
+                await tx.send(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 2}))
+            conn.pgconn.untrace()
+        assert _round_trips((tmp_path / "tx.txt").read_text()) == 2  # the second insert went with the Sync
+        assert _stored(infra, ada) == 2
+
+        async def send_a_failing_statement() -> None:
+            async with direct_transaction(single, ada) as tx:
+                await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 3}))
+                await tx.send(ADD, id=uuid.uuid4(), user_id=uuid.uuid4(), body=Jsonb({}))  # RLS refuses it
+
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # raised at the Sync that commits
+            await send_a_failing_statement()
+        assert _stored(infra, ada) == 2  # the first insert rolled back with it
+        async with direct_transaction(single, ada) as tx:  # the connection is usable again
+            assert await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 4})) is not None
+        assert _stored(infra, ada) == 3
+    finally:
+        await single.close()

@@ -25,7 +25,7 @@ async def public_session(request: Request) -> AsyncIterator[AsyncSession]:
         yield session
 
 
-def _engine(request: Request) -> AsyncEngine:
+async def _engine(request: Request) -> AsyncEngine:  # async: a plain def would hop to a worker thread
     engine: AsyncEngine = request.app.state.engine
     return engine
 

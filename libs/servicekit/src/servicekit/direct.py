@@ -18,6 +18,7 @@ the same transaction-local `set_config('app.user_id', ...)` before any statement
     row = await reader.one(_CURRENT, user_id=principal.user_id)      # a dict, or None
 
 Parameters go to psycopg as they are: wrap a value for a JSONB column in `psycopg.types.json.Jsonb`.
+`servicekit.events.emit_direct(tx, payload, user_id=...)` queues an event in one statement.
 Everything else stays on the ORM session (`servicekit.deps.DbSession`).
 """
 
@@ -128,6 +129,16 @@ class DirectTransaction:
 
     async def all(self, statement: Statement, /, **params: Any) -> list[dict[str, Any]]:
         return await self._run(statement, params, _fetch_all)
+
+    async def send(self, statement: Statement, /, **params: Any) -> None:
+        """A statement whose rows nobody reads: queued to travel with the next statement or the
+        Sync that commits, its error (if any) raised there. The transaction's first statement is awaited
+        instead, so that a dead pooled connection is still replaced unseen."""
+        if not self._answered:
+            await self._run(statement, params, _fetch_one)
+            return
+        assert self._conn is not None, "the transaction is not open"
+        await self._conn.execute(statement.sql, statement.params(params))
 
     async def _begin(self) -> None:
         """Take a connection and send `set_config`, the start of the implicit transaction. psycopg
@@ -262,6 +273,10 @@ async def _request_transaction(request: Request, principal: CurrentPrincipal) ->
         yield tx
 
 
+async def _public_pool(request: Request) -> DirectPool:
+    return _pool_of(request)
+
+
 async def _request_reader(request: Request, principal: CurrentPrincipal) -> DirectReader:
     return DirectReader(_pool_of(request), principal.user_id)
 
@@ -270,3 +285,6 @@ async def _request_reader(request: Request, principal: CurrentPrincipal) -> Dire
 DirectTx = Annotated[DirectTransaction, Depends(_request_transaction, scope="function")]
 # The caller's statements, each its own transaction and round trip: for hot reads.
 DirectRead = Annotated[DirectReader, Depends(_request_reader)]
+# The pool itself, for a public hot route (no principal) that opens `direct_transaction(pool, None)`
+# after its own checks, so a refused request takes no connection (the Stripe webhook).
+PublicDirectPool = Annotated[DirectPool, Depends(_public_pool)]

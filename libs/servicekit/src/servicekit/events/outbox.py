@@ -42,8 +42,9 @@ def _insert_and_notify(schema: str) -> Statement:
 
 
 async def add_event_direct(tx: DirectTransaction, schema: str, event: Event) -> None:
-    """`add_event` on the kit's direct path (servicekit.direct), in one statement."""
-    await tx.one(
+    """`add_event` on the kit's direct path (servicekit.direct), in one statement that travels
+    with the Sync that commits (`DirectTransaction.send`)."""
+    await tx.send(
         _insert_and_notify(schema),
         id=event.id,
         subject=event.type,

@@ -1,7 +1,9 @@
 """Webhook intake: verify with Stripe's own signature check, store by event id, queue for the worker.
 
-The local payment provider hands its events to `store_event` too, so a local purchase
-takes the same path as a verified Stripe webhook from there on."""
+The webhook stores on the kit's direct path (`receive`, one transaction of three statements
+after the checks); the local payment provider hands its events to `store_event`, inside its own
+ORM transaction, so a local purchase takes the same path as a verified Stripe webhook from the
+stored row on."""
 
 from __future__ import annotations
 
@@ -17,8 +19,9 @@ from billing.settings import BillingSettings
 from billing.subscriptions.stripe_objects import metadata_user
 from billing.webhooks import repository
 from contracts import billing as events
+from servicekit import direct
 from servicekit.errors import ProblemError
-from servicekit.events import emit
+from servicekit.events import emit, emit_direct
 from servicekit.text_guard import find_unstorable, json_depth_exceeds
 
 
@@ -108,12 +111,24 @@ def verify(
     return event
 
 
+def _counted(event: dict[str, Any], stored: bool) -> events.StripeEventReceived | None:
+    """The event to queue for a newly stored Stripe event, None for a repeat."""
+    STRIPE_RECEIVED.labels(event["type"], str(not stored).lower()).inc()
+    return events.StripeEventReceived(stripe_event_id=event["id"], type=event["type"]) if stored else None
+
+
 async def store_event(db: AsyncSession, event: dict[str, Any]) -> bool:
     """Store once by Stripe event id and queue it; False for a repeat (nothing changes)."""
-    if not await repository.insert(db, event):
-        STRIPE_RECEIVED.labels(event["type"], "true").inc()
-        return False
-    STRIPE_RECEIVED.labels(event["type"], "false").inc()
-    received = events.StripeEventReceived(stripe_event_id=event["id"], type=event["type"])
-    await emit(db, received, user_id=metadata_user(event["data"]["object"]))
-    return True
+    received = _counted(event, await repository.insert(db, event))
+    if received is not None:
+        await emit(db, received, user_id=metadata_user(event["data"]["object"]))
+    return received is not None
+
+
+async def receive(pool: direct.DirectPool, event: dict[str, Any]) -> bool:
+    """`store_event` in a transaction of its own on the kit's direct path (the webhook's)."""
+    async with direct.direct_transaction(pool, None) as tx:
+        received = _counted(event, await repository.insert_direct(tx, event))
+        if received is not None:
+            await emit_direct(tx, received, user_id=metadata_user(event["data"]["object"]))
+    return received is not None

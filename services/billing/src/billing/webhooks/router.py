@@ -7,7 +7,7 @@ from pydantic import BaseModel
 
 from billing.deps import Settings
 from billing.webhooks import intake
-from servicekit.deps import PublicSession
+from servicekit.direct import PublicDirectPool
 from servicekit.openapi import problem_responses
 
 router = APIRouter(tags=["webhooks"])
@@ -33,11 +33,12 @@ class WebhookAck(BaseModel):
 )
 async def stripe_webhook(
     request: Request,
-    db: PublicSession,
+    pool: PublicDirectPool,
     settings: Settings,
     stripe_signature: Annotated[str | None, Header(alias="Stripe-Signature")] = None,
 ) -> WebhookAck:
-    """Public, signature-verified. Stored by event id and answered at once; the worker applies it."""
+    """Public, signature-verified. Stored by event id and answered at once; the worker applies it.
+    The transaction opens only after the checks: a refused body costs no connection."""
     event = intake.verify(await request.body(), stripe_signature, settings)
-    stored = await intake.store_event(db, event)
+    stored = await intake.receive(pool, event)
     return WebhookAck(received=True, duplicate=not stored)

@@ -252,7 +252,7 @@ def compare(
 
 def compare_servers(stack: Stack, tokens: list[str], args: argparse.Namespace, pids: dict[str, int]) -> None:
     """The same profiler app, built fresh in two processes with the stack's environment: one under
-    the kit's server (Granian, embedded), one under uvicorn as the kit ran it before (uvloop,
+    Granian embedded (bench/profiler_app.py), one under uvicorn as the kit serves it (uvloop,
     httptools, no access log); straight to each port, in the same run: what the choice of ASGI
     server alone gives."""
     service = stack.services[0]
@@ -294,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=4, help="measure both targets this many times, order alternating")
     parser.add_argument("--reference-first", action="store_true", help="measure the reference before the profiler")
     parser.add_argument("--no-write", action="store_true", help="measure the read only")
-    parser.add_argument("--servers", action="store_true", help="also the profiler under the kit's Granian vs uvicorn")
+    parser.add_argument("--servers", action="store_true", help="also the profiler under Granian vs uvicorn")
     parser.add_argument("--keep-data", action="store_true", help="keep the temporary data dir (logs) afterwards")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.warmup < 0 or min(args.concurrency, args.users, args.rounds) < 1:

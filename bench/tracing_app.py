@@ -12,7 +12,7 @@ from opentelemetry.sdk.trace.export import SpanExporter, SpanExportResult
 
 from profiler.main import service
 from servicekit import tracing
-from servicekit.server import serve
+from servicekit.service import serve
 
 
 class DroppingExporter(SpanExporter):

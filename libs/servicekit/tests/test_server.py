@@ -1,4 +1,4 @@
-"""The kit's server (servicekit.server.serve) as a process: SIGTERM/SIGINT set `app.state.draining`,
+"""The kit's server (servicekit.service.serve, uvicorn) as a process: SIGTERM/SIGINT set `app.state.draining`,
 open streams end with their last frame, and only then does the lifespan's exit run."""
 
 from __future__ import annotations
@@ -68,7 +68,7 @@ def _start(tmp_path: Path, title: str) -> tuple[subprocess.Popen[str], str]:
     port = _free_port()
     code = (
         "import sys; sys.path.insert(0, sys.argv[1]); from scratch_app import build; "
-        "from servicekit.server import serve; serve(build(sys.argv[2]), host='127.0.0.1', port=int(sys.argv[3]))"
+        "from servicekit.service import serve; serve(build(sys.argv[2]), host='127.0.0.1', port=int(sys.argv[3]))"
     )
     proc = subprocess.Popen(
         [sys.executable, "-c", code, str(tmp_path), title, str(port)],
@@ -110,9 +110,8 @@ def test_a_signal_drains_open_streams_before_the_lifespan_exits(
         proc.send_signal(signum)
         rest = b"".join(chunks)  # the stream ends on its own, with its last frame
     assert rest == b"event: close\ndata:\n\n"
-    stdout, stderr = proc.communicate(timeout=15)
-    assert proc.returncode == 0, stderr
-    # Nothing else on stdout: no access log, no server chatter.
+    stdout, _stderr = proc.communicate(timeout=15)  # uvicorn re-raises the signal once it is done
+    # In that order, and nothing else on stdout: no access log, no server chatter.
     assert stdout.splitlines() == ["stream ended", "lifespan exit"]
 
 
@@ -152,4 +151,4 @@ def test_a_failed_lifespan_startup_exits_non_zero(tmp_path: Path) -> None:
     proc, _base = _start(tmp_path, "broken")
     _stdout, stderr = proc.communicate(timeout=30)
     assert proc.returncode != 0
-    assert "lifespan startup failed" in stderr
+    assert "RuntimeError: no database" in stderr  # the cause reaches the log

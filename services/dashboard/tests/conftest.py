@@ -13,7 +13,7 @@ from dashboard.refresh.scheduler import RefreshScheduler
 from dashboard.testing import envelope
 from servicekit.events.envelope import Event
 from servicekit.events.streams import ensure_stream, stream_name
-from servicekit.testing import running_server, service_fixtures
+from servicekit.testing import service_fixtures
 
 fixtures = service_fixtures(service)
 settings, client, worker, users = fixtures.settings, fixtures.client, fixtures.worker, fixtures.users
@@ -73,7 +73,20 @@ async def scheduler(settings: Any, worker: Any) -> Any:
 
 @pytest.fixture(scope="session")
 async def live_server(settings: Any) -> Any:
-    """The API on a real port under the kit's server."""
+    """The API on a real port (streams need a real server: the ASGI test transport buffers)."""
+    import asyncio
+
+    import uvicorn
+
+    from journey_local.procs import free_port
+
     app = service.app(settings)
-    async with running_server(app) as base:
-        yield app, base
+    port = free_port()
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
+    task = asyncio.create_task(server.serve())
+    while not server.started:  # noqa: ASYNC110 (uvicorn offers no event for it)
+        await asyncio.sleep(0.05)
+    yield app, f"http://127.0.0.1:{port}"
+    app.state.draining.set()
+    server.should_exit = True
+    await asyncio.wait_for(task, 10)

@@ -1,4 +1,4 @@
-"""`python -m journey_web --port 8110`: the web app under the kit's server (started by the launcher)."""
+"""`python -m journey_web --port 8110`: the web app under uvicorn (started by the launcher)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import argparse
 from journey_web.app import create_app
 from journey_web.settings import WebSettings
 from servicekit.logging import configure_logging
-from servicekit.server import serve
+from servicekit.service import serve
 
 DEFAULT_PORT = 8110
 

@@ -182,7 +182,7 @@ def service_objects(spec: ServiceSpec) -> list[dict[str, Any]]:
         "timeoutSeconds": 3,
         "failureThreshold": 2,
     }
-    # Out of the Service's endpoints before the API server stops accepting: no request lands on a closing pod.
+    # Out of the Service's endpoints before uvicorn stops accepting: no request lands on a closing pod.
     api["lifecycle"] = {"preStop": {"exec": {"command": ["sleep", "5"]}}}
     worker = _container(spec, "worker", "worker", [spec.name, "worker"], "worker")
     worker["ports"] = [METRICS_CONTAINER_PORT]

@@ -48,7 +48,7 @@ def prepare(spec: ServiceSpec, admin_dsn: str, extra: dict[str, str] | None = No
 
 
 class ServiceProcesses:
-    """The API (Granian, embedded) and worker processes of one service."""
+    """The API (uvicorn) and worker processes of one service."""
 
     def __init__(self, spec: ServiceSpec, port: int, env: dict[str, str], log_dir: Path) -> None:
         self.spec = spec

@@ -64,7 +64,7 @@ def create_app(
         redoc_url=None,
     )
     app.state.settings = settings
-    # Set when the server starts shutting down (servicekit.server.Server.stop): long-lived answers
+    # Set when the server starts shutting down (servicekit.service.serve): long-lived answers
     # (Server-Sent Events) watch it to end cleanly instead of being cut.
     app.state.draining = asyncio.Event()
     app.state.token_verifier = TokenVerifier(settings)

@@ -145,7 +145,6 @@ class ServiceDefinition(Generic[S]):
             raise SystemExit(self.commands[args.command].run(self.settings()))
         if args.command == "api":
             from servicekit.observability import observe_process
-            from servicekit.server import serve
 
             settings = self.settings()
             observe_process(settings, worker=False)
@@ -163,6 +162,20 @@ class ServiceDefinition(Generic[S]):
                 self.migrate(admin_dsn, os.environ)
             else:
                 print(self.run_seed(admin_dsn) or "nothing to seed")
+
+
+def serve(app: FastAPI, *, host: str, port: int) -> None:
+    """uvicorn, telling the app when shutdown begins (`app.state.draining` is set) so open
+    streams can end cleanly: uvicorn waits for them before the lifespan's exit would run."""
+    import uvicorn
+
+    class DrainingServer(uvicorn.Server):
+        async def shutdown(self, sockets: list[Any] | None = None) -> None:
+            app.state.draining.set()
+            await super().shutdown(sockets)
+
+    config = uvicorn.Config(app, host=host, port=port, log_config=None, access_log=False)
+    DrainingServer(config).run()
 
 
 def discover() -> list[ServiceDefinition[Any]]:

@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import socket
 import threading
 import time
 import uuid
@@ -46,36 +45,6 @@ async def app_client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
             yield client
-
-
-@asynccontextmanager
-async def running_server(app: FastAPI) -> AsyncIterator[str]:
-    """The app under the kit's server on a free port, in the test's event loop (streams need a real
-    server: the ASGI test transport buffers); yields its base URL and stops it as SIGTERM would."""
-    from servicekit.server import Server
-
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = int(sock.getsockname()[1])
-    server = Server(app, host="127.0.0.1", port=port)
-    task = asyncio.create_task(server.serve())
-    base = f"http://127.0.0.1:{port}"
-
-    async def live() -> bool:  # the port opens before the lifespan has started: ready once it answers
-        if task.done():
-            task.result()  # the server's failure, raised here
-        try:
-            async with httpx.AsyncClient() as probe:
-                return (await probe.get(f"{base}/healthz")).status_code == 200
-        except httpx.TransportError:
-            return False
-
-    try:
-        await eventually(live, within=30)
-        yield base
-    finally:
-        server.stop()
-        await asyncio.wait_for(task, 10)
 
 
 @asynccontextmanager

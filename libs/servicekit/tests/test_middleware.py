@@ -76,6 +76,17 @@ async def test_request_id_is_taken_or_made() -> None:
     assert len(made.headers["x-request-id"]) == 32
 
 
+async def test_a_request_id_that_would_not_echo_byte_for_byte_is_replaced() -> None:
+    """Header bytes are latin-1 and the echo is UTF-8: a non-ASCII id came back as different
+    bytes (mojibake), so the caller's id and the logged one no longer matched."""
+    async with _client() as client:
+        response = await client.post("/echo", content=b"", headers=[(b"x-request-id", b"\xc3\xa9t\xc3\xa9")])
+    echoed = response.headers.raw[[k.lower() for k, _ in response.headers.raw].index(b"x-request-id")][1]
+    assert echoed != b"\xc3\x83\xc2\xa9t\xc3\x83\xc2\xa9"
+    assert len(echoed) == 32
+    assert echoed.isascii()
+
+
 async def test_a_valid_traceparent_is_bound_for_the_request_and_a_bad_one_ignored() -> None:
     import structlog
     from starlette.types import Receive, Scope, Send

@@ -79,6 +79,11 @@ class DirectPool:
             max_size=size,
             open=False,
             timeout=CONNECT_TIMEOUT_SECONDS,
+            # The pool reconnects in the background, each try further apart (1, 2, 4 ... s) until
+            # this timeout: at its default (5 min) the next try came long after the database was
+            # back, and the direct routes stayed 503. Given up this soon, the next request starts
+            # a new try at once; meanwhile the tries are at most 2 s apart, within `timeout`.
+            reconnect_timeout=CONNECT_TIMEOUT_SECONDS,
             kwargs={"autocommit": True, "connect_timeout": CONNECT_TIMEOUT_SECONDS},
             name="direct",
         )

@@ -49,9 +49,12 @@ class ServiceMiddleware:
             await self.app(scope, receive, send)
             return
         started = time.perf_counter()
-        headers = dict(scope["headers"])
+        # The first of repeated headers wins, as in Starlette's `Request.headers`: the guard must
+        # judge the Content-Type the framework parses by, not a second one sent to slip past it.
+        headers = dict(reversed(scope["headers"]))
         raw = headers.get(b"x-request-id", b"").decode("latin-1")[:128]
-        request_id = raw if raw.isprintable() and raw else uuid.uuid4().hex
+        # Printable ASCII only: anything else would be echoed (as UTF-8) in other bytes than it came.
+        request_id = raw if raw and raw.isascii() and raw.isprintable() else uuid.uuid4().hex
         structlog.contextvars.bind_contextvars(request_id=request_id)
         traceparent = headers.get(b"traceparent", b"").decode("latin-1").strip().lower()
         if _TRACEPARENT.match(traceparent):  # carried on by the events this request emits

@@ -22,6 +22,7 @@ from servicekit.middleware import ServiceMiddleware, UnstorableInputGuard
 from servicekit.openapi import problem_openapi
 from servicekit.outage import install_outage_handlers
 from servicekit.settings import ServiceSettings
+from servicekit.startup import freeze_startup_objects
 
 
 def create_app(
@@ -47,9 +48,11 @@ def create_app(
         await app.state.direct_pool.open()
         try:
             if lifespan is None:
+                freeze_startup_objects()
                 yield
             else:
                 async with lifespan(app):
+                    freeze_startup_objects()
                     yield
         finally:
             await app.state.direct_pool.close()

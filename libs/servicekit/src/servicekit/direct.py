@@ -69,8 +69,9 @@ class DirectQueries(Protocol):
 
 class DirectPool:
     """Autocommit psycopg connections for the direct path (its transactions are the implicit
-    ones a Sync ends). Opened with the app; a connection is made when first
-    needed and then kept. Waiting for one is bounded, so an unreachable database is a quick 503."""
+    ones a Sync ends). Opened with the app; a connection is made when first needed and then
+    kept. Waiting for one is bounded by the connect timeout: an unreachable database is a 503
+    within it (the ORM path's is at once, its connect being refused)."""
 
     def __init__(self, dsn: str, *, size: int) -> None:
         self._pool = AsyncConnectionPool(

@@ -19,6 +19,7 @@ from servicekit.logging import configure_logging, get_logger
 from servicekit.metrics import on_scrape
 from servicekit.observability import observe_process
 from servicekit.settings import ServiceSettings
+from servicekit.startup import freeze_startup_objects
 
 log = get_logger(__name__)
 
@@ -123,6 +124,7 @@ def run_worker(
         for sig in (signal.SIGINT, signal.SIGTERM):
             loop.add_signal_handler(sig, stop.set)
         await worker.start()
+        freeze_startup_objects()
         await stop.wait()
         await worker.stop()
 

@@ -117,7 +117,8 @@ request = function()
   i = i + 1
   local t = targets[(i %% #targets) + 1]
   local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. t[1]}
-  return wrk.format("PUT", t[2], headers, '{"value": ' .. (i + math.random(1, 1000000)) .. '}')
+  -- a new value (almost) every time, within the habit's maximum of 1,000,000
+  return wrk.format("PUT", t[2], headers, '{"value": ' .. ((i %% 500000) + math.random(1, 500000)) .. '}')
 end
 delay = function() return pause end
 done = function(summary, latency, requests)

@@ -24,6 +24,7 @@ from journey_local.dev_secrets import DevSecrets
 from journey_local.postgres import EmbeddedPostgres
 from journey_local.procs import free_port, spawn, stop, wait_for_port
 from journey_local.services import SERVICES, prepare, role_dsn
+from servicekit.logging import configure_logging
 
 if TYPE_CHECKING:
     import bench.measure as measure
@@ -99,6 +100,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     require_wrk()
     measure.interrupt_on_sigterm()
+    configure_logging("bench", "INFO")  # as the services run: the per-request debug line stays off
     bare, metered = asyncio.run(middleware_cost())
     print(
         f"request metrics in the kit middleware: {metered - bare:.1f} us per request "

@@ -9,7 +9,6 @@ import httpx
 import pytest
 import structlog
 from fastapi import APIRouter
-from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 from prometheus_client import REGISTRY
@@ -20,6 +19,7 @@ from servicekit.app import create_app
 from servicekit.events import new_event
 from servicekit.metrics import HTTP_REQUESTS
 from servicekit.settings import ServiceSettings
+from servicekit.testing import recorded_spans
 
 router = APIRouter()
 
@@ -70,13 +70,8 @@ async def test_requests_are_counted_by_route_template_never_by_raw_path() -> Non
 
 @pytest.fixture
 def spans() -> Iterator[InMemorySpanExporter]:
-    exporter = InMemorySpanExporter()
-    tracing.enable(SimpleSpanProcessor(exporter))
-    try:
+    with recorded_spans() as exporter:
         yield exporter
-    finally:
-        tracing.disable()
-        exporter.clear()
 
 
 def test_off_the_kit_records_nothing_and_events_carry_the_incoming_traceparent() -> None:

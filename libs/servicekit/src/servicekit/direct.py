@@ -108,10 +108,14 @@ class DirectPool:
         await self._pool.check()
 
 
-def _lost(conn: psycopg.AsyncConnection[Any], exc: psycopg.OperationalError) -> bool:
-    """The connection is gone (not a statement's fault): broken, or the server said so as it went
-    (08 connection exception, 57P shutdown or crash)."""
-    return conn.broken or exc.sqlstate is None or exc.sqlstate.startswith(("08", "57P"))
+async def _discard_if_lost(conn: psycopg.AsyncConnection[Any], exc: psycopg.OperationalError) -> bool:
+    """Whether the connection is gone (not a statement's fault): broken, or the server said so as
+    it went (08 connection exception, 57P shutdown or crash). A lost one is closed, so the pool
+    discards it when it comes back."""
+    lost = conn.broken or exc.sqlstate is None or exc.sqlstate.startswith(("08", "57P"))
+    if lost:
+        await conn.close()
+    return lost
 
 
 class DirectTransaction:
@@ -157,9 +161,7 @@ class DirectTransaction:
                 await conn.execute(_SET_USER, (self._user,))
                 return
             except psycopg.OperationalError as exc:
-                lost = _lost(conn, exc)
-                if lost:
-                    await conn.close()  # so the pool discards it
+                lost = await _discard_if_lost(conn, exc)
                 await self._end(commit=False)
                 if not lost or attempt == 2:
                     raise
@@ -174,9 +176,7 @@ class DirectTransaction:
                 await cursor.execute(statement.sql, statement.params(params))
                 result = await fetch(cursor)
             except psycopg.OperationalError as exc:
-                lost = _lost(conn, exc)
-                if lost:
-                    await conn.close()  # so the pool discards it
+                lost = await _discard_if_lost(conn, exc)
                 if self._answered or not lost or attempt == 2:
                     raise
                 await self._end(commit=False)
@@ -258,9 +258,7 @@ class DirectReader:
                     await cursor.execute(statement.sql, statement.params(params))
                 return await fetch(cursor)
             except psycopg.OperationalError as exc:
-                lost = _lost(conn, exc)
-                if lost:
-                    await conn.close()  # so the pool discards it
+                lost = await _discard_if_lost(conn, exc)
                 if not lost or attempt == 2:
                     raise
             finally:

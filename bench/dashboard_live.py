@@ -109,23 +109,49 @@ async def read_ratio(stack: Stack, seconds: float) -> float:
 
 # --- 2. write -> SSE ------------------------------------------------------------------------------
 
+# A steady rate, not bursts: each wrk thread writes its own half of the students (two threads on
+# one student at once would be a burst that coalescing rightly delays), each connection starts at
+# a random point of the pause (wrk calls `delay` before a connection's first request too, so
+# without it every connection fires at once), and each pause varies by +/-20% so the connections
+# do not fall back into step. With no pause (the ceiling) there is no delay at all.
 _WRITES = """
-local targets = {%(targets)s}
-local i = 0
+local all = {%(targets)s}
+local threads = %(threads)d
+local per_thread = %(per_thread)d
 local pause = %(delay)d
+local count = 0
+local n = 0
+setup = function(thread)
+  count = count + 1
+  thread:set("id", count)
+end
+local targets = {}
+init = function(args)
+  math.randomseed(id * 7919 + os.time())
+  for k = id, #all, threads do targets[#targets + 1] = all[k] end
+end
 request = function()
-  i = i + 1
-  local t = targets[(i %% #targets) + 1]
+  n = n + 1
+  local t = targets[(n %% #targets) + 1]
   local headers = {["Content-Type"] = "application/json", ["Authorization"] = "Bearer " .. t[1]}
   -- a new value (almost) every time, within the habit's maximum of 1,000,000
-  return wrk.format("PUT", t[2], headers, '{"value": ' .. ((i %% 500000) + math.random(1, 500000)) .. '}')
+  return wrk.format("PUT", t[2], headers, '{"value": ' .. ((n %% 500000) + math.random(1, 500000)) .. '}')
 end
-delay = function() return pause end
+local first = 0
+%(delay_fn)s
 done = function(summary, latency, requests)
   io.write(string.format('\\nWRK_JSON {"requests":%%d,"duration_us":%%d,"non2xx":%%d,"p50_us":%%d,"p95_us":%%d}\\n',
     summary.requests, summary.duration, summary.errors.status, latency:percentile(50), latency:percentile(95)))
 end
 """
+_DELAY = """delay = function()
+  if first < per_thread then
+    first = first + 1
+    return math.random(0, pause)
+  end
+  return math.floor(pause * (0.8 + 0.4 * math.random()))
+end"""
+WRK_THREADS = 2
 
 
 @dataclass
@@ -217,12 +243,18 @@ class WriteStep:
 
 
 def _wrk_writes(gateway: str, targets: list[tuple[str, str]], connections: int, delay_ms: int, seconds: float) -> Any:
-    script = _WRITES % {"targets": ", ".join(f'{{"{t}", "{p}"}}' for t, p in targets), "delay": delay_ms}
+    script = _WRITES % {
+        "targets": ", ".join(f'{{"{t}", "{p}"}}' for t, p in targets),
+        "threads": WRK_THREADS,
+        "per_thread": connections // WRK_THREADS,
+        "delay": delay_ms,
+        "delay_fn": _DELAY if delay_ms else "",
+    }
     with tempfile.NamedTemporaryFile("w", suffix=".lua", delete=False) as file:
         file.write(script)
     try:
         done = subprocess.run(
-            [require_wrk(), "-t2", f"-c{connections}", f"-d{round(seconds)}s", "-s", file.name, gateway + "/"],
+            [require_wrk(), f"-t{WRK_THREADS}", f"-c{max(connections, WRK_THREADS)}", f"-d{round(seconds)}s", "-s", file.name, gateway + "/"],
             capture_output=True,
             text=True,
             check=True,

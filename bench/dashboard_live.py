@@ -254,7 +254,13 @@ def _wrk_writes(gateway: str, targets: list[tuple[str, str]], connections: int, 
         file.write(script)
     try:
         done = subprocess.run(
-            [require_wrk(), f"-t{WRK_THREADS}", f"-c{max(connections, WRK_THREADS)}", f"-d{round(seconds)}s", "-s", file.name, gateway + "/"],
+            [
+                require_wrk(),
+                f"-t{WRK_THREADS}",
+                f"-c{max(connections, WRK_THREADS)}",
+                f"-d{round(seconds)}s",
+                *("-s", file.name, gateway + "/"),
+            ],
             capture_output=True,
             text=True,
             check=True,

@@ -9,13 +9,18 @@ from typing import Any
 
 import psycopg
 import pytest
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from servicekit.db import create_engine
+from servicekit.direct import DirectPool, DirectTransaction, Statement
 from servicekit.events import Event
 from servicekit.events.consumer import ConsumerRunner, Subscription
 from servicekit.settings import ServiceSettings
 from servicekit.testing import eventually
+
+# The kit's scratch table (conftest: kitevents.results, user-owned with RLS).
+_ADD_RESULT = Statement(text("INSERT INTO kitevents.results VALUES (:id, :user_id, :provider, false, '{}'::jsonb)"))
 
 
 async def _run(runner: ConsumerRunner) -> asyncio.Task[None]:
@@ -199,3 +204,69 @@ async def test_messages_in_hand_are_kept_alive_past_ack_wait(kit_settings: Servi
     finally:
         task.cancel()
         await engine.dispose()
+
+
+async def test_a_direct_handler_commits_with_its_claim_once_and_dead_letters_like_the_others(
+    kit_settings: ServiceSettings, nats_js: Any, infra: Any
+) -> None:
+    """`Subscription(direct=...)`: the inbox claim and the handler's statements in one
+    `DirectTransaction`; a redelivery is skipped, a failure rolls both back and counts."""
+    topic = f"journey.kitevents.probe{uuid.uuid4().hex[:8]}.direct"
+    durable = f"probe-{uuid.uuid4().hex[:8]}"
+    seen: list[uuid.UUID] = []
+    committed: list[uuid.UUID] = []
+
+    async def handler(tx: DirectTransaction, event: Event) -> None:
+        seen.append(event.id)
+        await tx.send(_ADD_RESULT, id=uuid.uuid4(), user_id=event.user_id(), provider=durable)
+        if event.data.get("fail"):
+            raise RuntimeError("boom")
+        tx.after_commit(lambda: committed.append(event.id))
+
+    engine = create_engine(kit_settings.worker_dsn, pool_size=2)
+    pool = DirectPool(kit_settings.worker_dsn, size=2)
+    await pool.open()
+    sub = Subscription(durable, "KITEVENTS", topic, direct=handler, max_deliver=2, backoff=(0.1,))
+    task = await _run(ConsumerRunner(nats_js, engine, "kitevents", sub, direct_pool=pool))
+    try:
+        user = uuid.uuid4()
+        good = Event(type=topic, source="kitevents", subject=str(user), data={})
+        bad = Event(type=topic, source="kitevents", subject=str(user), data={"fail": True})
+        for copy in ("a", "b"):  # two copies past JetStream's de-duplication: applied once
+            await nats_js.publish(topic, good.model_dump_json().encode(), headers={"Nats-Msg-Id": f"{good.id}-{copy}"})
+        await nats_js.publish(topic, bad.model_dump_json().encode())
+
+        def dead_letters() -> list[tuple[Any, ...]]:
+            with psycopg.connect(infra.admin_dsn) as conn:
+                return conn.execute(
+                    "SELECT event_id, deliveries FROM kitevents.dead_letters WHERE consumer = %s", (durable,)
+                ).fetchall()
+
+        async def dead_lettered() -> list[tuple[Any, ...]]:
+            return dead_letters()
+
+        assert await eventually(dead_lettered) == [(bad.id, 2)]
+        await asyncio.sleep(0.3)
+        assert committed == [good.id]
+        assert seen.count(good.id) == 1
+        assert seen.count(bad.id) == 2
+        with psycopg.connect(infra.admin_dsn) as conn:
+            stored = conn.execute("SELECT count(*) FROM kitevents.results WHERE provider = %s", (durable,)).fetchone()
+            claims = conn.execute("SELECT event_id FROM kitevents.inbox WHERE consumer = %s", (durable,)).fetchall()
+        assert stored == (1,)  # the failing handler's write rolled back with its claim
+        assert claims == [(good.id,)]
+    finally:
+        task.cancel()
+        await engine.dispose()
+        await pool.close()
+
+
+def test_a_direct_subscription_needs_the_workers_direct_pool(nats_js: Any, kit_settings: ServiceSettings) -> None:
+    async def handler(tx: DirectTransaction, event: Event) -> None:
+        return None
+
+    sub = Subscription("probe", "KITEVENTS", "journey.kitevents.x", direct=handler)
+    with pytest.raises(ValueError, match="direct pool"):
+        ConsumerRunner(nats_js, create_engine(kit_settings.worker_dsn), "kitevents", sub)
+    with pytest.raises(ValueError, match="exactly one"):
+        Subscription("probe", "KITEVENTS", "journey.kitevents.x")

@@ -344,3 +344,43 @@ async def test_a_sent_statement_rides_with_the_commit_and_its_error_rolls_the_tr
         assert _stored(infra, ada) == 3
     finally:
         await single.close()
+
+
+async def test_queued_statements_come_back_in_one_round_trip_and_after_commit_waits_for_the_commit(
+    tmp_path: Any, infra: Any, kit_settings: ServiceSettings
+) -> None:
+    ada = uuid.uuid4()
+    single = DirectPool(kit_settings.database_url, size=1)
+    await single.open()
+    fired: list[str] = []
+    try:
+        conn = await single._connection()
+        await single._give_back(conn)
+        with (tmp_path / "tx.txt").open("w") as sink:
+            conn.pgconn.trace(sink.fileno())
+            async with direct_transaction(single, ada) as tx:
+                first = await tx.queue(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 1}))  # answered at once
+                second = await tx.queue(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 2}))
+                third = await tx.queue(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 3}))
+                bodies = [(await q.one() or {})["body"] for q in (third, second, first)]  # any order
+                tx.after_commit(lambda: fired.append("committed"))
+                assert fired == []
+            conn.pgconn.untrace()
+        assert bodies == [{"n": 3}, {"n": 2}, {"n": 1}]
+        # The first statement, the two queued ones together, then the Sync.
+        assert _round_trips((tmp_path / "tx.txt").read_text()) == 3
+        assert fired == ["committed"]
+        assert _stored(infra, ada) == 3
+
+        async def roll_back() -> None:
+            async with direct_transaction(single, ada) as tx:
+                await tx.queue(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 4}))
+                tx.after_commit(lambda: fired.append("rolled back"))
+                raise RuntimeError("the handler failed")
+
+        with pytest.raises(RuntimeError):
+            await roll_back()
+        assert fired == ["committed"]  # never told of a transaction that rolled back
+        assert _stored(infra, ada) == 3
+    finally:
+        await single.close()

@@ -93,10 +93,10 @@ async def user_transaction(engine: AsyncEngine, user_id: uuid.UUID | None) -> As
 async def lock_user(session: AsyncSession, user_id: uuid.UUID) -> None:
     """Serialise this transaction with every other that locks the same user (quota checks,
     one paid subscription): a transaction-scoped advisory lock, released at commit."""
-    await session.exec(_LOCK_USER, params={"uid": str(user_id)})  # type: ignore[call-overload]
+    await session.exec(LOCK_USER, params={"uid": str(user_id)})  # type: ignore[call-overload]
 
 
-_LOCK_USER = text("SELECT pg_advisory_xact_lock(hashtextextended(:uid, 0))")
+LOCK_USER = text("SELECT pg_advisory_xact_lock(hashtextextended(:uid, 0))")
 
 
 def timestamp_field(*, nullable: bool = True, defaults_to_now: bool = False) -> Any:

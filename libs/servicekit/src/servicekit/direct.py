@@ -37,7 +37,7 @@ from sqlalchemy.dialects.postgresql.psycopg import PGDialect_psycopg
 from sqlalchemy.sql import Executable
 
 from servicekit.auth import CurrentPrincipal
-from servicekit.db import CONNECT_TIMEOUT_SECONDS, libpq_url, sqlalchemy_url
+from servicekit.db import CONNECT_TIMEOUT_SECONDS, LOCK_USER, libpq_url, sqlalchemy_url
 
 _DIALECT = PGDialect_psycopg()  # type: ignore[no-untyped-call]
 _SET_USER = "SELECT set_config('app.user_id', %s, true)"
@@ -57,6 +57,11 @@ class Statement:
 
     def params(self, given: dict[str, Any]) -> dict[str, Any]:
         return {**self.defaults, **given}
+
+
+# `servicekit.db.lock_user` on the direct path: `tx.queue(USER_LOCK, uid=str(user_id))` before
+# the statements it serialises (a pipeline runs them in order).
+USER_LOCK = Statement(LOCK_USER)
 
 
 class DirectQueries(Protocol):
@@ -132,6 +137,11 @@ class DirectTransaction:
         self._conn: psycopg.AsyncConnection[Any] | None = None
         self._pipeline: AbstractAsyncContextManager[psycopg.AsyncPipeline] | None = None
         self._answered = False  # once the server has answered, a failure is the caller's
+        self._after_commit: list[Callable[[], None]] = []
+
+    def after_commit(self, callback: Callable[[], None]) -> None:
+        """Call `callback` once this transaction has committed (never if it rolls back)."""
+        self._after_commit.append(callback)
 
     async def one(self, statement: Statement, /, **params: Any) -> dict[str, Any] | None:
         """The first row (of a SELECT or a RETURNING), or None."""
@@ -139,6 +149,18 @@ class DirectTransaction:
 
     async def all(self, statement: Statement, /, **params: Any) -> list[dict[str, Any]]:
         return await self._run(statement, params, _fetch_all)
+
+    async def queue(self, statement: Statement, /, **params: Any) -> Queued:
+        """Send a statement now and read its rows later (`await queued.one()`): statements queued
+        one after another travel together, and the first read brings every answer back in one
+        round trip. The transaction's first statement is answered at once instead (see `send`)."""
+        if not self._answered:
+            rows = await self._run(statement, params, _fetch_all)
+            return Queued(rows=rows)
+        assert self._conn is not None, "the transaction is not open"
+        cursor = self._conn.cursor(row_factory=dict_row)
+        await cursor.execute(statement.sql, statement.params(params))
+        return Queued(cursor=cursor)
 
     async def send(self, statement: Statement, /, **params: Any) -> None:
         """A statement whose rows nobody reads: queued to travel with the next statement or the
@@ -209,6 +231,24 @@ class DirectTransaction:
             await self._pool._give_back(conn)
 
 
+class Queued:
+    """The rows of a statement `DirectTransaction.queue` sent, read when needed."""
+
+    def __init__(self, *, cursor: _Cursor | None = None, rows: list[dict[str, Any]] | None = None) -> None:
+        self._cursor = cursor
+        self._rows = rows
+
+    async def all(self) -> list[dict[str, Any]]:
+        if self._rows is None:
+            assert self._cursor is not None
+            self._rows = list(await self._cursor.fetchall())
+        return self._rows
+
+    async def one(self) -> dict[str, Any] | None:
+        rows = await self.all()
+        return rows[0] if rows else None
+
+
 async def _fetch_one(cursor: _Cursor) -> dict[str, Any] | None:
     return await cursor.fetchone()
 
@@ -229,6 +269,8 @@ async def direct_transaction(pool: DirectPool, user_id: uuid.UUID | None) -> Asy
         await tx._end(commit=False)
         raise
     await tx._end(commit=True)
+    for callback in tx._after_commit:
+        callback()
 
 
 class DirectReader:

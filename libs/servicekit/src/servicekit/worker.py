@@ -12,6 +12,7 @@ from typing import Any
 from nats.aio.client import Client as NATS
 
 from servicekit.db import create_engine
+from servicekit.direct import DirectPool
 from servicekit.events.consumer import ConsumerRunner, Subscription
 from servicekit.events.relay import OutboxRelay
 from servicekit.events.streams import connect, ensure_stream, service_of_stream
@@ -39,6 +40,8 @@ class Worker:
         self.schema = schema
         self.subscriptions = subscriptions
         self.engine = create_engine(settings.worker_dsn, pool_size=8)
+        # Consumers on the kit's direct path share a pool as large as the engine's.
+        self.direct_pool = DirectPool(settings.worker_dsn, size=16) if any(s.direct for s in subscriptions) else None
         self.nc: NATS | None = None
         self.relay: OutboxRelay | None = None
         self.runners: list[ConsumerRunner] = []
@@ -69,8 +72,17 @@ class Worker:
         for service in sorted({self.schema, *(service_of_stream(sub.stream) for sub in self.subscriptions)}):
             await ensure_stream(js, service, replicas=self.settings.jetstream_replicas)
         self.relay = relay = OutboxRelay(self.settings.worker_dsn, self.schema, js)
+        if self.direct_pool is not None:
+            await self.direct_pool.open()
         self.runners = [
-            ConsumerRunner(js, self.engine, self.schema, sub, watchdog_interval=self.settings.consumer_watchdog_seconds)
+            ConsumerRunner(
+                js,
+                self.engine,
+                self.schema,
+                sub,
+                watchdog_interval=self.settings.consumer_watchdog_seconds,
+                direct_pool=self.direct_pool,
+            )
             for sub in self.subscriptions
         ]
         self._tasks = [asyncio.create_task(relay.run())] + [asyncio.create_task(r.run()) for r in self.runners]
@@ -104,6 +116,9 @@ class Worker:
             await asyncio.wait({closing}, timeout=5)
         with contextlib.suppress(Exception):
             await asyncio.wait_for(self.engine.dispose(), 10)
+        if self.direct_pool is not None:
+            with contextlib.suppress(Exception):
+                await asyncio.wait_for(self.direct_pool.close(), 10)
         log.info("worker_stopped")
 
 

@@ -11,14 +11,13 @@ from __future__ import annotations
 from collections.abc import Callable, Coroutine
 from typing import Any
 
-from sqlmodel.ext.asyncio.session import AsyncSession
-
 from contracts.payload import EventPayload
 from dashboard.facts.reducers import REDUCERS
 from dashboard.facts.service import apply_event
 from dashboard.live.lag import run_lag_reporter
 from dashboard.refresh.scheduler import run_refresh_scheduler
 from dashboard.settings import DashboardSettings
+from servicekit.direct import DirectTransaction
 from servicekit.events import Event, on
 from servicekit.events.consumer import Subscription
 
@@ -29,13 +28,13 @@ def durable_for(payload: type[EventPayload]) -> str:
 
 
 def subscriptions(settings: DashboardSettings) -> list[Subscription]:
-    async def handle(db: AsyncSession, payload: EventPayload, event: Event) -> None:
-        await apply_event(db, payload, event, settings)
+    async def handle(tx: DirectTransaction, payload: EventPayload, event: Event) -> None:
+        await apply_event(tx, payload, event, settings)
 
     # The handler locks the user and folds in any order, so a batch's events are handled a few
     # at a time (`concurrency`): a burst across students is not one transaction after another.
     return [
-        on(payload, handle, durable=durable_for(payload), batch=100, concurrency=4)
+        on(payload, direct=handle, durable=durable_for(payload), batch=100, concurrency=4)
         for payload, registration in sorted(REDUCERS.items(), key=lambda item: item[0].SUBJECT)
         if registration.reducer is not None
     ]

@@ -33,6 +33,7 @@ from sqlmodel.ext.asyncio.session import AsyncSession
 
 from servicekit import metrics, tracing
 from servicekit.db import user_transaction
+from servicekit.direct import DirectPool, DirectTransaction, Statement, direct_transaction
 from servicekit.events.envelope import Event
 from servicekit.logging import get_logger
 from servicekit.outage import is_outage, outage_kind
@@ -41,6 +42,8 @@ log = get_logger(__name__)
 
 T = TypeVar("T")
 Handler = Callable[[AsyncSession, Event], Awaitable[None]]
+# A handler on the kit's direct path (servicekit.direct): no ORM session, its statements pipelined.
+DirectHandler = Callable[[DirectTransaction, Event], Awaitable[None]]
 # Slow work (a model call) done before the transaction opens; returns the handler to run in it,
 # or None when there is nothing left to do.
 Preparer = Callable[[AsyncEngine, Event], Awaitable[Handler | None]]
@@ -57,7 +60,8 @@ BUSY_FETCH_SECONDS = 0.02
 @dataclass(frozen=True)
 class Subscription:
     """One durable consumer: `handler` runs in a transaction scoped to the event's user. With
-    `prepare`, slow work runs first with no transaction open and returns that handler.
+    `prepare`, slow work runs first with no transaction open and returns that handler. A hot
+    consumer gives `direct` instead: the same, in a `DirectTransaction` (servicekit.direct).
 
     `max_deliver` counts deliveries that ended in a handler error (or never ended: a worker
     killed mid-event); outages do not count. `ack_wait` can be short: messages in hand are
@@ -68,6 +72,7 @@ class Subscription:
     filter_subject: str
     handler: Handler | None = None
     prepare: Preparer | None = None
+    direct: DirectHandler | None = None
     max_deliver: int = 5
     backoff: Sequence[float] = field(default=(1.0, 5.0, 30.0, 120.0))
     ack_wait: float = 10.0
@@ -78,8 +83,8 @@ class Subscription:
     concurrency: int = 1
 
     def __post_init__(self) -> None:
-        if (self.handler is None) == (self.prepare is None):
-            raise ValueError(f"{self.durable}: give exactly one of handler and prepare")
+        if sum(step is not None for step in (self.handler, self.prepare, self.direct)) != 1:
+            raise ValueError(f"{self.durable}: give exactly one of handler, prepare and direct")
 
 
 class ConsumerRunner:
@@ -92,9 +97,13 @@ class ConsumerRunner:
         *,
         watchdog_interval: float = 15.0,
         outage_probe_max: float = 5.0,
+        direct_pool: DirectPool | None = None,
     ) -> None:
+        if sub.direct is not None and direct_pool is None:
+            raise ValueError(f"{sub.durable}: a direct handler needs the worker's direct pool")
         self.js = js
         self.engine = engine
+        self.direct_pool = direct_pool
         self.schema = schema
         self.sub = sub
         self.watchdog_interval = watchdog_interval
@@ -204,6 +213,9 @@ class ConsumerRunner:
         """Prepare (if any), then claim + handle in one transaction. Each step is retried on
         its own after an outage, so a model call that succeeded is not made again because the
         database went away before its result was stored."""
+        if self.sub.direct is not None:
+            await self._apply_direct(self.sub.direct, event)
+            return
         handler = self.sub.handler
         if self.sub.prepare is not None:
             prepare = self.sub.prepare
@@ -220,6 +232,18 @@ class ConsumerRunner:
             async with user_transaction(self.engine, event.user_id()) as session:
                 if await self._claim(session, event):
                     await run(session, event)
+
+        await self._until_available(store)
+
+    async def _apply_direct(self, handler: DirectHandler, event: Event) -> None:
+        pool = self.direct_pool
+        assert pool is not None
+        claim = _direct_claim(self.schema)
+
+        async def store() -> None:
+            async with direct_transaction(pool, event.user_id()) as tx:
+                if await tx.one(claim, c=self.sub.durable, e=event.id):
+                    await handler(tx, event)
 
         await self._until_available(store)
 
@@ -432,3 +456,18 @@ class ConsumerRunner:
             log.warning("message_handling_failed", consumer=self.sub.durable, error=repr(exc))
         finally:
             held.pop(id(msg), None)
+
+
+_DIRECT_CLAIMS: dict[str, Statement] = {}
+
+
+def _direct_claim(schema: str) -> Statement:
+    """The inbox claim on the direct path: a row when the event is new to this consumer."""
+    if schema not in _DIRECT_CLAIMS:
+        _DIRECT_CLAIMS[schema] = Statement(
+            text(
+                f"INSERT INTO {schema}.inbox (consumer, event_id) VALUES (:c, :e) "
+                "ON CONFLICT DO NOTHING RETURNING true AS new"
+            )
+        )
+    return _DIRECT_CLAIMS[schema]

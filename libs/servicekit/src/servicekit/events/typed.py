@@ -20,6 +20,7 @@ from servicekit.events.streams import stream_name
 
 P = TypeVar("P", bound=EventPayload)
 PayloadHandler = Callable[[AsyncSession, P, Event], Awaitable[None]]
+PayloadDirectHandler = Callable[[DirectTransaction, P, Event], Awaitable[None]]
 # The transaction-free first phase of a slow job; returns what to do in the transaction, or None.
 PayloadPreparer = Callable[[AsyncEngine, P, Event], Awaitable[Callable[[AsyncSession], Awaitable[None]] | None]]
 # Told of each failed attempt: the error and the deliveries so far.
@@ -47,12 +48,13 @@ def on(
     *,
     durable: str,
     prepare: PayloadPreparer[P] | None = None,
+    direct: PayloadDirectHandler[P] | None = None,
     on_failure: PayloadFailureHook[P] | None = None,
     **options: Any,
 ) -> Subscription:
     """A durable consumer of one payload class: its handler (and `on_failure` hook) get the
-    parsed payload. `options` are the remaining `Subscription` settings (max_deliver, backoff,
-    batch, concurrency...)."""
+    parsed payload; `direct` is a handler on the kit's direct path instead. `options` are the
+    remaining `Subscription` settings (max_deliver, backoff, batch, concurrency...)."""
     stream = stream_name(payload_class.service())
     if on_failure is not None:
         typed_failure = on_failure
@@ -68,8 +70,15 @@ def on(
             await typed_handler(db, payload_class.model_validate(event.data), event)
 
         return Subscription(durable, stream, payload_class.SUBJECT, handler=handle, **options)
+    if direct is not None:
+        typed_direct = direct
+
+        async def handle_direct(tx: DirectTransaction, event: Event) -> None:
+            await typed_direct(tx, payload_class.model_validate(event.data), event)
+
+        return Subscription(durable, stream, payload_class.SUBJECT, direct=handle_direct, **options)
     if prepare is None:
-        raise ValueError(f"{durable}: give a handler or a prepare phase")
+        raise ValueError(f"{durable}: give a handler, a direct handler or a prepare phase")
     typed_prepare = prepare
 
     async def prepared(engine: AsyncEngine, event: Event) -> Handler | None:

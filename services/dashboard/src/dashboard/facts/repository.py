@@ -10,6 +10,8 @@ from sqlalchemy import bindparam, text
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from servicekit.direct import Statement
+
 _GENERATIONS = text("SELECT live_generation, building_generation FROM projection WHERE id = 1")
 _LOAD_FOR_UPDATE = text("SELECT state FROM facts WHERE generation = :g AND user_id = :u FOR UPDATE")
 _STORE = text(
@@ -37,3 +39,21 @@ async def store(db: AsyncSession, generation: int, user_id: uuid.UUID, state: di
 async def load_many(db: AsyncSession, generation: int, users: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:
     rows = (await db.exec(_LOAD_MANY, params={"g": generation, "users": list(users)})).all()  # type: ignore[call-overload]
     return {row[0]: row[1] for row in rows}
+
+
+# The consumers' path (servicekit.direct): queued after the user's lock, read in one round trip.
+GENERATIONS = Statement(_GENERATIONS)
+# Both generations' rows at once (the live one and, during a rebuild, the one being built).
+FACTS_FOR_UPDATE = Statement(
+    text(
+        "SELECT generation, state::text AS state FROM facts WHERE user_id = :u AND generation IN "
+        "(SELECT live_generation FROM projection WHERE id = 1 "
+        "UNION ALL SELECT building_generation FROM projection WHERE id = 1) FOR UPDATE"
+    )
+)
+STORE = Statement(
+    text(
+        "INSERT INTO facts (generation, user_id, state, updated_at) VALUES (:g, :u, CAST(:s AS jsonb), now()) "
+        "ON CONFLICT (generation, user_id) DO UPDATE SET state = excluded.state, updated_at = now()"
+    )
+)

@@ -14,15 +14,13 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-from typing import Any
 
 from nats.aio.client import Client as NATS
-from sqlalchemy import event
-from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.live.announce import encode, snapshot_subject
 from dashboard.snapshot.service import Written
 from servicekit import tracing
+from servicekit.direct import DirectTransaction
 from servicekit.logging import get_logger
 
 log = get_logger(__name__)
@@ -50,18 +48,18 @@ class Announcer:
     def attach(self, nc: NATS | None) -> None:
         self.nc = nc
 
-    def after_commit(self, db: AsyncSession, written: list[Written]) -> None:
-        """Announce `written` once `db`'s transaction commits (never if it rolls back)."""
+    def after_commit(self, tx: DirectTransaction, written: list[Written]) -> None:
+        """Announce `written` once `tx` commits (never if it rolls back)."""
         if not written:
             return
         traceparent = tracing.current_traceparent()  # the consumer's handling span, when tracing
 
-        def fire(_session: Any) -> None:
+        def fire() -> None:
             task = asyncio.get_running_loop().create_task(announce(self.nc, written, traceparent))
             self._sending.add(task)
             task.add_done_callback(self._sending.discard)
 
-        event.listen(db.sync_session, "after_commit", fire, once=True)
+        tx.after_commit(fire)
 
 
 ANNOUNCER = Announcer()

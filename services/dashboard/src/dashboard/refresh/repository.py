@@ -13,6 +13,8 @@ from collections.abc import Sequence
 from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
+from servicekit.direct import Statement
+
 CHANNEL = "dashboard_refresh"
 
 # The request merges into a pending row (most urgent priority, earliest due time) or re-arms a
@@ -29,13 +31,18 @@ _REQUEST = text(
         END,
         requested_at = CASE WHEN q.pending THEN q.requested_at ELSE now() END,
         pending = true
-    RETURNING q.due_at <= now()
+    RETURNING q.due_at <= now() AS due
     """
 )
 # The caller writes the snapshot itself, in this transaction (the row stays locked until commit,
 # so the scheduler's claim skips it meanwhile).
 _CLAIM_ONE = text("UPDATE refresh_queue SET pending = false, rendered_at = now() WHERE user_id = :u")
 _NOTIFY = text(f"SELECT pg_notify('{CHANNEL}', '')")
+
+# The same three on the consumers' path (servicekit.direct).
+REQUEST = Statement(_REQUEST)
+CLAIM_ONE = Statement(_CLAIM_ONE)
+NOTIFY = Statement(_NOTIFY)
 
 # A manual refresh: allowed once per `interval` seconds; returns nothing when too soon.
 _MANUAL = text(

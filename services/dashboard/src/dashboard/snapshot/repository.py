@@ -3,27 +3,22 @@
 from __future__ import annotations
 
 import uuid
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from pydantic_core import to_json
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
-from servicekit.direct import DirectQueries, Statement
+from servicekit.direct import DirectQueries, DirectTransaction, Statement
+
+# A snapshot to store: user id, version, content hash, document.
+Row = tuple[uuid.UUID, int, str, dict[str, Any]]
 
 # The caller's row under RLS (primary key): the document as text, ready to send.
 _CURRENT = text("SELECT version, document::text FROM snapshots")
 _VERSIONS = text("SELECT user_id, version, content_hash FROM snapshots WHERE user_id = ANY(:users) FOR UPDATE")
-_WRITE = text(
-    """
-    INSERT INTO snapshots AS s (user_id, version, as_of, content_hash, document)
-    VALUES (:u, :v, :as_of, :h, :d)
-    ON CONFLICT (user_id) DO UPDATE SET version = excluded.version, as_of = excluded.as_of,
-        content_hash = excluded.content_hash, document = excluded.document
-    """
-).bindparams(bindparam("d", type_=JSONB))
 
 
 async def current(db: AsyncSession) -> tuple[int, str] | None:
@@ -57,16 +52,29 @@ _WRITE_MANY = text(
 )
 
 
-async def write_many(db: AsyncSession, as_of: datetime, rows: list[dict[str, Any]]) -> None:
-    """`rows`: user_id, version, hash, document; one statement."""
+async def write_many(db: AsyncSession, as_of: datetime, rows: Sequence[Row]) -> None:
+    """Every snapshot of `rows`, in one statement."""
     if rows:
-        payload = to_json(rows).decode()
-        await db.exec(_WRITE_MANY, params={"as_of": as_of, "rows": payload})  # type: ignore[call-overload]
+        payload = [{"user_id": u, "version": v, "hash": h, "document": d} for u, v, h, d in rows]
+        await db.exec(_WRITE_MANY, params={"as_of": as_of, "rows": to_json(payload).decode()})  # type: ignore[call-overload]
 
 
-async def write(
-    db: AsyncSession, user_id: uuid.UUID, version: int, as_of: datetime, content_hash: str, document: dict[str, Any]
-) -> None:
-    await db.exec(  # type: ignore[call-overload]
-        _WRITE, params={"u": user_id, "v": version, "as_of": as_of, "h": content_hash, "d": document}
+# The consumers' path (servicekit.direct): the snapshot's row, locked (after the refresh queue's
+# row, in the order the scheduler takes them), then the new version written.
+VERSION_FOR_UPDATE = Statement(text("SELECT version, content_hash FROM snapshots WHERE user_id = :u FOR UPDATE"))
+WRITE_ONE = Statement(
+    text(
+        """
+        INSERT INTO snapshots AS s (user_id, version, as_of, content_hash, document)
+        VALUES (:u, :v, :as_of, :h, CAST(:d AS jsonb))
+        ON CONFLICT (user_id) DO UPDATE SET version = excluded.version, as_of = excluded.as_of,
+            content_hash = excluded.content_hash, document = excluded.document
+        """
     )
+)
+
+
+async def write_one(tx: DirectTransaction, as_of: datetime, row: Row) -> None:
+    """Queued with the commit."""
+    user_id, version, content_hash, document = row
+    await tx.send(WRITE_ONE, u=user_id, v=version, as_of=as_of, h=content_hash, d=to_json(document).decode())

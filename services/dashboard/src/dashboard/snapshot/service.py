@@ -22,6 +22,10 @@ class Written:
     user_id: uuid.UUID
     version: int
     document: dict[str, Any]
+    content_hash: str
+
+    def row(self) -> repository.Row:
+        return (self.user_id, self.version, self.content_hash, self.document)
 
 
 def content_hash(document: dict[str, Any]) -> str:
@@ -30,6 +34,15 @@ def content_hash(document: dict[str, Any]) -> str:
     without sorting; pydantic-core writes it ~10 times faster than `json.dumps`."""
     judged = {key: value for key, value in document.items() if key not in UNJUDGED}
     return hashlib.sha256(to_json(judged)).hexdigest()
+
+
+def next_version(user_id: uuid.UUID, facts: UserFacts, held: tuple[int, str], now: datetime) -> Written | None:
+    """The snapshot rendered from `facts` one version above the stored one (`held`: its version
+    and content hash), or None when its content is what is stored already."""
+    version, old_hash = held
+    document = render(facts, version=version + 1, now=now).model_dump(mode="json")
+    digest = content_hash(document)
+    return None if digest == old_hash else Written(user_id, version + 1, document, digest)
 
 
 async def write_snapshots(
@@ -48,16 +61,11 @@ async def write_snapshots(
     stored = await facts_repository.load_many(db, generation, missing) if missing else {}
     held = await repository.versions_for_update(db, users)
     written = []
-    rows = []
     for user_id in users:
         raw = stored.get(user_id)
         facts = known.get(user_id) or (UserFacts.model_validate(raw) if raw else UserFacts.empty(user_id))
-        version, old_hash = held.get(user_id, (0, ""))
-        document = render(facts, version=version + 1, now=now).model_dump(mode="json")
-        digest = content_hash(document)
-        if digest == old_hash:
-            continue
-        rows.append({"user_id": str(user_id), "version": version + 1, "hash": digest, "document": document})
-        written.append(Written(user_id, version + 1, document))
-    await repository.write_many(db, now, rows)
+        snapshot = next_version(user_id, facts, held.get(user_id, (0, "")), now)
+        if snapshot is not None:
+            written.append(snapshot)
+    await repository.write_many(db, now, [snapshot.row() for snapshot in written])
     return written

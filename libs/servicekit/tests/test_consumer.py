@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import uuid
+from collections.abc import Awaitable, Callable
 from typing import Any
 
 import psycopg
@@ -21,6 +22,18 @@ from servicekit.testing import eventually
 
 # The kit's scratch table (conftest: kitevents.results, user-owned with RLS).
 _ADD_RESULT = Statement(text("INSERT INTO kitevents.results VALUES (:id, :user_id, :provider, false, '{}'::jsonb)"))
+
+
+def _dead_letters(infra: Any, durable: str) -> Callable[[], Awaitable[list[tuple[Any, ...]]]]:
+    """The consumer's dead letters (event id, deliveries, error), for `eventually`."""
+
+    async def rows() -> list[tuple[Any, ...]]:
+        with psycopg.connect(infra.admin_dsn) as conn:
+            return conn.execute(
+                "SELECT event_id, deliveries, error FROM kitevents.dead_letters WHERE consumer = %s", (durable,)
+            ).fetchall()
+
+    return rows
 
 
 async def _run(runner: ConsumerRunner) -> asyncio.Task[None]:
@@ -79,16 +92,7 @@ async def test_a_failing_event_is_retried_then_dead_lettered(
         event = Event(type=topic, source="kitevents", subject=str(uuid.uuid4()))
         await nats_js.publish(topic, event.model_dump_json().encode())
 
-        def dead_letters() -> list[tuple[Any, ...]]:
-            with psycopg.connect(infra.admin_dsn) as conn:
-                return conn.execute(
-                    "SELECT event_id, deliveries, error FROM kitevents.dead_letters WHERE consumer = %s", (durable,)
-                ).fetchall()
-
-        async def dead_lettered() -> list[tuple[Any, ...]]:
-            return dead_letters()
-
-        rows = await eventually(dead_lettered)
+        rows = await eventually(_dead_letters(infra, durable))
         assert rows == [(event.id, 3, "RuntimeError('boom')")]
         assert len(attempts) == 3
         # Nothing was recorded in the inbox: a failed handler rolls back its claim.
@@ -112,14 +116,8 @@ async def test_an_unparsable_message_is_dead_lettered(kit_settings: ServiceSetti
     try:
         await nats_js.publish(topic, b"{not an envelope")
 
-        async def dead_lettered() -> list[tuple[Any, ...]]:
-            with psycopg.connect(infra.admin_dsn) as conn:
-                return conn.execute(
-                    "SELECT error FROM kitevents.dead_letters WHERE consumer = %s", (durable,)
-                ).fetchall()
-
-        rows = await eventually(dead_lettered)
-        assert rows[0][0].startswith("unparsable envelope")
+        rows = await eventually(_dead_letters(infra, durable))
+        assert rows[0][2].startswith("unparsable envelope")
     finally:
         task.cancel()
         await engine.dispose()
@@ -236,16 +234,7 @@ async def test_a_direct_handler_commits_with_its_claim_once_and_dead_letters_lik
             await nats_js.publish(topic, good.model_dump_json().encode(), headers={"Nats-Msg-Id": f"{good.id}-{copy}"})
         await nats_js.publish(topic, bad.model_dump_json().encode())
 
-        def dead_letters() -> list[tuple[Any, ...]]:
-            with psycopg.connect(infra.admin_dsn) as conn:
-                return conn.execute(
-                    "SELECT event_id, deliveries FROM kitevents.dead_letters WHERE consumer = %s", (durable,)
-                ).fetchall()
-
-        async def dead_lettered() -> list[tuple[Any, ...]]:
-            return dead_letters()
-
-        assert await eventually(dead_lettered) == [(bad.id, 2)]
+        assert await eventually(_dead_letters(infra, durable)) == [(bad.id, 2, "RuntimeError('boom')")]
         await asyncio.sleep(0.3)
         assert committed == [good.id]
         assert seen.count(good.id) == 1

@@ -57,6 +57,17 @@ async def pool(kit_settings: ServiceSettings) -> AsyncIterator[DirectPool]:
 
 
 @pytest.fixture
+async def traced(kit_settings: ServiceSettings) -> AsyncIterator[tuple[DirectPool, psycopg.AsyncConnection[Any]]]:
+    """A pool of one connection, and that connection (to trace what goes over it)."""
+    pool = DirectPool(kit_settings.database_url, size=1)
+    await pool.open()
+    conn = await pool._connection()
+    await pool._give_back(conn)
+    yield pool, conn
+    await pool.close()
+
+
+@pytest.fixture
 def two_users(infra: Any) -> tuple[uuid.UUID, uuid.UUID]:
     ada, bob = uuid.uuid4(), uuid.uuid4()
     with psycopg.connect(infra.admin_dsn, autocommit=True) as conn:
@@ -121,39 +132,33 @@ def _round_trips(trace: str) -> int:
 
 
 async def test_begin_set_config_and_commit_ride_with_the_statements(
-    tmp_path: Any, two_users: tuple[uuid.UUID, uuid.UUID], kit_settings: ServiceSettings
+    tmp_path: Any, two_users: tuple[uuid.UUID, uuid.UUID], traced: tuple[DirectPool, psycopg.AsyncConnection[Any]]
 ) -> None:
     """The reason for this path: a statement on its own is one round trip; a transaction, one
     per awaited result plus the Sync that commits it (the naive form takes three more: BEGIN,
     set_config, COMMIT)."""
     ada, _ = two_users
-    single = DirectPool(kit_settings.database_url, size=1)
-    await single.open()
-    try:
-        conn = await single._connection()  # the pool's one connection, used by both below
-        await single._give_back(conn)
+    single, conn = traced
 
-        with (tmp_path / "reader.txt").open("w") as sink:
-            conn.pgconn.trace(sink.fileno())
-            assert await DirectReader(single, ada).one(BY_PROVIDER, provider="reads-test") is not None
-            conn.pgconn.untrace()  # flushes libpq's buffer
-        text = (tmp_path / "reader.txt").read_text()
-        assert _round_trips(text) == 1
-        assert "set_config" in text
-        assert "BEGIN" not in text  # one implicit transaction up to the Sync
+    with (tmp_path / "reader.txt").open("w") as sink:
+        conn.pgconn.trace(sink.fileno())
+        assert await DirectReader(single, ada).one(BY_PROVIDER, provider="reads-test") is not None
+        conn.pgconn.untrace()  # flushes libpq's buffer
+    text = (tmp_path / "reader.txt").read_text()
+    assert _round_trips(text) == 1
+    assert "set_config" in text
+    assert "BEGIN" not in text  # one implicit transaction up to the Sync
 
-        with (tmp_path / "tx.txt").open("w") as sink:
-            conn.pgconn.trace(sink.fileno())
-            async with direct_transaction(single, ada) as tx:
-                assert await tx.one(BY_PROVIDER, provider="reads-test") is not None
-                assert len(await tx.all(BY_PROVIDER, provider="reads-test")) == 1
-            conn.pgconn.untrace()
-        text = (tmp_path / "tx.txt").read_text()
-        assert _round_trips(text) == 3
-        assert "BEGIN" not in text  # the Sync commits the implicit transaction
-        assert "COMMIT" not in text
-    finally:
-        await single.close()
+    with (tmp_path / "tx.txt").open("w") as sink:
+        conn.pgconn.trace(sink.fileno())
+        async with direct_transaction(single, ada) as tx:
+            assert await tx.one(BY_PROVIDER, provider="reads-test") is not None
+            assert len(await tx.all(BY_PROVIDER, provider="reads-test")) == 1
+        conn.pgconn.untrace()
+    text = (tmp_path / "tx.txt").read_text()
+    assert _round_trips(text) == 3
+    assert "BEGIN" not in text  # the Sync commits the implicit transaction
+    assert "COMMIT" not in text
 
 
 async def test_an_error_in_the_block_rolls_back_and_leaves_the_pool_usable(
@@ -314,73 +319,61 @@ async def test_emit_queues_the_payload_and_wakes_the_relay_only_if_the_transacti
 
 
 async def test_a_sent_statement_rides_with_the_commit_and_its_error_rolls_the_transaction_back(
-    tmp_path: Any, infra: Any, kit_settings: ServiceSettings
+    tmp_path: Any, infra: Any, traced: tuple[DirectPool, psycopg.AsyncConnection[Any]]
 ) -> None:
     ada = uuid.uuid4()
-    single = DirectPool(kit_settings.database_url, size=1)
-    await single.open()
-    try:
-        conn = await single._connection()
-        await single._give_back(conn)
-        with (tmp_path / "tx.txt").open("w") as sink:
-            conn.pgconn.trace(sink.fileno())
-            async with direct_transaction(single, ada) as tx:
-                await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 1}))
-                await tx.send(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 2}))
-            conn.pgconn.untrace()
-        assert _round_trips((tmp_path / "tx.txt").read_text()) == 2  # the second insert went with the Sync
-        assert _stored(infra, ada) == 2
+    single, conn = traced
+    with (tmp_path / "tx.txt").open("w") as sink:
+        conn.pgconn.trace(sink.fileno())
+        async with direct_transaction(single, ada) as tx:
+            await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 1}))
+            await tx.send(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 2}))
+        conn.pgconn.untrace()
+    assert _round_trips((tmp_path / "tx.txt").read_text()) == 2  # the second insert went with the Sync
+    assert _stored(infra, ada) == 2
 
-        async def send_a_failing_statement() -> None:
-            async with direct_transaction(single, ada) as tx:
-                await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 3}))
-                await tx.send(ADD, id=uuid.uuid4(), user_id=uuid.uuid4(), body=Jsonb({}))  # RLS refuses it
+    async def send_a_failing_statement() -> None:
+        async with direct_transaction(single, ada) as tx:
+            await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 3}))
+            await tx.send(ADD, id=uuid.uuid4(), user_id=uuid.uuid4(), body=Jsonb({}))  # RLS refuses it
 
-        with pytest.raises(psycopg.errors.InsufficientPrivilege):  # raised at the Sync that commits
-            await send_a_failing_statement()
-        assert _stored(infra, ada) == 2  # the first insert rolled back with it
-        async with direct_transaction(single, ada) as tx:  # the connection is usable again
-            assert await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 4})) is not None
-        assert _stored(infra, ada) == 3
-    finally:
-        await single.close()
+    with pytest.raises(psycopg.errors.InsufficientPrivilege):  # raised at the Sync that commits
+        await send_a_failing_statement()
+    assert _stored(infra, ada) == 2  # the first insert rolled back with it
+    async with direct_transaction(single, ada) as tx:  # the connection is usable again
+        assert await tx.one(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 4})) is not None
+    assert _stored(infra, ada) == 3
 
 
 async def test_queued_statements_come_back_in_one_round_trip_and_after_commit_waits_for_the_commit(
-    tmp_path: Any, infra: Any, kit_settings: ServiceSettings
+    tmp_path: Any, infra: Any, traced: tuple[DirectPool, psycopg.AsyncConnection[Any]]
 ) -> None:
     ada = uuid.uuid4()
-    single = DirectPool(kit_settings.database_url, size=1)
-    await single.open()
+    single, conn = traced
     fired: list[str] = []
-    try:
-        conn = await single._connection()
-        await single._give_back(conn)
-        with (tmp_path / "tx.txt").open("w") as sink:
-            conn.pgconn.trace(sink.fileno())
-            async with direct_transaction(single, ada) as tx:
-                first = await tx.queue(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 1}))  # answered at once
-                second = await tx.queue(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 2}))
-                third = await tx.queue(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 3}))
-                bodies = [(await q.one() or {})["body"] for q in (third, second, first)]  # any order
-                tx.after_commit(lambda: fired.append("committed"))
-                assert fired == []
-            conn.pgconn.untrace()
-        assert bodies == [{"n": 3}, {"n": 2}, {"n": 1}]
-        # The first statement, the two queued ones together, then the Sync.
-        assert _round_trips((tmp_path / "tx.txt").read_text()) == 3
-        assert fired == ["committed"]
-        assert _stored(infra, ada) == 3
+    with (tmp_path / "tx.txt").open("w") as sink:
+        conn.pgconn.trace(sink.fileno())
+        async with direct_transaction(single, ada) as tx:
+            first = await tx.queue(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 1}))  # answered at once
+            second = await tx.queue(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 2}))
+            third = await tx.queue(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 3}))
+            bodies = [(await q.one() or {})["body"] for q in (third, second, first)]  # any order
+            tx.after_commit(lambda: fired.append("committed"))
+            assert fired == []
+        conn.pgconn.untrace()
+    assert bodies == [{"n": 3}, {"n": 2}, {"n": 1}]
+    # The first statement, the two queued ones together, then the Sync.
+    assert _round_trips((tmp_path / "tx.txt").read_text()) == 3
+    assert fired == ["committed"]
+    assert _stored(infra, ada) == 3
 
-        async def roll_back() -> None:
-            async with direct_transaction(single, ada) as tx:
-                await tx.queue(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 4}))
-                tx.after_commit(lambda: fired.append("rolled back"))
-                raise RuntimeError("the handler failed")
+    async def roll_back() -> None:
+        async with direct_transaction(single, ada) as tx:
+            await tx.queue(ADD, id=uuid.uuid4(), user_id=ada, body=Jsonb({"n": 4}))
+            tx.after_commit(lambda: fired.append("rolled back"))
+            raise RuntimeError("the handler failed")
 
-        with pytest.raises(RuntimeError):
-            await roll_back()
-        assert fired == ["committed"]  # never told of a transaction that rolled back
-        assert _stored(infra, ada) == 3
-    finally:
-        await single.close()
+    with pytest.raises(RuntimeError):
+        await roll_back()
+    assert fired == ["committed"]  # never told of a transaction that rolled back
+    assert _stored(infra, ada) == 3

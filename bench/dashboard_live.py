@@ -4,8 +4,9 @@
    (same middleware chain), both loaded by wrk: the ratio (target >= 0.5).
 2. Write -> visible on the SSE stream: first the check-in ceiling (measurable-habit check-ins,
    `PUT /habits/{id}/logs/{date}` through the gateway, wrk with no pause), then check-ins paced at
-   ~50 and ~500 writes/s (wrk connections pausing 500 ms between writes; a rate above 0.9 x the
-   ceiling runs at 0.8 x the ceiling, and says so) over 50 students, each watching `GET /me/stream`
+   ~50 and ~500 writes/s (wrk connections pausing ~500 ms between writes, started at random points
+   of the pause so the rate is steady, each wrk thread on its own half of the students; a rate
+   above 0.9 x the ceiling runs at 0.8 x the ceiling, and says so) over 50 students, each watching `GET /me/stream`
    through the gateway. Latency from the check-in event's time (stamped in the write's
    transaction, so before its response: an upper bound) to the snapshot carrying it arriving on
    the stream, split at the snapshot's `as_of` (when it was rendered); p50/p95 (targets p95 <=

@@ -67,6 +67,8 @@ async def test_a_database_outage_under_load_strands_no_persona(faults: Any, faul
         assert len(generated) == 45
         assert set(generated.values()) == {1}, "a persona was applied twice"
         assert len(faults.dead_letters("profiler-persona-writer")) == dead_before
+        # Paused on the database is not stalled: the watchdog left the subscriptions alone.
+        assert [runner.resubscriptions for runner in worker.runners] == [0] * len(worker.runners)
     finally:
         await worker.stop()
 

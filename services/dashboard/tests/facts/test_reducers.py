@@ -9,10 +9,10 @@ from datetime import timedelta
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from contracts.coaching import HabitDeleted
+from contracts.coaching import GoalDeleted, HabitArchived, HabitDeleted
 from contracts.payload import EventPayload, all_payloads
 from dashboard.facts.reducers import REDUCERS, EventMeta, Priority, reduce
-from dashboard.facts.state import KEEP_DAYS, TIMELINE_LENGTH, UserFacts
+from dashboard.facts.state import KEEP_DAYS, TIMELINE_LENGTH, GoalFact, HabitFact, UserFacts
 from dashboard.testing import (
     T0,
     at,
@@ -212,6 +212,27 @@ def test_a_deleted_habit_stays_deleted_whatever_arrives_late() -> None:
     facts = reduce(facts, habit_logged(habit, T0.date()), meta(1))
     assert facts.habits[str(habit)].deleted
     assert str(habit) not in facts.check_ins
+
+
+def test_a_deleted_habit_or_goal_leaves_a_small_tombstone_in_any_order() -> None:
+    """A student creating and deleting thousands must not grow the row every event rewrites."""
+    habit, goal = uuid.uuid4(), uuid.uuid4()
+    events: list[tuple[EventPayload, EventMeta]] = [
+        (habit_created(habit), meta(0)),
+        (HabitArchived(habit_id=habit, name="Read", archived_at=T0), meta(1)),
+        (habit_logged(habit, T0.date()), meta(2)),
+        (HabitDeleted(habit_id=habit, name="Read", logs_deleted=1), meta(3)),
+        (goal_created(goal), meta(0)),
+        (goal_progressed(goal, 0.5), meta(1)),
+        (GoalDeleted(goal_id=goal, title="Read 10 books", habits_unlinked=[]), meta(2)),
+    ]
+    for order in (events, events[::-1]):
+        facts = UserFacts.empty(USER)
+        for payload, at in order:
+            facts = reduce(facts, payload, at)
+        assert facts.habits == {str(habit): HabitFact(habit_id=habit, name="", deleted=True)}
+        assert facts.goals == {str(goal): GoalFact(goal_id=goal, title="", deleted=True)}
+        assert facts.check_ins == {}
 
 
 def test_goal_progress_keeps_the_newest() -> None:

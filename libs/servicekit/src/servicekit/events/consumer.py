@@ -110,6 +110,7 @@ class ConsumerRunner:
         self.outage_probe_max = outage_probe_max  # longest wait between two probes of a dependency
         self._psub: JetStreamContext.PullSubscription | None = None
         self._last_progress = time.monotonic()
+        self._waiting_out = 0  # handlers paused until a dependency answers again
         self.resubscriptions = 0
         labels = (schema, sub.durable)
         self._delivered = metrics.CONSUMER_DELIVERED.labels(*labels)
@@ -261,7 +262,12 @@ class ConsumerRunner:
                 if paused_at is None:
                     paused_at = time.monotonic()
                     log.warning("consumer_paused", consumer=self.sub.durable, dependency=kind, error=repr(exc))
-                await self._wait_for(kind)
+                # Waiting an outage out is not a stalled pull: the watchdog leaves it alone.
+                self._waiting_out += 1
+                try:
+                    await self._wait_for(kind)
+                finally:
+                    self._waiting_out -= 1
                 continue
             if paused_at is not None:
                 log.info(
@@ -358,7 +364,7 @@ class ConsumerRunner:
         when messages are pending but nothing has arrived for a while."""
         while True:
             await asyncio.sleep(self.watchdog_interval)
-            if time.monotonic() - self._last_progress < self.watchdog_interval:
+            if self._waiting_out or time.monotonic() - self._last_progress < self.watchdog_interval:
                 continue
             try:
                 info = await self.js.consumer_info(self.sub.stream, self.sub.durable)
@@ -456,6 +462,7 @@ class ConsumerRunner:
             log.warning("message_handling_failed", consumer=self.sub.durable, error=repr(exc))
         finally:
             held.pop(id(msg), None)
+            self._last_progress = time.monotonic()  # a batch slow to handle is not a stalled pull
 
 
 _DIRECT_CLAIMS: dict[str, Statement] = {}

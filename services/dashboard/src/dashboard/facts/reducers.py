@@ -308,8 +308,21 @@ def _habit(facts: UserFacts, habit_id: uuid.UUID, name: str) -> HabitFact:
     return facts.habits.get(str(habit_id)) or HabitFact(habit_id=habit_id, name=name)
 
 
+# A deleted habit or goal leaves only its id and the mark (a tombstone): whatever arrives for it
+# late stays out, and a student who creates and deletes thousands keeps a small facts row (every
+# event of theirs reads and writes the whole row).
+def _habit_tombstone(habit_id: uuid.UUID) -> HabitFact:
+    return HabitFact(habit_id=habit_id, name="", deleted=True)
+
+
+def _goal_tombstone(goal_id: uuid.UUID) -> GoalFact:
+    return GoalFact(goal_id=goal_id, title="", deleted=True)
+
+
 def _habit_shape(facts: UserFacts, view: HabitView, meta: EventMeta, stats: HabitStatsView | None) -> dict[str, Any]:
     habit = _habit(facts, view.habit_id, view.name)
+    if habit.deleted:
+        return facts.habits
     mark = _mark(meta)
     changes: dict[str, Any] = {}
     if mark.newer_than(habit.mark):
@@ -336,7 +349,7 @@ def habit_updated(facts: UserFacts, updated: HabitUpdated, meta: EventMeta) -> U
 def habit_archived(facts: UserFacts, archived: HabitArchived, meta: EventMeta) -> UserFacts:
     habit = _habit(facts, archived.habit_id, archived.name)
     mark = _mark(meta, archived.archived_at)
-    if mark.newer_than(habit.mark):
+    if not habit.deleted and mark.newer_than(habit.mark):
         habit = habit.model_copy(update={"archived": True, "mark": mark})
     at = EventMeta(meta.id, archived.archived_at, meta.stream)
     return _with(
@@ -346,7 +359,7 @@ def habit_archived(facts: UserFacts, archived: HabitArchived, meta: EventMeta) -
 
 @reduces(HabitDeleted, Priority.ACTIVITY)
 def habit_deleted(facts: UserFacts, deleted: HabitDeleted, meta: EventMeta) -> UserFacts:
-    habit = _habit(facts, deleted.habit_id, deleted.name).model_copy(update={"deleted": True})
+    habit = _habit_tombstone(deleted.habit_id)
     check_ins = {k: v for k, v in facts.check_ins.items() if k != str(deleted.habit_id)}
     return _with(
         facts,
@@ -406,6 +419,8 @@ def _goal_changes(
     status: str | None = None,
     at: datetime | None = None,
 ) -> GoalFact:
+    if goal.deleted:
+        return goal
     mark = _mark(meta, at)
     changes: dict[str, Any] = {}
     if view is not None and mark.newer_than(goal.mark):
@@ -467,7 +482,7 @@ def goal_abandoned(facts: UserFacts, abandoned: GoalAbandoned, meta: EventMeta) 
 
 @reduces(GoalDeleted, Priority.ACTIVITY)
 def goal_deleted(facts: UserFacts, deleted: GoalDeleted, meta: EventMeta) -> UserFacts:
-    goal = _goal(facts, deleted.goal_id, deleted.title).model_copy(update={"deleted": True})
+    goal = _goal_tombstone(deleted.goal_id)
     return _with(facts, meta, "goal", f"Deleted goal {deleted.title}", goals=_goals(facts, goal))
 
 

@@ -228,8 +228,8 @@ def test_a_deleted_habit_or_goal_leaves_a_small_tombstone_in_any_order() -> None
     ]
     for order in (events, events[::-1]):
         facts = UserFacts.empty(USER)
-        for payload, at in order:
-            facts = reduce(facts, payload, at)
+        for payload, when in order:
+            facts = reduce(facts, payload, when)
         assert facts.habits == {str(habit): HabitFact(habit_id=habit, name="", deleted=True)}
         assert facts.goals == {str(goal): GoalFact(goal_id=goal, title="", deleted=True)}
         assert facts.check_ins == {}

@@ -51,10 +51,10 @@ from servicekit.events.streams import stream_name
 
 if TYPE_CHECKING:
     import bench.measure as measure
-    from bench.wrk import require_wrk, run_wrk
+    from bench.wrk import WrkResult, require_wrk, run_wrk
 else:
     import measure
-    from wrk import require_wrk, run_wrk
+    from wrk import WrkResult, require_wrk, run_wrk
 
 BENCH_DIR = Path(__file__).resolve().parent
 D, C = "/api/v1/dashboard", "/api/v1/coaching"
@@ -91,6 +91,11 @@ async def publish_all(nats_url: str, events: list[Event], *, in_flight: int = 25
 # --- 1. GET /me vs a bare JSON endpoint ----------------------------------------------------------
 
 
+def _rate(results: list[WrkResult]) -> float:
+    """Successful requests per second over several runs."""
+    return sum(r.requests - r.non2xx for r in results) / sum(r.seconds for r in results)
+
+
 async def read_ratio(stack: Stack, seconds: float) -> float:
     token = stack.secrets.mint_token("bench-reader")
     user = dev_user_id("bench-reader")
@@ -103,7 +108,8 @@ async def read_ratio(stack: Stack, seconds: float) -> float:
     run_wrk(me, seconds=2, tokens=[token])
     run_wrk(bare, seconds=2)
     # Rounds alternating in order, so that load from outside the run drifts onto both alike.
-    ours, theirs = [], []
+    ours: list[WrkResult] = []
+    theirs: list[WrkResult] = []
     for round_ in range(READ_ROUNDS):
         for target in ("me", "bare") if round_ % 2 == 0 else ("bare", "me"):
             if target == "me":
@@ -113,11 +119,10 @@ async def read_ratio(stack: Stack, seconds: float) -> float:
     for mine, reference in zip(ours, theirs, strict=True):
         print(f"GET /me ({size} B)   {mine.line()}")
         print(f"bare JSON        {reference.line()}")
-    rate = lambda results: sum(r.requests - r.non2xx for r in results) / sum(r.seconds for r in results)  # noqa: E731
-    ratio = rate(ours) / rate(theirs)
+    ratio = _rate(ours) / _rate(theirs)
     rounds = ", ".join(f"{m.rps / r.rps:.2f}" for m, r in zip(ours, theirs, strict=True))
     print(
-        f"=> GET /me / bare JSON through Traefik: {rate(ours):,.1f} / {rate(theirs):,.1f} req/s, ratio {ratio:.2f} "
+        f"=> GET /me / bare JSON through Traefik: {_rate(ours):,.1f} / {_rate(theirs):,.1f} req/s, ratio {ratio:.2f} "
         f"over {READ_ROUNDS} alternated rounds ({rounds}) (target >= 0.5)",
         flush=True,
     )

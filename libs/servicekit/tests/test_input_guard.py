@@ -5,15 +5,17 @@ from __future__ import annotations
 
 import json
 from collections.abc import AsyncIterator
+from typing import Annotated
 
 import httpx
 import pytest
 from fastapi import APIRouter, Request
-from pydantic import BaseModel
+from pydantic import BaseModel, TypeAdapter, ValidationError
 
 from servicekit.app import create_app
 from servicekit.settings import ServiceSettings
 from servicekit.testing import app_client
+from servicekit.text_guard import Visible
 
 
 class Answer(BaseModel):
@@ -134,3 +136,34 @@ async def test_a_500_carries_the_request_id_and_problem_json(client: httpx.Async
     assert response.headers["content-type"] == "application/problem+json"
     assert response.headers["x-request-id"] == "req-500"
     assert response.json()["detail"] == "internal error"
+
+
+async def test_the_guards_422_has_the_frameworks_shape(client: httpx.AsyncClient) -> None:
+    """Found by an attack round: the guard said "Unprocessable Content" with no `instance`, the
+    framework "Unprocessable Entity" with one. A client sees one shape per status."""
+    path = "/api/v1/guarded/answers/a1"
+    guarded = await client.put(path, content='{"value": "\\u0000"}', headers=_json(""))
+    invalid = await client.put(path, content='{"value": 5}', headers=_json(""))
+    assert guarded.status_code == invalid.status_code == 422
+    shapes = [{k: r.json()[k] for k in ("type", "title", "status", "instance")} for r in (guarded, invalid)]
+    assert (
+        shapes[0]
+        == shapes[1]
+        == {"type": "about:blank", "title": "Unprocessable Content", "status": 422, "instance": path}
+    )
+
+
+@pytest.mark.parametrize(
+    ("text", "visible"),
+    [
+        *[("Read", True), ("📚", True), ("\u0627", True), ("\u0301", True), ("\U0001faea", True), ("", True)],
+        *[("\u200b", False), ("\u200d\u2060", False), ("\u202e\u200f", False), ("\u3000", False), ("\x07", False)],
+    ],
+)
+def test_a_label_must_show_something(text: str, visible: bool) -> None:
+    label = TypeAdapter(Annotated[str, Visible])
+    if visible:
+        assert label.validate_python(text) == text
+    else:
+        with pytest.raises(ValidationError, match="no visible character"):
+            label.validate_python(text)

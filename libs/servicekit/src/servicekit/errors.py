@@ -68,6 +68,15 @@ def brief(value: Any, limit: int = 40) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
 
+# RFC 9110's names, where Python 3.11's `HTTPStatus` still has the older ones.
+_TITLES = {413: "Content Too Large", 422: "Unprocessable Content"}
+
+
+def status_title(status: int) -> str:
+    """The problem's `title` for a status: the same wherever in the kit the answer is made."""
+    return _TITLES.get(status) or HTTPStatus(status).phrase
+
+
 def problem_response(
     status: int,
     detail: str | None,
@@ -79,7 +88,7 @@ def problem_response(
 ) -> JSONResponse:
     body: dict[str, Any] = {
         "type": "about:blank",
-        "title": title or HTTPStatus(status).phrase,
+        "title": title or status_title(status),
         "status": status,
     }
     if detail:

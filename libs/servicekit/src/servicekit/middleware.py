@@ -16,7 +16,7 @@ from urllib.parse import parse_qsl
 import structlog
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from servicekit.errors import PROBLEM_JSON
+from servicekit.errors import PROBLEM_JSON, status_title
 from servicekit.events.envelope import TRACEPARENT_PATTERN
 from servicekit.http_metrics import HttpMetrics
 from servicekit.logging import get_logger, loggable_path
@@ -74,9 +74,7 @@ class ServiceMiddleware:
             elif framework_413:
                 if not message.get("more_body", False):
                     framework_413 = False
-                    await _send_problem(
-                        send_with_id, 413, "Content Too Large", "request body is too large for this endpoint"
-                    )
+                    await _send_problem(send_with_id, scope, 413, "request body is too large for this endpoint")
                 return
             await send(message)
 
@@ -91,7 +89,7 @@ class ServiceMiddleware:
             log.exception("unhandled_error", path=loggable_path(scope))
             if status:
                 raise  # the response already started: all that is left is to drop the connection
-            await _send_problem(send_with_id, 500, "Internal Server Error", "internal error")
+            await _send_problem(send_with_id, scope, 500, "internal error")
         finally:
             if self.metrics is not None:
                 self.metrics.record(scope, status or 500, started)
@@ -135,12 +133,12 @@ class UnstorableInputGuard:
             except _ClientGone:
                 raise _Answered from None
             except _TooLarge:
-                await _send_problem(send, 413, "Content Too Large", f"request body exceeds {self.max_bytes} bytes")
+                await _send_problem(send, scope, 413, f"request body exceeds {self.max_bytes} bytes")
                 raise _Answered from None
             problem = _json_body_problem(body)
             receive = _replay(body, receive)
         if problem is not None:
-            await _send_unprocessable(send, *problem)
+            await _send_unprocessable(send, scope, *problem)
             raise _Answered
         return receive
 
@@ -216,15 +214,22 @@ def _json_body_problem(body: bytes) -> tuple[str, str] | None:
     return field, reason
 
 
-async def _send_unprocessable(send: Send, field: str, reason: str) -> None:
-    field = field.encode("utf-8", "replace").decode("utf-8")[:200]  # a surrogate key must still encode
+async def _send_unprocessable(send: Send, scope: Scope, field: str, reason: str) -> None:
+    field = _printable(field)[:200]
     errors = [{"field": field, "message": reason}]
-    await _send_problem(send, 422, "Unprocessable Content", f"invalid request: {field} {reason}", errors=errors)
+    await _send_problem(send, scope, 422, f"invalid request: {field} {reason}", errors=errors)
 
 
-async def _send_problem(send: Send, status: int, title: str, detail: str, **extra: Any) -> None:
-    """A problem+json answer from middleware, below the framework's own error handlers."""
-    payload = json.dumps({"type": "about:blank", "title": title, "status": status, "detail": detail, **extra}).encode()
+def _printable(text: str) -> str:
+    """`text` without what the answer cannot carry: a NUL, or a lone surrogate (not UTF-8)."""
+    return text.encode("utf-8", "replace").decode("utf-8").replace("\x00", "?")
+
+
+async def _send_problem(send: Send, scope: Scope, status: int, detail: str, **extra: Any) -> None:
+    """A problem+json answer from middleware, below the framework's own error handlers, in their
+    shape (the same title for a status, the path as `instance`)."""
+    problem = {"type": "about:blank", "title": status_title(status), "status": status, "detail": detail}
+    payload = json.dumps({**problem, "instance": _printable(scope.get("path", "")), **extra}).encode()
     await send(
         {
             "type": "http.response.start",

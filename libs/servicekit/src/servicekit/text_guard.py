@@ -4,7 +4,10 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from typing import Any
+
+from pydantic import AfterValidator
 
 # A NUL, or a surrogate code point (only a lone one survives JSON decoding into a str).
 _UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
@@ -50,3 +53,20 @@ def json_depth_exceeds(value: Any, limit: int) -> bool:
             children = item.values() if isinstance(item, dict) else item
             stack.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
     return False
+
+
+# Spaces, separators, controls and format characters (zero-width space, joiners, bidi marks).
+# Unassigned code points stay visible: an emoji newer than this Python's Unicode tables is one.
+_INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+
+
+def require_visible(value: str) -> str:
+    """A label people read (a name, a title, a unit) must show something: refused when it holds
+    only spacing, format and control characters (a lone zero-width space passes `strip`)."""
+    if value and all(unicodedata.category(char) in _INVISIBLE for char in value):
+        raise ValueError("has no visible character")
+    return value
+
+
+# `Annotated[str, StringConstraints(strip_whitespace=True, ...), Visible]`.
+Visible = AfterValidator(require_visible)

@@ -15,6 +15,9 @@ from servicekit.testing import problem
         ({"name": ""}, "name"),
         ({"name": "   "}, "name"),
         ({"name": "x" * 101}, "name"),
+        ({"name": "\u200b"}, "name"),  # only a zero-width space: nothing a student could see
+        ({"name": " \u200b\u2060\u202e "}, "name"),
+        ({"name": "x", "kind": "measurable", "unit": "\u200d", "target": 5}, "unit"),
         ({}, "name"),
         ({"name": "x", "kind": "sometimes"}, "kind"),
         ({"name": "x", "kind": "measurable", "unit": "pages"}, "target"),

@@ -268,3 +268,16 @@ def test_the_time_zone_is_the_newest_by_event_time() -> None:
     facts = reduce(facts, profile_updated("Europe/Paris"), meta(1))  # older, arriving late
     assert facts.time_zone == "Asia/Tokyo"
     assert [e.text for e in facts.timeline] == ["Time zone set to Asia/Tokyo", "Time zone set to Europe/Paris"]
+
+
+def test_a_name_with_direction_controls_cannot_turn_its_sentence_around() -> None:
+    """Found by an attack round: a right-to-left override in a habit's name reversed the rest of
+    "Checked in ... for <date>" in a browser. Such a name is isolated (U+2068 ... U+2069)."""
+    habit = uuid.uuid4()
+    tricky = "\u202eRead"
+    created = habit_created(habit)
+    created = created.model_copy(update={"habit": created.habit.model_copy(update={"name": tricky})})
+    facts = reduce(UserFacts.empty(USER), created, meta(0))
+    assert facts.timeline[0].text == f"New habit: \u2068{tricky}\u2069"
+    plain = reduce(UserFacts.empty(USER), habit_created(habit), meta(0))
+    assert "\u2068" not in plain.timeline[0].text  # ordinary names are left as they are

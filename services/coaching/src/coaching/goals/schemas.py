@@ -7,11 +7,12 @@ from typing import Annotated, Literal
 from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from coaching.habits.schemas import invalid
+from servicekit.text_guard import Visible
 
-Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Title = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Visible]
 Why = Annotated[str, StringConstraints(strip_whitespace=True, max_length=2000)]
-Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
-Milestone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200)]
+Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30), Visible]
+Milestone = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=200), Visible]
 Amount = Annotated[float, Field(ge=0, le=1_000_000_000, allow_inf_nan=False)]
 HabitIds = Annotated[list[uuid.UUID], Field(max_length=20)]
 

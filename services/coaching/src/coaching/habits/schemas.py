@@ -19,6 +19,7 @@ from pydantic import (
 
 from coaching.profile.schemas import TimeZoneName
 from servicekit.errors import Unprocessable
+from servicekit.text_guard import Visible
 
 
 def invalid(field: str, message: str) -> Unprocessable:
@@ -26,9 +27,9 @@ def invalid(field: str, message: str) -> Unprocessable:
     return Unprocessable(f"{field}: {message}", errors=[{"field": field, "message": message}])
 
 
-Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100)]
+Name = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=100), Visible]
 Description = Annotated[str, StringConstraints(strip_whitespace=True, max_length=1000)]
-Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30)]
+Unit = Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=30), Visible]
 Colour = Annotated[str, StringConstraints(pattern=r"^#[0-9a-fA-F]{6}$")]
 Icon = Annotated[str, StringConstraints(pattern=r"^[a-z0-9_-]{1,32}$")]
 Amount = Annotated[float, Field(gt=0, le=1_000_000, allow_inf_nan=False)]

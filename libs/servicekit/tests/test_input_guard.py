@@ -15,7 +15,7 @@ from pydantic import BaseModel, TypeAdapter, ValidationError
 from servicekit.app import create_app
 from servicekit.settings import ServiceSettings
 from servicekit.testing import app_client
-from servicekit.text_guard import Visible
+from servicekit.text_guard import Visible, isolated
 
 
 class Answer(BaseModel):
@@ -167,3 +167,11 @@ def test_a_label_must_show_something(text: str, visible: bool) -> None:
     else:
         with pytest.raises(ValidationError, match="no visible character"):
             label.validate_python(text)
+
+
+def test_text_that_changes_direction_is_isolated_and_other_text_left_alone() -> None:
+    assert isolated("Read") == "Read"
+    assert isolated("📚 Read") == "📚 Read"
+    assert isolated("\u202eRead") == "\u2068\u202eRead\u2069"
+    hebrew = "\u05e7\u05e8\u05d9\u05d0\u05d4"  # a right-to-left word
+    assert isolated(hebrew) == f"\u2068{hebrew}\u2069"

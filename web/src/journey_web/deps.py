@@ -19,8 +19,11 @@ from journey_web.api_client import Api
 from journey_web.middleware import session_of
 from journey_web.session import CSRF_FIELD, Session
 from journey_web.settings import WebSettings
+from servicekit.text_guard import isolated
 
 templates = Jinja2Templates(directory=str(Path(__file__).parent / "templates"))
+# `{{ habit.name | isolated }}`: what a student typed, set apart from the sentence around it.
+templates.env.filters["isolated"] = isolated
 
 NAV = (
     ("/", "Home"),

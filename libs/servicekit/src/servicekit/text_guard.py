@@ -70,3 +70,16 @@ def require_visible(value: str) -> str:
 
 # `Annotated[str, StringConstraints(strip_whitespace=True, ...), Visible]`.
 Visible = AfterValidator(require_visible)
+
+
+# Right-to-left letters and explicit direction controls: text holding any of them is set apart
+# when it goes into a sentence (U+2068 FIRST STRONG ISOLATE ... U+2069 POP DIRECTIONAL ISOLATE),
+# so a right-to-left override in a habit's name cannot turn the rest of the sentence around.
+_DIRECTIONAL = frozenset({"R", "AL", "RLE", "RLO", "LRE", "LRO", "PDF", "RLI", "LRI", "FSI", "PDI"})
+
+
+def isolated(text: str) -> str:
+    """`text` as it goes into a sentence someone reads (plain text, or HTML and its attributes)."""
+    if any(unicodedata.bidirectional(char) in _DIRECTIONAL for char in text):
+        return f"\u2068{text}\u2069"
+    return text

@@ -12,7 +12,6 @@ Rules every reducer keeps (tested with shuffled, repeated histories):
 
 from __future__ import annotations
 
-import unicodedata
 import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -60,6 +59,7 @@ from dashboard.facts.state import (
     TimelineFact,
     UserFacts,
 )
+from servicekit.text_guard import isolated
 
 
 class Priority(IntEnum):
@@ -145,19 +145,6 @@ def _merge(current: Any, owned: dict[str, Any], shared: dict[str, Any]) -> dict[
     return {**shared, **known, **owned}
 
 
-# Right-to-left letters and explicit direction controls: a name holding any of them is set
-# apart in a sentence (U+2068 FIRST STRONG ISOLATE ... U+2069 POP DIRECTIONAL ISOLATE), so a
-# right-to-left override in a habit's name cannot turn the rest of the sentence around.
-_DIRECTIONAL = frozenset({"R", "AL", "RLE", "RLO", "LRE", "LRO", "PDF", "RLI", "LRI", "FSI", "PDI"})
-
-
-def _isolated(text: str) -> str:
-    """`text` as it goes into a timeline sentence."""
-    if any(unicodedata.bidirectional(char) in _DIRECTIONAL for char in text):
-        return f"\u2068{text}\u2069"
-    return text
-
-
 # --- billing ------------------------------------------------------------------------------
 
 ignored(
@@ -225,7 +212,7 @@ def persona_generated(facts: UserFacts, generated: PersonaGenerated, meta: Event
         letter_line=generated.letter_line,
         generated_at=meta.time if earlier is None else min(earlier.generated_at, meta.time),
     )
-    text = f"Your Future-You persona is ready: {_isolated(generated.name)}"
+    text = f"Your Future-You persona is ready: {isolated(generated.name)}"
     return _with(facts, meta, "persona", text, personas={**facts.personas, key: fact})
 
 
@@ -349,13 +336,13 @@ def _habit_shape(facts: UserFacts, view: HabitView, meta: EventMeta, stats: Habi
 @reduces(HabitCreated, Priority.ACTIVITY)
 def habit_created(facts: UserFacts, created: HabitCreated, meta: EventMeta) -> UserFacts:
     habits = _habit_shape(facts, created.habit, meta, None)
-    return _with(facts, meta, "habit", f"New habit: {_isolated(created.habit.name)}", habits=habits)
+    return _with(facts, meta, "habit", f"New habit: {isolated(created.habit.name)}", habits=habits)
 
 
 @reduces(HabitUpdated, Priority.ACTIVITY)
 def habit_updated(facts: UserFacts, updated: HabitUpdated, meta: EventMeta) -> UserFacts:
     habits = _habit_shape(facts, updated.habit, meta, updated.stats)
-    text = f"Changed habit {_isolated(updated.habit.name)} ({', '.join(updated.changed) or 'no field'})"
+    text = f"Changed habit {isolated(updated.habit.name)} ({', '.join(updated.changed) or 'no field'})"
     return _with(facts, meta, "habit", text, habits=habits)
 
 
@@ -370,7 +357,7 @@ def habit_archived(facts: UserFacts, archived: HabitArchived, meta: EventMeta) -
         facts,
         at,
         "habit",
-        f"Archived habit {_isolated(archived.name)}",
+        f"Archived habit {isolated(archived.name)}",
         habits={**facts.habits, str(archived.habit_id): habit},
     )
 
@@ -383,7 +370,7 @@ def habit_deleted(facts: UserFacts, deleted: HabitDeleted, meta: EventMeta) -> U
         facts,
         meta,
         "habit",
-        f"Deleted habit {_isolated(deleted.name)}",
+        f"Deleted habit {isolated(deleted.name)}",
         habits={**facts.habits, str(deleted.habit_id): habit},
         check_ins=check_ins,
     )
@@ -413,7 +400,7 @@ def habit_logged(facts: UserFacts, logged: HabitLogged, meta: EventMeta) -> User
     changes = _check_in(facts, logged.habit_id, logged.name, logged.local_date, entry, logged.stats)
     streak = logged.stats.current_streak
     day, unit = logged.local_date.isoformat(), logged.stats.streak_unit
-    text = f"Checked in {_isolated(logged.name)} for {day} (streak {streak} {unit})"
+    text = f"Checked in {isolated(logged.name)} for {day} (streak {streak} {unit})"
     return _with(facts, meta, "check_in", text, **changes)
 
 
@@ -421,7 +408,7 @@ def habit_logged(facts: UserFacts, logged: HabitLogged, meta: EventMeta) -> User
 def habit_unlogged(facts: UserFacts, unlogged: HabitUnlogged, meta: EventMeta) -> UserFacts:
     entry = CheckInFact(value=None, completed=False, removed=True, mark=_mark(meta))
     changes = _check_in(facts, unlogged.habit_id, unlogged.name, unlogged.local_date, entry, unlogged.stats)
-    text = f"Undid the check-in of {_isolated(unlogged.name)} for {unlogged.local_date.isoformat()}"
+    text = f"Undid the check-in of {isolated(unlogged.name)} for {unlogged.local_date.isoformat()}"
     return _with(facts, meta, "check_in", text, **changes)
 
 
@@ -461,7 +448,7 @@ def goal_created(facts: UserFacts, created: GoalCreated, meta: EventMeta) -> Use
     goal = _goal_changes(
         _goal(facts, created.goal.goal_id, created.goal.title), meta, view=created.goal, progress=created.progress
     )
-    return _with(facts, meta, "goal", f"New goal: {_isolated(created.goal.title)}", goals=_goals(facts, goal))
+    return _with(facts, meta, "goal", f"New goal: {isolated(created.goal.title)}", goals=_goals(facts, goal))
 
 
 @reduces(GoalUpdated, Priority.ACTIVITY)
@@ -469,7 +456,7 @@ def goal_updated(facts: UserFacts, updated: GoalUpdated, meta: EventMeta) -> Use
     goal = _goal_changes(
         _goal(facts, updated.goal.goal_id, updated.goal.title), meta, view=updated.goal, progress=updated.progress
     )
-    text = f"Changed goal {_isolated(updated.goal.title)} ({', '.join(updated.changed) or 'no field'})"
+    text = f"Changed goal {isolated(updated.goal.title)} ({', '.join(updated.changed) or 'no field'})"
     return _with(facts, meta, "goal", text, goals=_goals(facts, goal))
 
 
@@ -477,7 +464,7 @@ def goal_updated(facts: UserFacts, updated: GoalUpdated, meta: EventMeta) -> Use
 def goal_progressed(facts: UserFacts, progressed: GoalProgressed, meta: EventMeta) -> UserFacts:
     goal = _goal_changes(_goal(facts, progressed.goal_id, progressed.title), meta, progress=progressed.progress)
     percent = round(progressed.progress.fraction * 100)
-    text = f"{_isolated(progressed.title)}: {percent}% ({progressed.progress.pace.replace('_', ' ')})"
+    text = f"{isolated(progressed.title)}: {percent}% ({progressed.progress.pace.replace('_', ' ')})"
     return _with(facts, meta, "goal", text, goals=_goals(facts, goal))
 
 
@@ -487,7 +474,7 @@ def goal_achieved(facts: UserFacts, achieved: GoalAchieved, meta: EventMeta) -> 
         _goal(facts, achieved.goal_id, achieved.title), meta, status="achieved", at=achieved.achieved_at
     )
     at = EventMeta(meta.id, achieved.achieved_at, meta.stream)
-    return _with(facts, at, "goal", f"Achieved goal: {_isolated(achieved.title)}", goals=_goals(facts, goal))
+    return _with(facts, at, "goal", f"Achieved goal: {isolated(achieved.title)}", goals=_goals(facts, goal))
 
 
 @reduces(GoalAbandoned, Priority.ACTIVITY)
@@ -496,13 +483,13 @@ def goal_abandoned(facts: UserFacts, abandoned: GoalAbandoned, meta: EventMeta) 
         _goal(facts, abandoned.goal_id, abandoned.title), meta, status="abandoned", at=abandoned.abandoned_at
     )
     at = EventMeta(meta.id, abandoned.abandoned_at, meta.stream)
-    return _with(facts, at, "goal", f"Set aside goal: {_isolated(abandoned.title)}", goals=_goals(facts, goal))
+    return _with(facts, at, "goal", f"Set aside goal: {isolated(abandoned.title)}", goals=_goals(facts, goal))
 
 
 @reduces(GoalDeleted, Priority.ACTIVITY)
 def goal_deleted(facts: UserFacts, deleted: GoalDeleted, meta: EventMeta) -> UserFacts:
     goal = _goal_tombstone(deleted.goal_id)
-    return _with(facts, meta, "goal", f"Deleted goal {_isolated(deleted.title)}", goals=_goals(facts, goal))
+    return _with(facts, meta, "goal", f"Deleted goal {isolated(deleted.title)}", goals=_goals(facts, goal))
 
 
 def _reflections(facts: UserFacts, reflection: ReflectionFact) -> dict[str, ReflectionFact]:
@@ -533,7 +520,7 @@ def reflection_scored(facts: UserFacts, scored: ReflectionScored, meta: EventMet
         }
     )
     text = f"Reflection read as {scored.label}" + (
-        f" ({', '.join(_isolated(theme) for theme in scored.themes[:3])})" if scored.themes else ""
+        f" ({', '.join(isolated(theme) for theme in scored.themes[:3])})" if scored.themes else ""
     )
     return _with(facts, meta, "reflection", text, reflections=_reflections(facts, reflection))
 

@@ -51,6 +51,8 @@ async def test_a_database_outage_under_load_strands_no_persona(faults: Any, faul
         in_flight = faults.persona_statuses(session_ids)["pending"]
         await faults.stop_postgres()
         await asyncio.sleep(OUTAGE_SECONDS)
+        # Paused on the database is not stalled: the watchdog left the subscriptions alone.
+        assert [runner.resubscriptions for runner in worker.runners] == [0] * len(worker.runners)
         await faults.start_postgres()
         back = time.monotonic()
         assert in_flight > 0, "every persona was written before the outage: nothing was tested"
@@ -67,8 +69,6 @@ async def test_a_database_outage_under_load_strands_no_persona(faults: Any, faul
         assert len(generated) == 45
         assert set(generated.values()) == {1}, "a persona was applied twice"
         assert len(faults.dead_letters("profiler-persona-writer")) == dead_before
-        # Paused on the database is not stalled: the watchdog left the subscriptions alone.
-        assert [runner.resubscriptions for runner in worker.runners] == [0] * len(worker.runners)
     finally:
         await worker.stop()
 

@@ -268,6 +268,7 @@ class ConsumerRunner:
                     await self._wait_for(kind)
                 finally:
                     self._waiting_out -= 1
+                    self._last_progress = time.monotonic()  # and the retry gets a full interval
                 continue
             if paused_at is not None:
                 log.info(

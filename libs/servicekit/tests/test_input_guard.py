@@ -4,6 +4,7 @@ the factory builds; and every 500 still carries the request id."""
 from __future__ import annotations
 
 import json
+import unicodedata
 from collections.abc import AsyncIterator
 from typing import Annotated
 
@@ -158,6 +159,11 @@ async def test_the_guards_422_has_the_frameworks_shape(client: httpx.AsyncClient
     [
         *[("Read", True), ("📚", True), ("\u0627", True), ("\u0301", True), ("\U0001faea", True), ("", True)],
         *[("\u200b", False), ("\u200d\u2060", False), ("\u202e\u200f", False), ("\u3000", False), ("\x07", False)],
+        # Found by an attack round: letters and marks that draw nothing (Hangul fillers, variation
+        # selectors, the grapheme joiner) and the braille blank passed as "visible".
+        *[("\u3164", False), ("\u115f\u1160", False), ("\uffa0", False), ("\u2800", False)],
+        *[("\ufe0f", False), ("\U000e0100", False), ("\u034f", False), ("\u180b", False), ("\u17b4", False)],
+        *[("\u3164\u0301", True), ("\u2764\ufe0f", True)],
     ],
 )
 def test_a_label_must_show_something(text: str, visible: bool) -> None:
@@ -175,3 +181,42 @@ def test_text_that_changes_direction_is_isolated_and_other_text_left_alone() -> 
     assert isolated("\u202eRead") == "\u2068\u202eRead\u2069"
     hebrew = "\u05e7\u05e8\u05d9\u05d0\u05d4"  # a right-to-left word
     assert isolated(hebrew) == f"\u2068{hebrew}\u2069"
+
+
+def _isolates_close_where_they_open(sentence: str) -> bool:
+    """True when every isolate in `sentence` closes inside the paragraph it opened in and no PDI
+    closes one opened before it: what UAX #9 needs for nothing to reach past a name."""
+    depth = 0
+    for char in sentence:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("LRI", "RLI", "FSI"):
+            depth += 1
+        elif kind == "PDI":
+            depth -= 1
+            if depth < 0:
+                return False
+        elif kind == "B" and depth:
+            return False
+    return depth == 0
+
+
+@pytest.mark.parametrize(
+    "name",
+    [
+        "x\u2069\u202eabc",  # a PDI of its own would close the isolate early; the override stays open
+        "\u05d0\u2067",  # an isolate left open swallows the closing PDI and the rest of the sentence
+        "\u2067\u2067\u202eabc\u2069",
+        "a\u2029\u202eb",  # a paragraph separator ends the isolate with the paragraph
+        "\u2069\u2069\u2066\u2068\u05d0\u202b",
+    ],
+)
+def test_an_unbalanced_isolate_in_a_name_cannot_reach_past_it(name: str) -> None:
+    """Found by an attack round: "Checked in ⁨x⁩‮abc⁩ for 2026-11-26 (streak 1 day)" showed in
+    Chromium as "Checked in x(yad 1 kaerts) 62-11-6202 rof cba"."""
+    text = isolated(name)
+    assert text.startswith("\u2068")
+    assert text.endswith("\u2069")
+    assert _isolates_close_where_they_open(f"Checked in {text} for 2026-11-26")
+    # what the student typed is still there, but for unbalanced PDIs and a paragraph break (a space)
+    typed = "".join(" " if unicodedata.bidirectional(c) == "B" else c for c in name)
+    assert text[1:-1].replace("\u2069", "") == typed.replace("\u2069", "")

@@ -58,12 +58,20 @@ def json_depth_exceeds(value: Any, limit: int) -> bool:
 # Spaces, separators, controls and format characters (zero-width space, joiners, bidi marks).
 # Unassigned code points stay visible: an emoji newer than this Python's Unicode tables is one.
 _INVISIBLE = frozenset({"Zs", "Zl", "Zp", "Cc", "Cf"})
+# Letters and marks that draw nothing (Unicode's Default_Ignorable_Code_Point outside the
+# categories above: Hangul fillers, the grapheme joiner, Khmer inherent vowels, Mongolian and
+# other variation selectors), and the braille blank, which draws an empty cell.
+_BLANK = re.compile("[\u034f\u115f\u1160\u17b4\u17b5\u180b-\u180f\u2800\u3164\ufe00-\ufe0f\uffa0\U000e0100-\U000e01ef]")
+
+
+def _invisible(char: str) -> bool:
+    return unicodedata.category(char) in _INVISIBLE or _BLANK.match(char) is not None
 
 
 def require_visible(value: str) -> str:
     """A label people read (a name, a title, a unit) must show something: refused when it holds
-    only spacing, format and control characters (a lone zero-width space passes `strip`)."""
-    if value and all(unicodedata.category(char) in _INVISIBLE for char in value):
+    only spacing, format, control and blank characters (a lone zero-width space passes `strip`)."""
+    if value and all(_invisible(char) for char in value):
         raise ValueError("has no visible character")
     return value
 
@@ -79,7 +87,24 @@ _DIRECTIONAL = frozenset({"R", "AL", "RLE", "RLO", "LRE", "LRO", "PDF", "RLI", "
 
 
 def isolated(text: str) -> str:
-    """`text` as it goes into a sentence someone reads (plain text, or HTML and its attributes)."""
-    if any(unicodedata.bidirectional(char) in _DIRECTIONAL for char in text):
-        return f"\u2068{text}\u2069"
-    return text
+    """`text` as it goes into a sentence someone reads (plain text, or HTML and its attributes).
+    Its own isolates are balanced first: a PDI of its own would close the one around it early and
+    one left open would take the closing PDI, either way letting the rest of the sentence in; a
+    paragraph break would end the isolate with the paragraph (a space instead). Embeddings and
+    overrides left open end at the closing PDI by themselves (UAX #9, X6a)."""
+    if not any(unicodedata.bidirectional(char) in _DIRECTIONAL for char in text):
+        return text
+    kept: list[str] = []
+    open_isolates = 0
+    for char in text:
+        kind = unicodedata.bidirectional(char)
+        if kind in ("LRI", "RLI", "FSI"):
+            open_isolates += 1
+        elif kind == "PDI":
+            if not open_isolates:
+                continue
+            open_isolates -= 1
+        elif kind == "B":
+            char = " "
+        kept.append(char)
+    return "\u2068" + "".join(kept) + "\u2069" * (open_isolates + 1)

@@ -17,6 +17,8 @@ from servicekit.testing import problem
         ({"name": "x" * 101}, "name"),
         ({"name": "\u200b"}, "name"),  # only a zero-width space: nothing a student could see
         ({"name": " \u200b\u2060\u202e "}, "name"),
+        ({"name": "\u3164"}, "name"),  # the Hangul filler is a letter that draws nothing
+        ({"name": "x", "kind": "measurable", "unit": "\u2800", "target": 5}, "unit"),  # the braille blank
         ({"name": "x", "kind": "measurable", "unit": "\u200d", "target": 5}, "unit"),
         ({}, "name"),
         ({"name": "x", "kind": "sometimes"}, "kind"),

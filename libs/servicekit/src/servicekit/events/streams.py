@@ -33,8 +33,12 @@ async def connect(url: str, name: str, *, on_reconnected: Callable[[], None] | N
     """Connect once; afterwards nats-py reconnects forever on its own. `on_reconnected` runs
     each time the broker is back (the worker wakes its relay with it)."""
 
+    client: NATS | None = None
+
     async def _disconnected() -> None:
-        log.warning("nats_disconnected")
+        # nats-py calls this on our own close() too: only a lost broker is worth a warning.
+        if client is None or not client.is_closed:
+            log.warning("nats_disconnected")
 
     async def _error(exc: Exception) -> None:
         # nats-py's default logs a traceback per failed reconnect attempt (two a second).
@@ -45,7 +49,7 @@ async def connect(url: str, name: str, *, on_reconnected: Callable[[], None] | N
         if on_reconnected is not None:
             on_reconnected()
 
-    return await nats.connect(
+    client = await nats.connect(
         url,
         name=name,
         max_reconnect_attempts=-1,
@@ -55,6 +59,7 @@ async def connect(url: str, name: str, *, on_reconnected: Callable[[], None] | N
         disconnected_cb=_disconnected,
         reconnected_cb=_reconnected,
     )
+    return client
 
 
 async def ensure_stream(js: JetStreamContext, service: str, *, replicas: int = 1) -> None:

@@ -158,7 +158,7 @@ async def test_the_guards_422_has_the_frameworks_shape(client: httpx.AsyncClient
     ("text", "visible"),
     [
         *[("Read", True), ("📚", True), ("\u0627", True), ("\u0301", True), ("\U0001faea", True), ("", True)],
-        *[("\u200b", False), ("\u200d\u2060", False), ("\u202e\u200f", False), ("\u3000", False), ("\x07", False)],
+        *[("\u200b", False), ("\u200d\u2060", False), ("\u202e\u200f", False), ("\u3000", False)],
         # Found by an attack round: letters and marks that draw nothing (Hangul fillers, variation
         # selectors, the grapheme joiner) and the braille blank passed as "visible".
         *[("\u3164", False), ("\u115f\u1160", False), ("\uffa0", False), ("\u2800", False)],
@@ -173,6 +173,14 @@ def test_a_label_must_show_something(text: str, visible: bool) -> None:
     else:
         with pytest.raises(ValidationError, match="no visible character"):
             label.validate_python(text)
+
+
+@pytest.mark.parametrize("text", ["a\nb", "a\r", "a\tb", "a\u2028b", "a\u2029b", "a\x1cb", "a\x85b", "\x07"])
+def test_a_label_is_one_line_without_control_characters(text: str) -> None:
+    """Found by an attack round: goal titles with a newline, a paragraph separator or a control
+    character inside were stored, in labels shown on one line."""
+    with pytest.raises(ValidationError, match="one line"):
+        TypeAdapter(Annotated[str, Visible]).validate_python(text)
 
 
 def test_text_that_changes_direction_is_isolated_and_other_text_left_alone() -> None:

@@ -68,9 +68,16 @@ def _invisible(char: str) -> bool:
     return unicodedata.category(char) in _INVISIBLE or _BLANK.match(char) is not None
 
 
+# Line and paragraph breaks, and the controls among them (NEL, the information separators).
+_BREAKS = frozenset({"Zl", "Zp", "Cc"})
+
+
 def require_visible(value: str) -> str:
-    """A label people read (a name, a title, a unit) must show something: refused when it holds
-    only spacing, format, control and blank characters (a lone zero-width space passes `strip`)."""
+    """A label people read (a name, a title, a unit) is one line that shows something: refused
+    when it holds a control character or a line break anywhere, or only spacing, format and
+    blank characters (a lone zero-width space passes `strip`)."""
+    if any(unicodedata.category(char) in _BREAKS for char in value):
+        raise ValueError("must be one line without control characters")
     if value and all(_invisible(char) for char in value):
         raise ValueError("has no visible character")
     return value

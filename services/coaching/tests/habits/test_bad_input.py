@@ -15,7 +15,8 @@ from servicekit.testing import problem
         ({"name": ""}, "name"),
         ({"name": "   "}, "name"),
         ({"name": "x" * 101}, "name"),
-        ({"name": "\u200b"}, "name"),  # only a zero-width space: nothing a student could see
+        ({"name": "\u200b"}, "name"),
+        ({"name": "Read\nmore"}, "name"),  # a label is one line  # only a zero-width space: nothing a student could see
         ({"name": " \u200b\u2060\u202e "}, "name"),
         ({"name": "\u3164"}, "name"),  # the Hangul filler is a letter that draws nothing
         ({"name": "x", "kind": "measurable", "unit": "\u2800", "target": 5}, "unit"),  # the braille blank

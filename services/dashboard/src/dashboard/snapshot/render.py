@@ -23,6 +23,7 @@ from dashboard.snapshot.schemas import (
     UsageView,
 )
 from entitlements.matrix import LIMITS, TIERS, Tier, limit_for
+from servicekit.text_guard import isolated
 
 REVIEWS_SHOWN = 5
 FRESH_REVIEW = timedelta(days=2)  # a review this recent is "feedback waiting"
@@ -176,11 +177,9 @@ def next_best_step(facts: UserFacts, now: datetime, today: date) -> NextStep:
     at_risk = sorted((h for h in due if h.current_streak > 0), key=lambda h: (-h.current_streak, h.name))
     if at_risk:
         habit = at_risk[0]
-        return NextStep(
-            kind="keep_streak",
-            text=f"Check in {habit.name} tonight to keep your {habit.current_streak}-{habit.streak_unit} streak",
-            ref=str(habit.habit_id),
-        )
+        streak = f"{habit.current_streak}-{habit.streak_unit} streak"
+        text = f"Check in {isolated(habit.name)} tonight to keep your {streak}"
+        return NextStep(kind="keep_streak", text=text, ref=str(habit.habit_id))
     missions = _missions(facts)
     for mission in missions:
         if mission.status == "resubmit":
@@ -197,7 +196,7 @@ def next_best_step(facts: UserFacts, now: datetime, today: date) -> NextStep:
         )
     if due:
         habit = sorted(due, key=lambda h: h.name)[0]
-        return NextStep(kind="check_in", text=f"Check in {habit.name} today", ref=str(habit.habit_id))
+        return NextStep(kind="check_in", text=f"Check in {isolated(habit.name)} today", ref=str(habit.habit_id))
     if not facts.sessions_completed and not facts.personas:
         return NextStep(
             kind="start_questionnaire", text="Answer the profiling questionnaire to meet your Future-You", ref=None

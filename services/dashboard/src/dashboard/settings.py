@@ -14,6 +14,9 @@ class DashboardSettings(ServiceSettings):
     # leaving it to the scheduler: one hop less between an event and its snapshot.
     inline_refresh: bool = True
     refresh_batch: int = 50
+    # How often the scheduler looks for snapshots whose "today" is over in the student's zone
+    # (re-rendered at bulk priority: a day turns over without an event).
+    rollover_check_seconds: float = 60.0
     # GET /me/stream
     sse_heartbeat_seconds: float = 15.0  # under every proxy timeout on the way (Traefik's idle is 120 s)
     sse_queue_size: int = 8  # versions held for a slow client before it is told to resync

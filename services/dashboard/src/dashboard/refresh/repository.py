@@ -75,6 +75,15 @@ _CLAIM = text(
 )
 _PENDING_BY_PRIORITY = text("SELECT priority, count(*) FROM refresh_queue WHERE pending GROUP BY priority")
 _NEXT_DUE = text("SELECT min(due_at) - now() FROM refresh_queue WHERE pending")
+# Snapshots showing a day that is over in the student's time zone (one PostgreSQL does not know,
+# or none, is read as UTC, as the renderer reads an unknown one).
+_ROLLED_OVER = text(
+    """
+    SELECT s.user_id FROM snapshots s
+    LEFT JOIN pg_timezone_names z ON z.name = s.document->>'time_zone'
+    WHERE (s.document->>'today')::date < (now() AT TIME ZONE coalesce(z.name, 'UTC'))::date
+    """
+)
 _ENQUEUE_ALL = text(
     """
     INSERT INTO refresh_queue AS q (user_id, pending, priority, due_at, requested_at)
@@ -126,3 +135,9 @@ async def seconds_to_next_due(db: AsyncSession) -> float | None:
 async def request_many(db: AsyncSession, users: Sequence[uuid.UUID], priority: int) -> None:
     await db.exec(_ENQUEUE_ALL, params={"users": list(users), "p": priority})  # type: ignore[call-overload]
     await db.exec(_NOTIFY)  # type: ignore[call-overload]
+
+
+async def rolled_over(db: AsyncSession) -> list[uuid.UUID]:
+    """Users whose snapshot's `today` is a day that is over where they are."""
+    rows = (await db.exec(_ROLLED_OVER)).all()  # type: ignore[call-overload]
+    return [row[0] for row in rows]

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import time
 import uuid
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
@@ -19,6 +20,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from dashboard.facts import repository as facts_repository
+from dashboard.facts.reducers import Priority
 from dashboard.facts.state import UserFacts
 from dashboard.metrics import record_queue
 from dashboard.refresh import repository
@@ -101,6 +103,17 @@ class RefreshScheduler:
             if claimed < self.settings.refresh_batch:
                 return total
 
+    async def queue_rolled_over(self) -> int:
+        """Queue, at bulk priority, every user whose snapshot shows a day that is over in their
+        time zone: "today" turns over at local midnight though no event arrives. How many."""
+        async with user_transaction(self.engine, None) as db:
+            users = await repository.rolled_over(db)
+            if users:
+                await repository.request_many(db, users, Priority.BULK)
+        if users:
+            log.info("day_rolled_over", users=len(users))
+        return len(users)
+
     async def sample_queue(self) -> None:
         """The queue's depth by priority, read when Prometheus scrapes the worker."""
         async with user_transaction(self.engine, None) as db:
@@ -112,9 +125,13 @@ class RefreshScheduler:
         try:
             self.nc = await connect(self.settings.nats_url, "dashboard-refresh")
             ANNOUNCER.attach(self.nc)  # the consumers' own writes are announced through it too
+            next_rollover = 0.0
             while True:
                 self._wake.clear()
                 try:
+                    if time.monotonic() >= next_rollover:
+                        await self.queue_rolled_over()
+                        next_rollover = time.monotonic() + self.settings.rollover_check_seconds
                     await self.run_once()
                     wait = await self._next_wait()
                 except Exception as exc:  # database or broker away: try again shortly

@@ -17,6 +17,7 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
+from functools import cache
 from typing import TypeVar
 
 import structlog
@@ -466,16 +467,12 @@ class ConsumerRunner:
             self._last_progress = time.monotonic()  # a batch slow to handle is not a stalled pull
 
 
-_DIRECT_CLAIMS: dict[str, Statement] = {}
-
-
+@cache
 def _direct_claim(schema: str) -> Statement:
     """The inbox claim on the direct path: a row when the event is new to this consumer."""
-    if schema not in _DIRECT_CLAIMS:
-        _DIRECT_CLAIMS[schema] = Statement(
-            text(
-                f"INSERT INTO {schema}.inbox (consumer, event_id) VALUES (:c, :e) "
-                "ON CONFLICT DO NOTHING RETURNING true AS new"
-            )
+    return Statement(
+        text(
+            f"INSERT INTO {schema}.inbox (consumer, event_id) VALUES (:c, :e) "
+            "ON CONFLICT DO NOTHING RETURNING true AS new"
         )
-    return _DIRECT_CLAIMS[schema]
+    )

@@ -55,6 +55,8 @@ def on(
     """A durable consumer of one payload class: its handler (and `on_failure` hook) get the
     parsed payload; `direct` is a handler on the kit's direct path instead. `options` are the
     remaining `Subscription` settings (max_deliver, backoff, batch, concurrency...)."""
+    if sum(step is not None for step in (handler, prepare, direct)) != 1:
+        raise ValueError(f"{durable}: give exactly one of a handler, a prepare phase and a direct handler")
     stream = stream_name(payload_class.service())
     if on_failure is not None:
         typed_failure = on_failure
@@ -77,8 +79,7 @@ def on(
             await typed_direct(tx, payload_class.model_validate(event.data), event)
 
         return Subscription(durable, stream, payload_class.SUBJECT, direct=handle_direct, **options)
-    if prepare is None:
-        raise ValueError(f"{durable}: give a handler, a direct handler or a prepare phase")
+    assert prepare is not None
     typed_prepare = prepare
 
     async def prepared(engine: AsyncEngine, event: Event) -> Handler | None:

@@ -6,18 +6,12 @@ import uuid
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import bindparam, text
-from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy import text
 from sqlmodel.ext.asyncio.session import AsyncSession
 
 from servicekit.direct import Statement
 
 _GENERATIONS = text("SELECT live_generation, building_generation FROM projection WHERE id = 1")
-_LOAD_FOR_UPDATE = text("SELECT state FROM facts WHERE generation = :g AND user_id = :u FOR UPDATE")
-_STORE = text(
-    "INSERT INTO facts (generation, user_id, state, updated_at) VALUES (:g, :u, :s, now()) "
-    "ON CONFLICT (generation, user_id) DO UPDATE SET state = excluded.state, updated_at = now()"
-).bindparams(bindparam("s", type_=JSONB))
 _LOAD_MANY = text("SELECT user_id, state FROM facts WHERE generation = :g AND user_id = ANY(:users)")
 
 
@@ -25,15 +19,6 @@ async def generations(db: AsyncSession) -> tuple[int, int | None]:
     """The live generation, and the one a rebuild is building (None when none is)."""
     row = (await db.exec(_GENERATIONS)).one()  # type: ignore[call-overload]
     return int(row[0]), (int(row[1]) if row[1] is not None else None)
-
-
-async def load_for_update(db: AsyncSession, generation: int, user_id: uuid.UUID) -> dict[str, Any] | None:
-    row = (await db.exec(_LOAD_FOR_UPDATE, params={"g": generation, "u": user_id})).first()  # type: ignore[call-overload]
-    return dict(row[0]) if row else None
-
-
-async def store(db: AsyncSession, generation: int, user_id: uuid.UUID, state: dict[str, Any]) -> None:
-    await db.exec(_STORE, params={"g": generation, "u": user_id, "s": state})  # type: ignore[call-overload]
 
 
 async def load_many(db: AsyncSession, generation: int, users: Sequence[uuid.UUID]) -> dict[uuid.UUID, dict[str, Any]]:

@@ -94,19 +94,6 @@ _ENQUEUE_ALL = text(
 )
 
 
-async def request(db: AsyncSession, user_id: uuid.UUID, priority: int, window: float, *, inline: bool = False) -> bool:
-    """Ask for `user_id`'s snapshot to be written again (in the caller's transaction). With
-    `inline`, a request due now (the leading edge of a burst) is claimed for the caller, which
-    writes the snapshot in its own transaction: True. Otherwise the scheduler is woken at commit
-    and writes it when due (a burst's trailing edge): False."""
-    due = (await db.exec(_REQUEST, params={"u": user_id, "p": priority, "window": window})).one()[0]  # type: ignore[call-overload]
-    if inline and due:
-        await db.exec(_CLAIM_ONE, params={"u": user_id})  # type: ignore[call-overload]
-        return True
-    await db.exec(_NOTIFY)  # type: ignore[call-overload]
-    return False
-
-
 async def request_manual(db: AsyncSession, user_id: uuid.UUID, priority: int, interval: float) -> float | None:
     """A manual refresh at `priority`; None when accepted, else the seconds until it would be."""
     accepted = (await db.exec(_MANUAL, params={"u": user_id, "p": priority, "interval": interval})).first()  # type: ignore[call-overload]

@@ -108,10 +108,10 @@ class RefreshScheduler:
         time zone: "today" turns over at local midnight though no event arrives. How many."""
         async with user_transaction(self.engine, None) as db:
             users = await repository.rolled_over(db)
-            if users:
-                await repository.request_many(db, users, Priority.BULK)
-        if users:
-            log.info("day_rolled_over", users=len(users))
+            if not users:
+                return 0
+            await repository.request_many(db, users, Priority.BULK)
+        log.info("day_rolled_over", users=len(users))
         return len(users)
 
     async def sample_queue(self) -> None:
